@@ -1,0 +1,221 @@
+//! The command line: turns `herald --addr 0.0.0.0:8000 --history 500` into a
+//! [`Config`].
+//!
+//! Parsing is a pure function of the arguments (and of the one environment
+//! variable herald reads), so it is unit-tested below without starting
+//! anything. A bad flag or value becomes a [`UsageError`] with a one-line
+//! reason; `main` prints it with the usage and exits with status 2.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::Config;
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Run the server with these settings.
+    Serve(Config),
+    /// Print [`USAGE`] and exit.
+    Help,
+    /// Print the version and exit.
+    Version,
+}
+
+/// A command line that herald does not understand, with the reason.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The help text, printed by `--help` and after a usage error.
+pub const USAGE: &str = "\
+Usage: herald [serve] [OPTIONS]
+
+A Server-Sent Events broadcast server: open http://ADDR/ in a browser, or
+publish with `curl -d message=hello http://ADDR/publish`.
+
+Options:
+  --addr HOST:PORT           where to listen [default: 127.0.0.1:8000]
+  --www DIR                  serve the page from DIR instead of the built-in copy
+  --history N                events kept for replay [default: 1000]
+  --heartbeat SECONDS        comment line on every stream this often [default: 15]
+  --max-body BYTES           largest request body [default: 65536]
+  --header-timeout SECONDS   deadline for a request head and body [default: 10]
+  --keepalive-timeout SECONDS  close idle keep-alive connections [default: 15]
+  --max-clients N            open connections, subscribers included [default: 10000]
+  --max-backlog BYTES        bytes queued for a slow subscriber before it is dropped [default: 1048576]
+  --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
+  --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)
+  --quiet                    no access log
+  -h, --help                 print this help
+  -V, --version              print the version
+";
+
+/// Parses the arguments after the program name. `env_token` is the value of
+/// `HERALD_PUBLISH_TOKEN`, which `--publish-token` overrides.
+pub fn parse<I>(args: I, env_token: Option<String>) -> Result<Command, UsageError>
+where
+    I: IntoIterator<Item = String>,
+{
+    let mut config = Config {
+        publish_token: env_token.filter(|token| !token.is_empty()),
+        ..Config::default()
+    };
+    let mut args = args.into_iter().peekable();
+    if args.peek().map(String::as_str) == Some("serve") {
+        args.next();
+    }
+    while let Some(arg) = args.next() {
+        // `--flag=value` and `--flag value` are both accepted.
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
+            _ => (arg, None),
+        };
+        let mut value = || {
+            inline_value
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--addr" => config.addr = value()?,
+            "--www" => config.www = Some(PathBuf::from(value()?)),
+            "--history" => config.history = number(&flag, &value()?, 1)?,
+            "--heartbeat" => config.heartbeat = seconds(&flag, &value()?)?,
+            "--max-body" => config.max_body = number(&flag, &value()?, 1)?,
+            "--header-timeout" => config.header_timeout = seconds(&flag, &value()?)?,
+            "--keepalive-timeout" => config.keepalive_timeout = seconds(&flag, &value()?)?,
+            "--max-clients" => config.max_clients = number(&flag, &value()?, 1)?,
+            "--max-backlog" => config.max_backlog = number(&flag, &value()?, 1024)?,
+            "--publish-token" => config.publish_token = Some(token(&value()?)?),
+            "--cors-origin" => config.cors_origins.push(value()?),
+            "--quiet" => config.access_log = false,
+            _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
+        }
+    }
+    Ok(Command::Serve(config))
+}
+
+/// A whole number no smaller than `min`.
+fn number(flag: &str, text: &str, min: usize) -> Result<usize, UsageError> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(UsageError(format!(
+            "{flag} takes a whole number of at least {min}, not '{text}'"
+        ))),
+    }
+}
+
+/// A positive number of seconds; fractions are allowed (`0.5`).
+fn seconds(flag: &str, text: &str) -> Result<Duration, UsageError> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.001..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(UsageError(format!(
+            "{flag} takes a number of seconds between 0.001 and 86400, not '{text}'"
+        ))),
+    }
+}
+
+fn token(text: &str) -> Result<String, UsageError> {
+    if text.is_empty() || text.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err(UsageError(
+            "--publish-token must be non-empty, without spaces or control characters".into(),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Config {
+        match parse(args.iter().map(|s| s.to_string()), None) {
+            Ok(Command::Serve(config)) => config,
+            other => panic!("expected a config, got {other:?}"),
+        }
+    }
+
+    fn error(args: &[&str]) -> String {
+        match parse(args.iter().map(|s| s.to_string()), None) {
+            Err(UsageError(reason)) => reason,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_arguments_give_the_defaults() {
+        let config = serve(&[]);
+        assert_eq!(config.addr, "127.0.0.1:8000");
+        assert_eq!(config.history, 1000);
+        assert_eq!(config.heartbeat, Duration::from_secs(15));
+        assert_eq!(config.max_body, 65536);
+    }
+
+    #[test]
+    fn both_flag_forms_and_the_serve_word_are_accepted() {
+        let config = serve(&[
+            "serve",
+            "--addr=0.0.0.0:9",
+            "--history",
+            "5",
+            "--heartbeat",
+            "0.5",
+        ]);
+        assert_eq!(config.addr, "0.0.0.0:9");
+        assert_eq!(config.history, 5);
+        assert_eq!(config.heartbeat, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn cors_origins_repeat_and_quiet_turns_off_the_log() {
+        let config = serve(&["--cors-origin", "http://a", "--cors-origin", "*", "--quiet"]);
+        assert_eq!(config.cors_origins, vec!["http://a", "*"]);
+        assert!(!config.access_log);
+    }
+
+    #[test]
+    fn the_token_comes_from_the_environment_unless_a_flag_overrides_it() {
+        let from_env = parse(Vec::new(), Some("s3cret".into()));
+        assert!(
+            matches!(from_env, Ok(Command::Serve(c)) if c.publish_token.as_deref() == Some("s3cret"))
+        );
+        let args = vec!["--publish-token".to_string(), "other".to_string()];
+        let from_flag = parse(args, Some("s3cret".into()));
+        assert!(
+            matches!(from_flag, Ok(Command::Serve(c)) if c.publish_token.as_deref() == Some("other"))
+        );
+    }
+
+    #[test]
+    fn bad_flags_and_values_say_why() {
+        assert_eq!(error(&["--nope"]), "unknown argument '--nope'");
+        assert_eq!(error(&["--history"]), "--history needs a value");
+        assert!(error(&["--history", "many"]).contains("whole number"));
+        assert!(error(&["--history", "0"]).contains("at least 1"));
+        assert!(error(&["--heartbeat", "-1"]).contains("seconds"));
+        assert!(error(&["--publish-token", ""]).contains("non-empty"));
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert!(matches!(
+            parse(vec!["--help".into()], None),
+            Ok(Command::Help)
+        ));
+        assert!(matches!(
+            parse(vec!["-V".into()], None),
+            Ok(Command::Version)
+        ));
+    }
+}

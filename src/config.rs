@@ -1,0 +1,59 @@
+//! The settings of one server, as plain data.
+//!
+//! [`Config`] is what the command line turns into (see [`crate::cli`]) and what
+//! a Rust program that embeds herald builds itself. Every field has a default
+//! taken from [`crate::limits`], so `Config::default()` is a working server on
+//! `127.0.0.1:8000`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::limits;
+
+/// Everything a server needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen, as `HOST:PORT`. Port 0 picks a free port.
+    pub addr: String,
+    /// Serve the page from this folder instead of the copy built into the binary.
+    pub www: Option<PathBuf>,
+    /// How many recent events are kept for replay.
+    pub history: usize,
+    /// How often a comment line is written to every stream.
+    pub heartbeat: Duration,
+    /// The largest request body read, in bytes.
+    pub max_body: usize,
+    /// Deadline for a whole request head, and then for its body.
+    pub header_timeout: Duration,
+    /// How long an idle keep-alive connection is kept open.
+    pub keepalive_timeout: Duration,
+    /// Open connections at most, subscribers included.
+    pub max_clients: usize,
+    /// Bytes that may wait for one slow subscriber before it is dropped.
+    pub max_backlog: usize,
+    /// When set, publishing needs this token.
+    pub publish_token: Option<String>,
+    /// Origins allowed to call herald from their own pages (`*` for any).
+    pub cors_origins: Vec<String>,
+    /// Write one line per request to stderr.
+    pub access_log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: limits::DEFAULT_ADDR.to_string(),
+            www: None,
+            history: limits::DEFAULT_HISTORY_EVENTS,
+            heartbeat: limits::DEFAULT_HEARTBEAT,
+            max_body: limits::DEFAULT_MAX_BODY_BYTES,
+            header_timeout: limits::DEFAULT_HEADER_TIMEOUT,
+            keepalive_timeout: limits::DEFAULT_KEEPALIVE_TIMEOUT,
+            max_clients: limits::DEFAULT_MAX_CLIENTS,
+            max_backlog: limits::DEFAULT_MAX_BACKLOG_BYTES,
+            publish_token: None,
+            cors_origins: Vec::new(),
+            access_log: true,
+        }
+    }
+}

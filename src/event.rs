@@ -1,0 +1,157 @@
+//! An event: the message one publisher sends to every subscriber.
+//!
+//! An [`Event`] holds the message text and, optionally, an event type (which
+//! a browser dispatches under that name instead of `message`) and a topic
+//! (which subscribers filter on). The rules that keep the event stream
+//! well-formed are enforced when an event is built, so every `Event` that
+//! exists can be encoded safely:
+//!
+//! - the message is not empty (a browser silently drops an event whose data
+//!   is empty, WHATWG HTML "dispatch the event", step 2);
+//! - the type and the topic are short labels without control characters, so
+//!   no CR or LF can end their line early and inject a field.
+//!
+//! The message itself may hold any text, line breaks included: the encoder
+//! in [`crate::sse`] writes each of its lines as a `data:` line.
+
+use std::fmt;
+
+use crate::limits::MAX_LABEL_BYTES;
+
+/// The id the server gives each event: strictly increasing, also across
+/// restarts (see [`crate::history`]).
+pub type EventId = u64;
+
+/// A message to broadcast, checked when built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    data: String,
+    event_type: Option<String>,
+    topic: Option<String>,
+}
+
+/// Why an event could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventError {
+    /// The message is empty.
+    EmptyMessage,
+    /// The event type is empty, too long, or has a control character.
+    BadEventType,
+    /// The topic is empty, too long, or has a control character.
+    BadTopic,
+}
+
+impl EventError {
+    /// The reason given to a client.
+    pub fn reason(self) -> &'static str {
+        match self {
+            EventError::EmptyMessage => "message is empty",
+            EventError::BadEventType => {
+                "event type must be 1 to 128 bytes without control characters"
+            }
+            EventError::BadTopic => "topic must be 1 to 128 bytes without control characters",
+        }
+    }
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl Event {
+    /// An event of the default type (`message`) with no topic.
+    ///
+    /// ```
+    /// let event = herald::Event::new("deploy finished")?.event("status")?.topic("ops")?;
+    /// assert_eq!(event.topic_name(), Some("ops"));
+    /// # Ok::<(), herald::EventError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EventError::EmptyMessage`] for an empty message.
+    pub fn new(data: impl Into<String>) -> Result<Event, EventError> {
+        let data = data.into();
+        if data.is_empty() {
+            return Err(EventError::EmptyMessage);
+        }
+        Ok(Event {
+            data,
+            event_type: None,
+            topic: None,
+        })
+    }
+
+    /// Sets the event type, the name a browser dispatches it under.
+    ///
+    /// # Errors
+    /// [`EventError::BadEventType`] unless [`is_label`] holds.
+    pub fn event(mut self, event_type: impl Into<String>) -> Result<Event, EventError> {
+        let event_type = event_type.into();
+        if !is_label(&event_type) {
+            return Err(EventError::BadEventType);
+        }
+        self.event_type = Some(event_type);
+        Ok(self)
+    }
+
+    /// Sets the topic that subscribers can filter on.
+    ///
+    /// # Errors
+    /// [`EventError::BadTopic`] unless [`is_label`] holds.
+    pub fn topic(mut self, topic: impl Into<String>) -> Result<Event, EventError> {
+        let topic = topic.into();
+        if !is_label(&topic) {
+            return Err(EventError::BadTopic);
+        }
+        self.topic = Some(topic);
+        Ok(self)
+    }
+
+    /// The message text.
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
+    /// The event type, if one was set.
+    pub fn event_type(&self) -> Option<&str> {
+        self.event_type.as_deref()
+    }
+
+    /// The topic, if one was set.
+    pub fn topic_name(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+}
+
+/// A label (event type or topic) is 1 to [`MAX_LABEL_BYTES`] bytes with no
+/// control character: above all no CR or LF, which would end its line.
+pub fn is_label(text: &str) -> bool {
+    !text.is_empty() && text.len() <= MAX_LABEL_BYTES && !text.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_checks_each_part() {
+        assert_eq!(Event::new(""), Err(EventError::EmptyMessage));
+        let event = Event::new("a\nb").unwrap();
+        assert_eq!(event.clone().event("x\ny"), Err(EventError::BadEventType));
+        assert_eq!(event.clone().event("x\r"), Err(EventError::BadEventType));
+        assert_eq!(event.clone().topic(""), Err(EventError::BadTopic));
+        assert_eq!(
+            event.clone().topic("t".repeat(129)),
+            Err(EventError::BadTopic)
+        );
+        let event = event.event("chat").unwrap().topic("ops").unwrap();
+        assert_eq!(
+            (event.data(), event.event_type(), event.topic_name()),
+            ("a\nb", Some("chat"), Some("ops"))
+        );
+    }
+}

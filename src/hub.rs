@@ -1,0 +1,340 @@
+//! The hub: one thread that owns every subscriber and the history.
+//!
+//! Connection threads never touch a subscriber's socket or the history. They
+//! send the hub a [`Command`] over one `crossbeam-channel` and, where they
+//! need an answer (an event id, the stats), wait for it on a channel of their
+//! own. Only the hub thread reads or changes the listener list, so there is no
+//! lock to take, nothing to poison, and two things that must happen as one
+//! step do: a new subscriber gets its replay and joins the list between two
+//! events, so nothing is missed or sent twice at the seam.
+//!
+//! Each round the hub takes every command that is waiting (up to a bound),
+//! gives each new event its id and its bytes (encoded once, in
+//! [`History::push`]), and then writes the whole batch to each listener in
+//! one `write`: one system call per listener per round, however many events
+//! arrived together. Writes never block (see [`crate::listener`]); a
+//! listener whose socket fails is removed, one that falls too far behind is
+//! dropped and counted.
+//!
+//! Between rounds the hub wakes for two duties: every `--heartbeat` it sends
+//! a comment to every stream and removes those whose client hung up, and
+//! while some listener has bytes waiting it retries them every few
+//! milliseconds.
+
+use std::net::TcpStream;
+use std::ops::Range;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::config::Config;
+use crate::event::{Event, EventId};
+use crate::history::{History, Stored};
+use crate::limits::BACKLOG_RETRY_INTERVAL;
+use crate::listener::{Delivery, Listener};
+use crate::server::ConnectionSlot;
+use crate::sse;
+
+/// How many commands may wait for the hub. Past this, senders wait: a burst
+/// of publishes slows its publishers down instead of filling memory.
+const COMMAND_QUEUE_LEN: usize = 16 * 1024;
+
+/// How many commands the hub takes in one round before it writes the batch,
+/// so that subscribers are served even while publishes keep coming.
+const MAX_COMMANDS_PER_ROUND: usize = 1024;
+
+/// What a connection thread asks of the hub.
+pub enum Command {
+    /// Give `event` an id, keep it, send it; answer with the id.
+    Publish {
+        /// The event to broadcast.
+        event: Event,
+        /// Where the id is sent.
+        reply: Sender<EventId>,
+    },
+    /// Add a subscriber.
+    Subscribe(Subscription),
+    /// Answer with the current numbers.
+    Stats {
+        /// Where the numbers are sent.
+        reply: Sender<HubStats>,
+    },
+}
+
+/// A new subscriber, handed over with its socket by the connection thread,
+/// which then ends.
+pub struct Subscription {
+    /// The socket; the hub writes `head` to it first.
+    pub stream: TcpStream,
+    /// The response head and the stream's opening lines, not yet written.
+    pub head: Vec<u8>,
+    /// The `Last-Event-ID` to resume after, if any.
+    pub last_id: Option<EventId>,
+    /// Only these topics; empty for all.
+    pub topics: Vec<String>,
+    /// Keeps counting towards `--max-clients` while the stream is open.
+    pub slot: ConnectionSlot,
+}
+
+/// The hub's numbers, for `/stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubStats {
+    /// Open event streams.
+    pub listeners: usize,
+    /// Events published since start.
+    pub published: u64,
+    /// Listeners dropped because they fell too far behind.
+    pub dropped: u64,
+    /// Events held for replay.
+    pub history: usize,
+    /// The newest event's id.
+    pub last_id: Option<EventId>,
+}
+
+/// Starts the hub thread; returns the sending end of its command channel.
+pub fn spawn(config: &Config) -> std::io::Result<Sender<Command>> {
+    let (sender, receiver) = crossbeam_channel::bounded(COMMAND_QUEUE_LEN);
+    let hub = Hub {
+        commands: receiver,
+        listeners: Vec::new(),
+        history: History::starting_now(config.history),
+        batch: Batch::default(),
+        max_backlog: config.max_backlog,
+        heartbeat: config.heartbeat,
+        next_heartbeat: Instant::now() + config.heartbeat,
+        next_retry: None,
+        published: 0,
+        dropped: 0,
+    };
+    thread::Builder::new()
+        .name("herald-hub".into())
+        .spawn(move || hub.run())?;
+    Ok(sender)
+}
+
+struct Hub {
+    commands: Receiver<Command>,
+    listeners: Vec<Listener>,
+    history: History,
+    batch: Batch,
+    max_backlog: usize,
+    heartbeat: Duration,
+    next_heartbeat: Instant,
+    /// When to retry listeners with a backlog; `None` while none has one.
+    next_retry: Option<Instant>,
+    published: u64,
+    dropped: u64,
+}
+
+impl Hub {
+    fn run(mut self) {
+        loop {
+            let wake_at = self
+                .next_retry
+                .map_or(self.next_heartbeat, |retry| retry.min(self.next_heartbeat));
+            let wait = wake_at.saturating_duration_since(Instant::now());
+            match self.commands.recv_timeout(wait) {
+                Ok(command) => self.run_round(command),
+                Err(RecvTimeoutError::Timeout) => {}
+                // Every sender is gone: the server has stopped.
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let now = Instant::now();
+            if self.next_retry.is_some_and(|retry| retry <= now) {
+                self.retry_backlogs();
+            }
+            if self.next_heartbeat <= now {
+                self.send_heartbeat();
+                self.next_heartbeat = now + self.heartbeat;
+            }
+        }
+    }
+
+    /// Handles `first` and every command already waiting, then writes the batch.
+    fn run_round(&mut self, first: Command) {
+        self.handle(first);
+        for _ in 1..MAX_COMMANDS_PER_ROUND {
+            match self.commands.try_recv() {
+                Ok(command) => self.handle(command),
+                Err(_) => break,
+            }
+        }
+        self.send_batch();
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Publish { event, reply } => {
+                let stored = self.history.push(&event);
+                self.batch.add(stored);
+                self.published += 1;
+                // The publisher may have given up waiting; the event stands.
+                let _ = reply.send(stored.id);
+            }
+            Command::Subscribe(subscription) => self.subscribe(subscription),
+            Command::Stats { reply } => {
+                let _ = reply.send(self.stats());
+            }
+        }
+    }
+
+    /// Adds a subscriber: its head, then its replay, then it joins the list.
+    fn subscribe(&mut self, subscription: Subscription) {
+        // Events already in the batch were published before this subscriber
+        // came: send them now so it neither gets them live nor misses them in
+        // its replay (they are in the history already).
+        self.send_batch();
+        let Subscription {
+            stream,
+            mut head,
+            last_id,
+            topics,
+            slot,
+        } = subscription;
+        let Ok(mut listener) = Listener::new(stream, topics, self.max_backlog, slot) else {
+            return;
+        };
+        if let Some(last_id) = last_id {
+            let replay = self.history.after(last_id);
+            if replay.missed {
+                head.extend(sse::missed_event(last_id, self.history.oldest_id()));
+            }
+            for stored in replay.events {
+                if listener.wants(stored.topic.as_deref()) {
+                    head.extend_from_slice(&stored.bytes);
+                }
+            }
+        }
+        listener.allow_replay(head.len());
+        if listener.send(&head, self.max_backlog) == Delivery::Kept {
+            self.note_backlog(&listener);
+            self.listeners.push(listener);
+        }
+    }
+
+    /// Writes the batch to every listener that wants some of it.
+    fn send_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let (batch, max_backlog) = (&mut self.batch, self.max_backlog);
+        let mut too_slow = 0;
+        let mut backlogged = false;
+        self.listeners.retain_mut(|listener| {
+            let delivery = batch.send_to(listener, max_backlog);
+            backlogged |= listener.has_backlog();
+            keep(delivery, &mut too_slow)
+        });
+        batch.clear();
+        self.dropped += too_slow;
+        self.schedule_retry(backlogged);
+    }
+
+    /// Sends a comment to every stream, dropping those whose client left.
+    fn send_heartbeat(&mut self) {
+        let max_backlog = self.max_backlog;
+        let mut too_slow = 0;
+        let mut backlogged = false;
+        self.listeners.retain_mut(|listener| {
+            if listener.hung_up() {
+                return false;
+            }
+            let delivery = listener.send(sse::HEARTBEAT, max_backlog);
+            backlogged |= listener.has_backlog();
+            keep(delivery, &mut too_slow)
+        });
+        self.dropped += too_slow;
+        self.schedule_retry(backlogged);
+    }
+
+    /// Writes what is waiting for listeners whose sockets were full.
+    fn retry_backlogs(&mut self) {
+        let max_backlog = self.max_backlog;
+        let mut backlogged = false;
+        self.listeners.retain_mut(|listener| {
+            let delivery = listener.flush(max_backlog);
+            backlogged |= listener.has_backlog();
+            delivery == Delivery::Kept
+        });
+        self.schedule_retry(backlogged);
+    }
+
+    fn note_backlog(&mut self, listener: &Listener) {
+        if listener.has_backlog() && self.next_retry.is_none() {
+            self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+        }
+    }
+
+    fn schedule_retry(&mut self, backlogged: bool) {
+        self.next_retry = backlogged.then(|| Instant::now() + BACKLOG_RETRY_INTERVAL);
+    }
+
+    fn stats(&self) -> HubStats {
+        HubStats {
+            listeners: self.listeners.len(),
+            published: self.published,
+            dropped: self.dropped,
+            history: self.history.len(),
+            last_id: self.history.newest_id(),
+        }
+    }
+}
+
+/// Whether to keep a listener after a delivery; counts the ones too slow.
+fn keep(delivery: Delivery, too_slow: &mut u64) -> bool {
+    match delivery {
+        Delivery::Kept => true,
+        Delivery::Gone => false,
+        Delivery::TooSlow => {
+            *too_slow += 1;
+            false
+        }
+    }
+}
+
+/// The events of one round, encoded and laid end to end.
+#[derive(Default)]
+struct Batch {
+    /// Every event's bytes, in order: what an unfiltered listener gets.
+    bytes: Vec<u8>,
+    /// Each event's topic and where its bytes lie in `bytes`.
+    parts: Vec<(Option<Box<str>>, Range<usize>)>,
+    /// Reused to gather the events a filtering listener wants.
+    scratch: Vec<u8>,
+}
+
+impl Batch {
+    fn add(&mut self, stored: &Stored) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&stored.bytes);
+        self.parts
+            .push((stored.topic.clone(), start..self.bytes.len()));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.parts.clear();
+    }
+
+    /// Writes the events `listener` wants, in one write.
+    fn send_to(&mut self, listener: &mut Listener, max_backlog: usize) -> Delivery {
+        if listener.wants_all() {
+            return listener.send(&self.bytes, max_backlog);
+        }
+        self.scratch.clear();
+        for (topic, range) in &self.parts {
+            if listener.wants(topic.as_deref()) {
+                self.scratch.extend_from_slice(&self.bytes[range.clone()]);
+            }
+        }
+        if self.scratch.is_empty() {
+            return Delivery::Kept;
+        }
+        listener.send(&self.scratch, max_backlog)
+    }
+}

@@ -1,0 +1,88 @@
+//! Every limit herald enforces, in one place, each with its unit in its name.
+//!
+//! A server that runs for months on a shared box must put a bound on everything a
+//! client controls: how many bytes it may send, how long it may take, how many
+//! connections it may hold. The limits that a person may want to change are
+//! flags (their defaults live here and are used by [`crate::config::Config`]);
+//! the others are fixed, because no sensible client comes near them.
+
+use std::time::Duration;
+
+// ---- Defaults of the flags -------------------------------------------------
+
+/// `--addr`: loopback only, so a first run exposes nothing to the network.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8000";
+
+/// `--history`: events kept for replay to tabs that reconnect.
+pub const DEFAULT_HISTORY_EVENTS: usize = 1000;
+
+/// `--heartbeat`: seconds between comment lines on every stream. Proxies
+/// commonly close a connection that has been silent for 30 to 60 seconds.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// `--max-body`: the largest request body read, in bytes. A chat line or a
+/// status update is far smaller; a body is held in memory whole.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `--header-timeout`: the whole request head (and then the body) must arrive
+/// within this time. It is one deadline, not a timeout per read, so a client
+/// that sends one byte every few seconds (slowloris) is still cut off.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `--keepalive-timeout`: an idle keep-alive connection is closed after this,
+/// so that threads are not held by clients that went away.
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// `--max-clients`: open connections, subscribers included. Each one that is
+/// not a subscriber holds a thread, so this also bounds the thread count.
+pub const DEFAULT_MAX_CLIENTS: usize = 10_000;
+
+/// `--max-backlog`: bytes that may wait for one subscriber that does not read.
+/// Past this the subscriber is dropped; its browser reconnects with
+/// `Last-Event-ID` and catches up from the history.
+pub const DEFAULT_MAX_BACKLOG_BYTES: usize = 1024 * 1024;
+
+// ---- Fixed limits -------------------------------------------------------------
+
+/// The request line and the headers together (RFC 9112 §2.3 leaves the bound to
+/// the server). Past it: 431, or 414 when the request line alone is too long.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// The request target (path and query). Past it: 414 URI Too Long.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// How many header lines a request may have. Past it: 431.
+pub const MAX_HEADERS: usize = 64;
+
+/// A topic name or an event type, in bytes. They are labels, not content.
+pub const MAX_LABEL_BYTES: usize = 128;
+
+/// How many `topic=` parameters one subscriber may give.
+pub const MAX_TOPICS_PER_LISTENER: usize = 32;
+
+/// A response that a client does not read is given up on after this, so a
+/// client cannot hold a thread by never reading.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a connection thread waits for the hub to answer (a publish or a
+/// stats request). The hub answers in microseconds; this only guards a bug.
+pub const HUB_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// While some subscriber has bytes waiting, the hub retries its writes this
+/// often (std has no portable readiness API, so it polls, and only then).
+pub const BACKLOG_RETRY_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Stack of a connection thread. Requests are parsed into heap buffers, so
+/// a small stack is plenty, and thousands of threads stay cheap.
+pub const CONNECTION_STACK_BYTES: usize = 128 * 1024;
+
+/// When `accept` fails for want of file descriptors, wait this long before
+/// trying again, instead of spinning.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The `retry:` field sent at the start of every stream: how long a browser
+/// waits before it reconnects after the stream drops.
+pub const SSE_RETRY_MS: u64 = 2000;
+
+/// `Retry-After` on a 503 when the server is full.
+pub const RETRY_AFTER_S: u64 = 2;

@@ -1,0 +1,60 @@
+//! `GET /stats`: the server's numbers as JSON, for people and monitoring.
+//!
+//! `listeners` (open streams), `published` (events since start), `dropped`
+//! (subscribers cut off for falling too far behind), `uptime_s`, plus
+//! `connections` (open connections of any kind), `history` (events held
+//! for replay) and `last_id`. The JSON is written by hand: every value is a
+//! number or `null`, so there is nothing to escape.
+
+use std::sync::atomic::Ordering;
+
+use crate::http_error::HttpError;
+use crate::hub::HubStats;
+use crate::publisher::Publisher;
+use crate::response::Response;
+use crate::server::Shared;
+
+/// Asks the hub for its numbers and answers with them.
+pub fn handle(shared: &Shared, publisher: &Publisher) -> Result<Response, HttpError> {
+    let hub = publisher
+        .stats()
+        .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
+    let connections = shared.open_connections.load(Ordering::Acquire);
+    let uptime_s = shared.started.elapsed().as_secs();
+    let mut response = Response::ok(
+        "application/json",
+        to_json(&hub, connections, uptime_s).into_bytes(),
+    );
+    response.add_header("Cache-Control", "no-store");
+    Ok(response)
+}
+
+fn to_json(hub: &HubStats, connections: usize, uptime_s: u64) -> String {
+    let last_id = hub.last_id.map_or("null".to_string(), |id| id.to_string());
+    format!(
+        "{{\"listeners\":{},\"published\":{},\"dropped\":{},\"uptime_s\":{},\
+         \"connections\":{},\"history\":{},\"last_id\":{}}}\n",
+        hub.listeners, hub.published, hub.dropped, uptime_s, connections, hub.history, last_id
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_has_every_field() {
+        let hub = HubStats {
+            listeners: 2,
+            published: 5,
+            dropped: 1,
+            history: 5,
+            last_id: None,
+        };
+        assert_eq!(
+            to_json(&hub, 3, 9),
+            "{\"listeners\":2,\"published\":5,\"dropped\":1,\"uptime_s\":9,\
+             \"connections\":3,\"history\":5,\"last_id\":null}\n"
+        );
+    }
+}
