@@ -82,12 +82,13 @@ impl Site {
 
 fn read_from_folder(root: &Path, path: &str) -> Option<Asset> {
     let mut file = root.to_path_buf();
-    let relative = path.strip_prefix('/')?;
-    for segment in relative.split('/') {
-        file.push(safe_segment(segment)?);
-    }
-    if relative.is_empty() {
-        file.push("index.html");
+    match path.strip_prefix('/')? {
+        "" => file.push("index.html"),
+        relative => {
+            for segment in relative.split('/') {
+                file.push(safe_segment(segment)?);
+            }
+        }
     }
     // Resolve symbolic links and make sure the file is still inside.
     let file = file.canonicalize().ok()?;

@@ -1,0 +1,122 @@
+//! Replay: a subscriber that comes back with `Last-Event-ID` gets what it
+//! missed, then the live events, with nothing missed or doubled.
+
+mod support;
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+#[test]
+fn a_reconnecting_subscriber_gets_exactly_what_it_missed() {
+    let addr = start();
+    let mut subscriber = Subscriber::all(addr);
+    publish(addr, "message=seen");
+    let last_seen = subscriber.next_event().id();
+    drop(subscriber);
+    let missed: Vec<u64> = (1..=3)
+        .map(|i| publish(addr, &format!("message=missed+{i}")))
+        .collect();
+    let mut subscriber = Subscriber::resume(addr, last_seen);
+    for (i, id) in missed.iter().enumerate() {
+        let event = subscriber.next_event();
+        assert_eq!(event.id(), *id);
+        assert_eq!(event.data, format!("missed {}", i + 1));
+    }
+    let live = publish(addr, "message=live");
+    assert_eq!(
+        subscriber.next_event().id(),
+        live,
+        "then the live events, nothing between"
+    );
+}
+
+#[test]
+fn the_query_parameter_works_for_a_first_connection_and_the_header_wins() {
+    let addr = start();
+    let ids: Vec<u64> = (0..3)
+        .map(|i| publish(addr, &format!("message={i}")))
+        .collect();
+    let mut by_query = Subscriber::open(addr, &format!("lastEventId={}", ids[0]), "");
+    assert_eq!(by_query.next_event().id(), ids[1]);
+    let mut both = Subscriber::open(
+        addr,
+        &format!("lastEventId={}", ids[0]),
+        &format!("Last-Event-ID: {}\r\n", ids[1]),
+    );
+    assert_eq!(both.next_event().id(), ids[2]);
+}
+
+#[test]
+fn resuming_from_before_the_history_says_so_and_sends_all_that_is_held() {
+    let addr = start_with(|config| config.history = 3);
+    let ids: Vec<u64> = (0..5)
+        .map(|i| publish(addr, &format!("message={i}")))
+        .collect();
+    let mut subscriber = Subscriber::resume(addr, ids[0]);
+    let notice = subscriber.next_event();
+    assert_eq!(notice.event.as_deref(), Some("herald-missed"));
+    assert_eq!(
+        notice.id, None,
+        "the notice does not move the browser's last id"
+    );
+    let replayed: Vec<u64> = (0..3).map(|_| subscriber.next_event().id()).collect();
+    assert_eq!(replayed, ids[2..]);
+}
+
+#[test]
+fn a_replay_honours_the_topic_filter() {
+    let addr = start();
+    let first = publish(addr, "message=start");
+    publish(addr, "message=a&topic=a");
+    let b = publish(addr, "message=b&topic=b");
+    let mut subscriber = Subscriber::open(addr, "topic=b", &format!("Last-Event-ID: {first}\r\n"));
+    assert_eq!(subscriber.next_event().id(), b);
+}
+
+/// While events are published without pause, subscribers hang up and come
+/// back with their last id, over and over. Each must see every event exactly
+/// once, in order: ids are consecutive, so any gap or repeat shows.
+#[test]
+fn no_event_is_missed_or_doubled_at_the_seam_between_replay_and_live() {
+    const EVENTS: u64 = 400;
+    let addr = start();
+    let subscribers: Vec<Subscriber> = (0..3).map(|_| Subscriber::all(addr)).collect();
+    let publisher = thread::spawn(move || {
+        (0..EVENTS)
+            .map(|i| publish(addr, &format!("message={i}")))
+            .collect::<Vec<u64>>()
+    });
+    let readers: Vec<_> = subscribers
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut subscriber)| {
+            thread::spawn(move || {
+                let mut seen = Vec::new();
+                let deadline = Instant::now() + Duration::from_secs(30);
+                let mut reconnects = 0;
+                while seen.len() < EVENTS as usize {
+                    assert!(Instant::now() < deadline, "subscriber {n} stalled");
+                    // Read a few events, then hang up and resume.
+                    for _ in 0..(3 + n * 2) {
+                        if seen.len() == EVENTS as usize {
+                            break;
+                        }
+                        seen.push(subscriber.next_event().id());
+                    }
+                    let last = *seen.last().unwrap();
+                    subscriber = Subscriber::resume(addr, last);
+                    reconnects += 1;
+                }
+                (seen, reconnects)
+            })
+        })
+        .collect();
+    let published = publisher.join().unwrap();
+    for reader in readers {
+        let (seen, reconnects) = reader.join().unwrap();
+        assert_eq!(seen, published, "every event once, in order");
+        assert!(reconnects > 10);
+    }
+}

@@ -1,0 +1,315 @@
+//! What the integration tests share: a real server on `127.0.0.1:0`, and
+//! clients that speak to it over TCP with raw bytes, as any client would.
+//!
+//! Every client socket has a read timeout, and every wait has a deadline, so
+//! a server that does not answer makes a test fail with a message instead of
+//! hanging.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use herald::{Config, Server};
+
+/// How long any single read by a test client may wait.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Starts a server with the default settings, changed by `adjust`.
+pub fn start_with(adjust: impl FnOnce(&mut Config)) -> SocketAddr {
+    let mut config = Config {
+        addr: "127.0.0.1:0".into(),
+        access_log: false,
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let server = Server::bind(config).expect("server did not start");
+    let addr = server.local_addr().expect("no local address");
+    thread::spawn(move || server.run());
+    addr
+}
+
+/// Starts a server with the default settings.
+pub fn start() -> SocketAddr {
+    start_with(|_| {})
+}
+
+/// Polls `condition` until it holds, failing the test after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Opens a TCP connection with a read timeout.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("cannot connect");
+    stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+}
+
+/// A response as a test sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Reads one response (sized by `Content-Length`) from a buffered socket.
+/// `head_only` is for answers to `HEAD`, which have no body.
+pub fn read_reply(reader: &mut impl BufRead, head_only: bool) -> Reply {
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).expect("no status line");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').expect("header without colon");
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let mut reply = Reply {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    if !head_only {
+        let length: usize = reply
+            .header("Content-Length")
+            .map(|v| v.parse().expect("numeric length"))
+            .unwrap_or(0);
+        reply.body = vec![0; length];
+        reader.read_exact(&mut reply.body).expect("short body");
+    }
+    reply
+}
+
+/// Sends raw bytes on a new connection and reads one response.
+pub fn raw(addr: SocketAddr, request: &[u8]) -> Reply {
+    let mut stream = connect(addr);
+    stream.write_all(request).unwrap();
+    let head_only = request.starts_with(b"HEAD ");
+    read_reply(&mut BufReader::new(stream), head_only)
+}
+
+/// `GET path` on a new connection.
+pub fn get(addr: SocketAddr, path: &str) -> Reply {
+    raw(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// `POST /publish` with a form body; returns the response.
+pub fn post_form(addr: SocketAddr, body: &str) -> Reply {
+    raw(
+        addr,
+        format!(
+            "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+}
+
+/// Publishes a form body and returns the event id from the answer.
+pub fn publish(addr: SocketAddr, body: &str) -> u64 {
+    let reply = post_form(addr, body);
+    assert_eq!(reply.status, 200, "publish failed: {}", reply.text());
+    reply
+        .text()
+        .trim()
+        .parse()
+        .expect("the body is the event id")
+}
+
+/// `/stats` as (name, number) pairs; `null` is left out.
+pub fn stats(addr: SocketAddr) -> Vec<(String, u64)> {
+    let reply = get(addr, "/stats");
+    assert_eq!(reply.status, 200);
+    let text = reply.text();
+    text.trim()
+        .trim_matches(|c| c == '{' || c == '}')
+        .split(',')
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once(':')?;
+            Some((name.trim_matches('"').to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// One number from `/stats`.
+pub fn stat(addr: SocketAddr, name: &str) -> u64 {
+    stats(addr)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("/stats has no {name}"))
+}
+
+/// One event as a subscriber's parser builds it (WHATWG rules).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub topic: Option<String>,
+    pub data: String,
+}
+
+impl SseEvent {
+    pub fn id(&self) -> u64 {
+        self.id
+            .as_deref()
+            .expect("event has an id")
+            .parse()
+            .unwrap()
+    }
+}
+
+/// A subscriber to `/events`, reading and parsing the stream.
+pub struct Subscriber {
+    reader: BufReader<TcpStream>,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Comment lines seen so far.
+    pub comments: Vec<String>,
+    /// The last `retry:` value seen.
+    pub retry: Option<u64>,
+}
+
+impl Subscriber {
+    /// Opens `/events?query` with extra request headers.
+    pub fn open(addr: SocketAddr, query: &str, extra_headers: &str) -> Subscriber {
+        let mut stream = connect(addr);
+        let target = if query.is_empty() {
+            "/events".to_string()
+        } else {
+            format!("/events?{query}")
+        };
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra_headers}\r\n"
+        )
+        .unwrap();
+        let mut reader = BufReader::new(stream);
+        let reply = read_reply(&mut reader, true);
+        Subscriber {
+            reader,
+            status: reply.status,
+            headers: reply.headers,
+            comments: Vec::new(),
+            retry: None,
+        }
+    }
+
+    /// Subscribes to everything, live only.
+    pub fn all(addr: SocketAddr) -> Subscriber {
+        let subscriber = Subscriber::open(addr, "", "");
+        assert_eq!(subscriber.status, 200);
+        subscriber
+    }
+
+    /// Resumes after `last_id` with the `Last-Event-ID` header.
+    pub fn resume(addr: SocketAddr, last_id: u64) -> Subscriber {
+        Subscriber::open(addr, "", &format!("Last-Event-ID: {last_id}\r\n"))
+    }
+
+    /// The next event, or a panic if none comes in time.
+    pub fn next_event(&mut self) -> SseEvent {
+        self.try_next_event().expect("no event arrived in time")
+    }
+
+    /// The next event, or `None` on timeout or end of stream.
+    pub fn try_next_event(&mut self) -> Option<SseEvent> {
+        let mut event = SseEvent::default();
+        let mut has_data = false;
+        loop {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            let line = line.strip_suffix('\n').unwrap_or(&line);
+            if line.is_empty() {
+                if has_data {
+                    return Some(event);
+                }
+                event = SseEvent::default();
+                continue;
+            }
+            if let Some(comment) = line.strip_prefix(':') {
+                self.comments.push(comment.trim().to_string());
+                continue;
+            }
+            let (field, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "id" => event.id = Some(value.to_string()),
+                "event" => event.event = Some(value.to_string()),
+                "topic" => event.topic = Some(value.to_string()),
+                "retry" => self.retry = value.parse().ok(),
+                "data" => {
+                    if has_data {
+                        event.data.push('\n');
+                    }
+                    event.data.push_str(value);
+                    has_data = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Sets how long reads wait, for tests that expect silence.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(timeout))
+            .unwrap();
+    }
+
+    /// Reads until a comment line arrives; true if one did.
+    pub fn wait_for_comment(&mut self, text: &str) -> bool {
+        loop {
+            if self.comments.iter().any(|c| c == text) {
+                return true;
+            }
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => {
+                    if let Some(comment) = line.trim_end().strip_prefix(':') {
+                        self.comments.push(comment.trim().to_string());
+                    }
+                }
+            }
+        }
+    }
+}
