@@ -25,6 +25,7 @@ pub mod limits;
 
 // Bytes in: accept, read, parse.
 pub mod body;
+pub mod closer;
 pub mod connection;
 pub mod head;
 pub mod http_error;
@@ -32,6 +33,7 @@ pub mod reader;
 pub mod server;
 
 // Route and handle.
+pub mod cors;
 pub mod form;
 pub mod publish;
 pub mod route;

@@ -130,7 +130,8 @@ impl Listener {
     /// it does send is read and ignored.
     pub fn hung_up(&mut self) -> bool {
         let mut scratch = [0u8; 256];
-        loop {
+        // A few reads at most: a client that keeps sending is not worth more.
+        for _ in 0..4 {
             match self.stream.read(&mut scratch) {
                 Ok(0) => return true,
                 Ok(_) => continue,
@@ -139,6 +140,7 @@ impl Listener {
                 Err(_) => return true,
             }
         }
+        false
     }
 }
 

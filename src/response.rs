@@ -40,6 +40,16 @@ impl Response {
         Response::ok(TEXT_PLAIN, body.into_bytes())
     }
 
+    /// A `204 No Content`, which has no body and no `Content-Length`.
+    pub fn no_content() -> Response {
+        Response {
+            status: 204,
+            content_type: TEXT_PLAIN,
+            headers: Vec::new(),
+            body: Cow::Borrowed(b""),
+        }
+    }
+
     /// A `303 See Other` that sends a browser back to `location` after a form post.
     pub fn see_other(location: String) -> Response {
         Response {
@@ -88,12 +98,19 @@ impl Response {
         // Writing into a Vec cannot fail, so these results are always Ok.
         let _ = write!(
             scratch,
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+            "HTTP/1.1 {} {}\r\n",
             self.status,
-            reason_phrase(self.status),
-            self.content_type,
-            self.body.len()
+            reason_phrase(self.status)
         );
+        // RFC 9110 §8.6: a 204 carries neither a length nor a body.
+        if self.status != 204 {
+            let _ = write!(
+                scratch,
+                "Content-Type: {}\r\nContent-Length: {}\r\n",
+                self.content_type,
+                self.body.len()
+            );
+        }
         for (name, value) in &self.headers {
             let _ = write!(scratch, "{name}: {value}\r\n");
         }

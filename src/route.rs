@@ -7,8 +7,11 @@
 //! | `/stats` | `GET`, `HEAD` | [`crate::stats`] |
 //! | anything else | `GET`, `HEAD` | [`crate::static_files`] |
 //!
-//! A path that exists answered with the wrong method is 405 with `Allow`; a
-//! path that does not exist is 404 whatever the method.
+//! The three API paths also answer `OPTIONS` (a browser's CORS preflight)
+//! and carry `Access-Control-Allow-Origin` for the origins `--cors-origin`
+//! allows (see [`crate::cors`]). A path that exists asked with the wrong
+//! method is 405 with `Allow`; a path that does not exist is 404 whatever
+//! the method.
 
 use crate::head::Head;
 use crate::http_error::HttpError;
@@ -16,7 +19,7 @@ use crate::publisher::Publisher;
 use crate::response::Response;
 use crate::server::Shared;
 use crate::subscribe::StreamStart;
-use crate::{publish, stats, subscribe};
+use crate::{cors, publish, stats, subscribe};
 
 /// A whole request: its head and its body.
 pub struct Request {
@@ -50,23 +53,36 @@ impl From<Response> for Outcome {
 /// Finds the handler for `request` and runs it. `publisher` is the
 /// connection's own way to the hub.
 pub fn dispatch(request: &Request, shared: &Shared, publisher: &Publisher) -> Outcome {
-    let method = request.head.method.as_str();
-    let result = match request.head.path() {
-        "/publish" => match method {
-            "POST" => publish::handle(request, shared, publisher).map(Outcome::from),
-            _ => Err(HttpError::MethodNotAllowed("POST")),
-        },
-        "/events" => match method {
-            "GET" | "HEAD" => subscribe::handle(request),
-            _ => Err(HttpError::MethodNotAllowed("GET, HEAD")),
-        },
-        "/stats" => match method {
-            "GET" | "HEAD" => stats::handle(shared, publisher).map(Outcome::from),
-            _ => Err(HttpError::MethodNotAllowed("GET, HEAD")),
-        },
-        path => static_file(method, path, shared).map(Outcome::from),
+    let head = &request.head;
+    let method = head.method.as_str();
+    let path = head.path();
+    let api = matches!(path, "/publish" | "/events" | "/stats");
+    if !api {
+        return static_file(method, path, shared)
+            .unwrap_or_else(Response::error)
+            .into();
+    }
+    let origin = cors::allowed_origin(&shared.config.cors_origins, head.origin.as_deref());
+    let result = match (path, method) {
+        (_, "OPTIONS") => Ok(Outcome::Respond(cors::preflight(origin.clone()))),
+        ("/publish", "POST") => publish::handle(request, shared, publisher).map(Outcome::from),
+        ("/publish", _) => Err(HttpError::MethodNotAllowed("POST, OPTIONS")),
+        ("/events", "GET" | "HEAD") => subscribe::handle(request, origin.as_deref()),
+        ("/stats", "GET" | "HEAD") => stats::handle(shared, publisher).map(Outcome::from),
+        _ => Err(HttpError::MethodNotAllowed("GET, HEAD, OPTIONS")),
     };
-    result.unwrap_or_else(|error| Outcome::Respond(Response::error(error)))
+    match result {
+        Ok(Outcome::Respond(mut response)) if method != "OPTIONS" => {
+            cors::add_headers(&mut response, origin);
+            Outcome::Respond(response)
+        }
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let mut response = Response::error(error);
+            cors::add_headers(&mut response, origin);
+            Outcome::Respond(response)
+        }
+    }
 }
 
 fn static_file(method: &str, path: &str, shared: &Shared) -> Result<Response, HttpError> {

@@ -8,7 +8,7 @@
 //! subscriber holds for as long as it stays.
 //!
 //! When every slot is taken, the accept loop itself writes a short `503` and
-//! closes, without starting a thread: a flood of connections costs no more
+//! hands the socket to [`crate::closer`], without starting a thread: a flood of connections costs no more
 //! than the sockets it opens. When the process runs out of file descriptors,
 //! `accept` fails; the loop says so once, waits a little and carries on.
 
@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
+use crate::closer::Closer;
 use crate::config::Config;
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES, RETRY_AFTER_S};
 use crate::log;
@@ -43,6 +44,7 @@ pub struct Shared {
 pub struct Server {
     listener: TcpListener,
     shared: Arc<Shared>,
+    closer: Closer,
 }
 
 /// Why a server could not start.
@@ -101,6 +103,7 @@ impl Server {
             error,
         })?;
         let hub = crate::hub::spawn(&config).map_err(StartError::Thread)?;
+        let closer = Closer::spawn().map_err(StartError::Thread)?;
         let shared = Shared {
             config,
             site,
@@ -111,6 +114,7 @@ impl Server {
         Ok(Server {
             listener,
             shared: Arc::new(shared),
+            closer,
         })
     }
 
@@ -153,7 +157,7 @@ impl Server {
     fn admit(&self, stream: TcpStream) {
         let max = self.shared.config.max_clients;
         let Some(slot) = ConnectionSlot::take(&self.shared.open_connections, max) else {
-            turn_away(stream);
+            turn_away(stream, &self.closer);
             return;
         };
         let shared = Arc::clone(&self.shared);
@@ -173,7 +177,8 @@ impl Server {
 
 /// Answers `503` when every slot is taken, without a thread and without
 /// waiting: the socket is new, so its send buffer has room for these bytes.
-fn turn_away(stream: TcpStream) {
+/// The closer thread then closes it gently (see [`crate::closer`]).
+fn turn_away(stream: TcpStream, closer: &Closer) {
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
          Content-Length: 21\r\nRetry-After: {RETRY_AFTER_S}\r\nConnection: close\r\n\r\n\
@@ -182,6 +187,7 @@ fn turn_away(stream: TcpStream) {
     let _ = stream.set_nonblocking(true);
     let _ = (&stream).write_all(response.as_bytes());
     let _ = stream.shutdown(Shutdown::Write);
+    closer.close(stream);
 }
 
 /// EMFILE (this process) and ENFILE (the whole system) on Linux and the BSDs.

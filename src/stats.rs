@@ -3,8 +3,10 @@
 //! `listeners` (open streams), `published` (events since start), `dropped`
 //! (subscribers cut off for falling too far behind), `uptime_s`, plus
 //! `connections` (open connections of any kind), `history` (events held
-//! for replay) and `last_id`. The JSON is written by hand: every value is a
-//! number or `null`, so there is nothing to escape.
+//! for replay), `last_id`, and `token_required` (whether publishing needs
+//! `--publish-token`; the page shows a token field when it does). The JSON
+//! is written by hand: every value is a number, `null` or a boolean, so
+//! there is nothing to escape.
 
 use std::sync::atomic::Ordering;
 
@@ -23,18 +25,31 @@ pub fn handle(shared: &Shared, publisher: &Publisher) -> Result<Response, HttpEr
     let uptime_s = shared.started.elapsed().as_secs();
     let mut response = Response::ok(
         "application/json",
-        to_json(&hub, connections, uptime_s).into_bytes(),
+        to_json(
+            &hub,
+            connections,
+            uptime_s,
+            shared.config.publish_token.is_some(),
+        )
+        .into_bytes(),
     );
     response.add_header("Cache-Control", "no-store");
     Ok(response)
 }
 
-fn to_json(hub: &HubStats, connections: usize, uptime_s: u64) -> String {
+fn to_json(hub: &HubStats, connections: usize, uptime_s: u64, token_required: bool) -> String {
     let last_id = hub.last_id.map_or("null".to_string(), |id| id.to_string());
     format!(
         "{{\"listeners\":{},\"published\":{},\"dropped\":{},\"uptime_s\":{},\
-         \"connections\":{},\"history\":{},\"last_id\":{}}}\n",
-        hub.listeners, hub.published, hub.dropped, uptime_s, connections, hub.history, last_id
+         \"connections\":{},\"history\":{},\"last_id\":{},\"token_required\":{}}}\n",
+        hub.listeners,
+        hub.published,
+        hub.dropped,
+        uptime_s,
+        connections,
+        hub.history,
+        last_id,
+        token_required
     )
 }
 
@@ -52,9 +67,9 @@ mod tests {
             last_id: None,
         };
         assert_eq!(
-            to_json(&hub, 3, 9),
+            to_json(&hub, 3, 9, false),
             "{\"listeners\":2,\"published\":5,\"dropped\":1,\"uptime_s\":9,\
-             \"connections\":3,\"history\":5,\"last_id\":null}\n"
+             \"connections\":3,\"history\":5,\"last_id\":null,\"token_required\":false}\n"
         );
     }
 }

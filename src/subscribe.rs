@@ -38,13 +38,27 @@ const STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\n\
     Content-Type: text/event-stream\r\n\
     Cache-Control: no-cache\r\n\
     X-Accel-Buffering: no\r\n\
-    Connection: close\r\n\r\n";
+    Connection: close\r\n";
 
-/// Reads the subscriber's topics and last id.
+/// The response head, with `Access-Control-Allow-Origin` when one applies.
+fn stream_head(allowed_origin: Option<&str>) -> Vec<u8> {
+    let mut head = STREAM_HEAD.as_bytes().to_vec();
+    if let Some(origin) = allowed_origin {
+        head.extend_from_slice(format!("Access-Control-Allow-Origin: {origin}\r\n").as_bytes());
+        if origin != "*" {
+            head.extend_from_slice(b"Vary: Origin\r\n");
+        }
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+/// Reads the subscriber's topics and last id. `allowed_origin` is the
+/// `Access-Control-Allow-Origin` to send, if any.
 ///
 /// # Errors
 /// 400 for a malformed query, a bad topic, or too many topics.
-pub fn handle(request: &Request) -> Result<Outcome, HttpError> {
+pub fn handle(request: &Request, allowed_origin: Option<&str>) -> Result<Outcome, HttpError> {
     let query = parse_form(request.head.query().as_bytes())
         .map_err(|error| HttpError::BadRequest(error.reason()))?;
     let mut topics: Vec<String> = Vec::new();
@@ -71,7 +85,7 @@ pub fn handle(request: &Request) -> Result<Outcome, HttpError> {
         .or(query_last_id.as_deref())
         .and_then(parse_last_id);
     Ok(Outcome::Stream(StreamStart {
-        http_head: STREAM_HEAD.as_bytes().to_vec(),
+        http_head: stream_head(allowed_origin),
         preamble: sse::preamble(),
         last_id,
         topics,

@@ -138,12 +138,18 @@ fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
         404
     );
     for (request, allow) in [
-        (&b"GET /publish HTTP/1.1\r\nHost: t\r\n\r\n"[..], "POST"),
+        (
+            &b"GET /publish HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+            "POST, OPTIONS",
+        ),
         (
             b"POST /events HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
-            "GET, HEAD",
+            "GET, HEAD, OPTIONS",
         ),
-        (b"DELETE /stats HTTP/1.1\r\nHost: t\r\n\r\n", "GET, HEAD"),
+        (
+            b"DELETE /stats HTTP/1.1\r\nHost: t\r\n\r\n",
+            "GET, HEAD, OPTIONS",
+        ),
         (
             b"PUT / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
             "GET, HEAD",

@@ -18,6 +18,8 @@
   var form = document.getElementById("publish");
   var input = document.getElementById("message");
   var sendError = document.getElementById("send-error");
+  var tokenRow = document.getElementById("token-row");
+  var tokenInput = document.getElementById("token");
   var lastId = 0;
   var source = null;
 
@@ -77,9 +79,17 @@
     };
   }
 
+  // When the server needs a token to publish, show the field; remember
+  // what was typed in this browser so it is asked for once.
+  tokenInput.value = localStorage.getItem("herald-token") || "";
+  fetch("/stats").then(function (r) { return r.json(); }).then(function (stats) {
+    tokenRow.hidden = !stats.token_required;
+  }).catch(function () {});
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = new URLSearchParams(new FormData(form));
+    if (tokenInput.value) localStorage.setItem("herald-token", tokenInput.value);
     sendError.hidden = true;
     fetch("/publish", { method: "POST", body: body })
       .then(function (response) {

@@ -1,0 +1,175 @@
+//! Floods: many slow clients, more clients than allowed, and a process out
+//! of file descriptors. None of them may keep a normal client waiting.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// 200 clients each send one byte of their head per second (slowloris).
+/// A normal client is served at once meanwhile, and every slow one gets 408
+/// when its head deadline passes.
+#[test]
+fn slowloris_clients_get_408_and_do_not_block_others() {
+    const SLOW: usize = 200;
+    let timeout = Duration::from_secs(2);
+    let addr = start_with(|config| config.header_timeout = timeout);
+    let request = b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: 1234567890\r\n\r\n";
+    let mut slow: Vec<TcpStream> = (0..SLOW).map(|_| connect(addr)).collect();
+    let writers: Vec<TcpStream> = slow.iter().map(|s| s.try_clone().unwrap()).collect();
+    let trickle = thread::spawn(move || {
+        let mut writers = writers;
+        for byte in request.iter().take(4) {
+            for stream in &mut writers {
+                // The server may already have closed it: that is the point.
+                let _ = stream.write_all(&[*byte]);
+            }
+            thread::sleep(Duration::from_secs(1));
+        }
+    });
+    thread::sleep(Duration::from_millis(200));
+    for _ in 0..5 {
+        let started = Instant::now();
+        assert_eq!(get(addr, "/").status, 200);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "a normal client waited"
+        );
+    }
+    let started = Instant::now();
+    for stream in &mut slow {
+        let reply = read_reply(&mut BufReader::new(stream), false);
+        assert_eq!(reply.status, 408);
+    }
+    assert!(started.elapsed() < timeout + Duration::from_secs(2));
+    trickle.join().unwrap();
+}
+
+/// With `--max-clients 50`, the 51st connection is turned away with 503 and
+/// `Retry-After`; once some close, new ones are served again.
+#[test]
+fn past_max_clients_new_connections_get_503_until_some_close() {
+    let addr = start_with(|config| {
+        config.max_clients = 50;
+        config.heartbeat = Duration::from_millis(300);
+    });
+    let subscribers: Vec<Subscriber> = (0..25).map(|_| Subscriber::all(addr)).collect();
+    let mut idle: Vec<BufReader<TcpStream>> = Vec::new();
+    for _ in 0..25 {
+        let mut stream = connect(addr);
+        stream
+            .write_all(b"GET /app.css HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        assert_eq!(read_reply(&mut reader, false).status, 200);
+        idle.push(reader);
+    }
+    let reply = get(addr, "/");
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.header("Retry-After"), Some("2"));
+    assert_eq!(
+        Subscriber::open(addr, "", "").status,
+        503,
+        "subscribers count too"
+    );
+    idle.truncate(20);
+    wait_until(Duration::from_secs(2), "a slot to free up", || {
+        get(addr, "/").status == 200
+    });
+    idle.clear();
+    drop(subscribers);
+    // Subscribers' slots come back once the hub notices they left.
+    wait_until(Duration::from_secs(3), "all slots to free up", || {
+        let open: Vec<TcpStream> = (0..49).map(|_| connect(addr)).collect();
+        let ok = get(addr, "/").status == 200;
+        drop(open);
+        ok
+    });
+}
+
+/// The real binary with a low `ulimit -n`: when `accept` fails for want of
+/// descriptors the server logs it once, does not spin, and serves again
+/// once descriptors are free.
+#[test]
+fn out_of_file_descriptors_the_server_waits_and_recovers() {
+    let binary = env!("CARGO_BIN_EXE_herald");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 40 && exec \"$0\" --addr 127.0.0.1:0 --quiet")
+        .arg(binary)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start herald");
+    let stderr = child.stderr.take().unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (found_addr, lines_seen) = (Arc::new(Mutex::new(None)), Arc::clone(&lines));
+    let addr_slot = Arc::clone(&found_addr);
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("herald listening on http://") {
+                let addr: SocketAddr = rest.trim_end_matches('/').parse().unwrap();
+                *addr_slot.lock().unwrap() = Some(addr);
+            }
+            lines_seen.lock().unwrap().push(line);
+        }
+    });
+    wait_until(Duration::from_secs(5), "herald to start", || {
+        found_addr.lock().unwrap().is_some()
+    });
+    let addr = found_addr.lock().unwrap().unwrap();
+
+    // More connections than descriptors: the kernel queues the rest.
+    let hogs: Vec<TcpStream> = (0..60).map(|_| connect(addr)).collect();
+    wait_until(Duration::from_secs(5), "the descriptor warning", || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("out of file descriptors"))
+    });
+    let cpu_before = cpu_ticks(child.id());
+    thread::sleep(Duration::from_secs(1));
+    let cpu_used = cpu_ticks(child.id()) - cpu_before;
+    // Clock ticks are 1/100 s: spinning would use about 100 in one second.
+    assert!(
+        cpu_used < 20,
+        "the accept loop spins: {cpu_used} ticks in 1 s"
+    );
+
+    drop(hogs);
+    wait_until(Duration::from_secs(20), "herald to serve again", || {
+        let mut stream = connect(addr);
+        let _ = stream.write_all(b"GET /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text.starts_with("HTTP/1.1 200")
+    });
+    let warnings = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("out of file descriptors"))
+        .count();
+    assert_eq!(warnings, 1, "said once, not once per failed accept");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// User plus system CPU time of a process, in clock ticks (Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
