@@ -1,0 +1,351 @@
+// End-to-end scenarios for herald's page, in Debian's Chromium.
+//
+// Run by tests/browser.rs, one scenario per Rust test:
+//   node tests/browser/run.mjs --herald PATH/TO/herald --scenario NAME
+// Each scenario starts its own herald (the real binary, on 127.0.0.1 port 0),
+// launches a fresh headless Chromium through playwright-core, drives the page
+// as a person would, and exits 0 when every check holds. Every wait has a
+// bound; the whole run is cut off after RUN_LIMIT_MS.
+//
+// Some scenarios put a small TCP proxy between the browser and herald. The
+// proxy can "go away" (drop every connection and refuse new ones) while
+// herald keeps running, which is how a tab sees a server restart or a
+// network drop, and lets the test publish while the tab is cut off.
+
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+const RUN_LIMIT_MS = 90_000;
+const WAIT_MS = 15_000;
+const CHROMIUM = process.env.HERALD_CHROMIUM || "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--disable-quic",
+];
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, arg, i, all) =>
+    arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs, []));
+
+setTimeout(() => {
+  console.error(`scenario ${args.scenario} did not finish within ${RUN_LIMIT_MS} ms`);
+  process.exit(1);
+}, RUN_LIMIT_MS).unref();
+
+// ---- herald and the proxy ----------------------------------------------------
+
+/** Starts the herald binary; resolves once it says where it listens. */
+function startHerald(extraArgs = [], addr = "127.0.0.1:0") {
+  const child = spawn(args.herald, ["--addr", addr, "--quiet", ...extraArgs],
+    { stdio: ["ignore", "ignore", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error("herald did not start: " + seen)), WAIT_MS);
+    child.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(/herald listening on (http:\/\/[^/\s]+)\//);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, base: match[1], port: Number(new URL(match[1]).port) });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`herald exited with ${code}: ${seen}`)));
+  });
+}
+
+async function stopHerald(herald) {
+  if (herald.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => herald.child.once("exit", resolve));
+  herald.child.kill("SIGKILL");
+  await exited;
+}
+
+/** A TCP proxy to `port` that can be taken down and brought back. */
+async function startProxy(port) {
+  const sockets = new Set();
+  let up = true;
+  const server = net.createServer((client) => {
+    if (!up) return client.destroy();
+    const upstream = net.connect(port, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+    }
+    client.pipe(upstream).on("error", () => {});
+    upstream.pipe(client).on("error", () => {});
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    down() { up = false; for (const socket of sockets) socket.destroy(); },
+    up() { up = true; },
+    close() { this.down(); server.close(); },
+  };
+}
+
+// ---- talking to herald directly ---------------------------------------------
+
+/**
+ * One request on a connection of its own that closes after the answer, so
+ * the test never holds a keep-alive connection (and a server slot) open.
+ */
+function request(base, method, target, body = "") {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${target}`, {
+      method, agent: false,
+      headers: body ? { "Content-Type": "application/x-www-form-urlencoded" } : {},
+    }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => { text += chunk; });
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+    });
+    req.setTimeout(WAIT_MS, () => req.destroy(new Error(`${method} ${target} timed out`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function publish(base, message, fields = {}) {
+  const body = new URLSearchParams({ message, ...fields }).toString();
+  const { status, text } = await request(base, "POST", "/publish", body);
+  assert.equal(status, 200, `publish answered ${status}: ${text}`);
+  return Number(text.trim());
+}
+
+async function stats(base) {
+  return JSON.parse((await request(base, "GET", "/stats")).text);
+}
+
+/** Opens `count` streams to herald until it answers 503; returns them. */
+async function fillServer(base) {
+  const { port } = new URL(base);
+  const hogs = [];
+  for (let i = 0; i < 100; i++) {
+    const socket = net.connect(Number(port), "127.0.0.1");
+    socket.on("error", () => {});
+    const status = await new Promise((resolve) => {
+      let seen = "";
+      socket.on("data", (chunk) => {
+        seen += chunk;
+        const match = seen.match(/^HTTP\/1\.1 (\d{3})/);
+        if (match) resolve(Number(match[1]));
+      });
+      socket.on("close", () => resolve(0));
+      socket.write("GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
+    });
+    socket.removeAllListeners("data");
+    if (status !== 200) { socket.destroy(); return hogs; }
+    hogs.push(socket);
+  }
+  throw new Error("the server never filled up");
+}
+
+// ---- the browser ----------------------------------------------------------------
+
+async function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+}
+
+async function openPage(context, url) {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+  await page.goto(url);
+  return page;
+}
+
+const statusOf = (page) => page.locator("#status").getAttribute("data-state");
+const waitForStatus = (page, state) => page.waitForFunction(
+  (want) => document.getElementById("status").dataset.state === want, state, { timeout: WAIT_MS });
+const feedTexts = (page) => page.locator("#feed li:not(.notice) .text").allTextContents();
+const waitForMessage = (page, text) => page.waitForFunction(
+  (want) => [...document.querySelectorAll("#feed li .text")].some((e) => e.textContent === want),
+  text, { timeout: WAIT_MS });
+
+/** Polls `condition` every 50 ms until it holds, for at most WAIT_MS. */
+async function until(condition, what) {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function countOf(texts, text) {
+  return texts.filter((t) => t === text).length;
+}
+
+// ---- the scenarios ------------------------------------------------------------
+
+const scenarios = {
+  /** Two tabs; a message typed in one appears in both, once, with its time. */
+  async "two-tabs"({ herald, browser }) {
+    const context = await browser.newContext();
+    const [one, two] = [await openPage(context, herald.base), await openPage(context, herald.base)];
+    await Promise.all([waitForStatus(one, "live"), waitForStatus(two, "live")]);
+    await one.fill("#message", "hello from tab one");
+    await one.press("#message", "Enter");
+    for (const page of [one, two]) {
+      await waitForMessage(page, "hello from tab one");
+      assert.equal(countOf(await feedTexts(page), "hello from tab one"), 1);
+      const time = await page.locator("#feed li time").first().textContent();
+      assert.match(time, /\d{1,2}:\d{2}/, "each message shows its time");
+    }
+    assert.equal(await one.inputValue("#message"), "", "the input clears after sending");
+    assert.equal(await one.evaluate(() => document.activeElement.id), "message", "and keeps focus");
+  },
+
+  /** Markup in a message is shown as text and never runs. */
+  async "xss"({ herald, browser }) {
+    const page = await openPage(await browser.newContext(), herald.base);
+    await waitForStatus(page, "live");
+    const attack = `<img src=x onerror="window.__xss=1">`;
+    await page.fill("#message", attack);
+    await page.press("#message", "Enter");
+    await waitForMessage(page, attack);
+    // Give a would-be image error handler its chance to run: a bounded wait
+    // for something that must not happen.
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator("#feed img").count(), 0, "no element was created");
+    assert.equal(await page.evaluate(() => window.__xss), undefined, "the handler never ran");
+  },
+
+  /**
+   * The indicator follows the connection. Through a proxy that goes away
+   * while herald keeps running, messages published meanwhile arrive once the
+   * tab is back; then herald itself is restarted on the same port.
+   */
+  async "reconnect"({ herald, browser }) {
+    const proxy = await startProxy(herald.port);
+    const page = await openPage(await browser.newContext(), proxy.base);
+    await waitForStatus(page, "live");
+    await publish(herald.base, "before the drop");
+    await waitForMessage(page, "before the drop");
+
+    proxy.down();
+    await waitForStatus(page, "reconnecting");
+    for (const n of [1, 2, 3]) await publish(herald.base, `while away ${n}`);
+    proxy.up();
+    await waitForStatus(page, "live");
+    for (const n of [1, 2, 3]) await waitForMessage(page, `while away ${n}`);
+    const texts = await feedTexts(page);
+    for (const text of ["before the drop", "while away 1", "while away 2", "while away 3"]) {
+      assert.equal(countOf(texts, text), 1, `"${text}" shown once`);
+    }
+
+    // A real restart: the process goes away, and comes back on the same port.
+    await stopHerald(herald);
+    await waitForStatus(page, "reconnecting");
+    const again = await startHerald([], `127.0.0.1:${herald.port}`);
+    herald.child = again.child;
+    await waitForStatus(page, "live");
+    await publish(herald.base, "after the restart");
+    await waitForMessage(page, "after the restart");
+    proxy.close();
+  },
+
+  /** Eight tabs of one browser all stay live and all get every message. */
+  async "eight-tabs"({ herald, browser }) {
+    const context = await browser.newContext();
+    const pages = [];
+    for (let i = 0; i < 8; i++) pages.push(await openPage(context, herald.base));
+    await Promise.all(pages.map((page) => waitForStatus(page, "live")));
+    await publish(herald.base, "to all eight");
+    await Promise.all(pages.map((page) => waitForMessage(page, "to all eight")));
+    const { listeners } = await stats(herald.base);
+    console.log(`eight tabs open, /stats listeners = ${listeners}`);
+  },
+
+  /** Without JavaScript the form still posts, and the 303 brings the person back. */
+  async "no-javascript"({ herald, browser }) {
+    const page = await openPage(await browser.newContext({ javaScriptEnabled: false }), herald.base);
+    await page.fill("#message", "sent without javascript");
+    await Promise.all([page.waitForURL(`${herald.base}/`), page.click("button[type=submit]")]);
+    assert.equal(await page.locator("form#publish").count(), 1, "back on the page");
+    const { published } = await stats(herald.base);
+    assert.equal(published, 1, "the message was published");
+  },
+
+  /** Screenshots at laptop and phone sizes, each with a non-empty feed. */
+  async "screenshots"({ herald, browser }) {
+    const dir = args.shots || path.join(os.tmpdir(), "herald-screenshots");
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, viewport] of [["laptop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+      const page = await openPage(await browser.newContext({ viewport }), herald.base);
+      await waitForStatus(page, "live");
+      for (const text of ["Deploy of build 4812 finished", "Coffee machine on floor 3 is fixed",
+        "A longer message, to see how the feed wraps a line that does not fit on one row of a phone screen"]) {
+        await publish(herald.base, `${text} (${name})`);
+        await waitForMessage(page, `${text} (${name})`);
+      }
+      assert.ok((await feedTexts(page)).length >= 3, "the feed is not empty");
+      const file = path.join(dir, `herald-${name}.png`);
+      const png = await page.screenshot({ path: file, fullPage: false });
+      assert.ok(png.length > 1000, "the screenshot has content");
+      console.log(`screenshot: ${file}`);
+    }
+  },
+
+  /**
+   * When the server is full, /events gets 503 and EventSource gives up for
+   * good; the page must retry by itself and be live again once there is room.
+   */
+  async "full-server"({ herald, browser }) {
+    const proxy = await startProxy(herald.port);
+    const page = await openPage(await browser.newContext(), proxy.base);
+    let refused = 0;
+    page.on("response", (response) => {
+      if (new URL(response.url()).pathname === "/events" && response.status() === 503) refused++;
+    });
+    await waitForStatus(page, "live");
+    proxy.down();
+    await waitForStatus(page, "reconnecting");
+    // The hub frees the tab's old stream at its next heartbeat.
+    await until(async () => (await stats(herald.base)).listeners === 0, "the old stream to go");
+    const hogs = await fillServer(herald.base);
+    proxy.up();
+    // The tab's attempts now get 503, after which EventSource itself gives
+    // up; the page must keep trying on its own.
+    await until(() => refused >= 2, "the page to retry after 503 twice");
+    assert.equal(await statusOf(page), "reconnecting");
+    for (const hog of hogs) hog.destroy();
+    await waitForStatus(page, "live");
+    await publish(herald.base, "room again");
+    await waitForMessage(page, "room again");
+    proxy.close();
+  },
+};
+
+// ---- main -----------------------------------------------------------------------------
+
+const EXTRA_ARGS = {
+  "full-server": ["--max-clients", "12", "--heartbeat", "0.5"],
+};
+
+async function main() {
+  const scenario = scenarios[args.scenario];
+  if (!scenario) throw new Error(`no scenario "${args.scenario}"`);
+  const herald = await startHerald(EXTRA_ARGS[args.scenario] || []);
+  const browser = await launch();
+  try {
+    await scenario({ herald, browser });
+  } finally {
+    await browser.close();
+    await stopHerald(herald);
+  }
+  console.log(`scenario ${args.scenario}: passed`);
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(`scenario ${args.scenario}: FAILED\n${error.stack || error}`);
+  process.exit(1);
+});
