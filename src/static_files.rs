@@ -42,6 +42,8 @@ const EMBEDDED: &[(&str, &str, &[u8])] = &[
     ("/index.html", HTML, include_bytes!("../www/index.html")),
     ("/app.css", CSS, include_bytes!("../www/app.css")),
     ("/app.js", JS, include_bytes!("../www/app.js")),
+    ("/herald.js", JS, include_bytes!("../www/herald.js")),
+    ("/herald-worker.js", JS, include_bytes!("../www/herald-worker.js")),
     ("/favicon.svg", SVG, include_bytes!("../www/favicon.svg")),
 ];
 

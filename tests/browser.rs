@@ -88,3 +88,8 @@ fn screenshots_at_laptop_and_phone_size_show_the_feed() {
 fn a_full_server_is_retried_until_there_is_room() {
     run("full-server");
 }
+
+#[test]
+fn another_sites_page_uses_herald_js() {
+    run("other-origin");
+}

@@ -1,14 +1,9 @@
-// herald's page: a live feed from /events and a form that posts to /publish.
+// herald's page: the live feed and the form, on top of herald.js.
 //
-// The browser's EventSource does the hard part: it reconnects by itself and
-// sends the last event id it saw, so the server replays what was missed.
-// This script adds what EventSource lacks:
-//  - a connection indicator (connecting / live / reconnecting);
-//  - a restart after EventSource gives up for good (it does when the server
-//    answers anything but 200 text/event-stream, e.g. 503 when full), after a
-//    random delay so that many tabs do not come back at the same instant;
-//  - duplicate suppression by id, in case a replay overlaps what was shown.
-// Messages are always inserted as text (textContent), never as HTML.
+// herald.js keeps the stream (shared by all tabs through a SharedWorker,
+// resumed after a drop, retried when the server is full); this script shows
+// what arrives and sends what is typed. Messages are always inserted as
+// text (textContent), never as HTML.
 "use strict";
 
 (function () {
@@ -20,8 +15,6 @@
   var sendError = document.getElementById("send-error");
   var tokenRow = document.getElementById("token-row");
   var tokenInput = document.getElementById("token");
-  var lastId = 0;
-  var source = null;
 
   document.getElementById("topic").value = topic;
   document.getElementById("room").textContent = topic ? "· " + topic : "";
@@ -30,14 +23,6 @@
   function setStatus(state) {
     statusLine.dataset.state = state;
     statusLine.textContent = state === "live" ? "live" : state + "…";
-  }
-
-  function streamUrl() {
-    var params = new URLSearchParams();
-    if (topic) params.append("topic", topic);
-    if (lastId) params.append("lastEventId", String(lastId));
-    var query = params.toString();
-    return "/events" + (query ? "?" + query : "");
   }
 
   function show(text, className) {
@@ -55,29 +40,12 @@
     feed.insertBefore(item, feed.firstChild);
   }
 
-  function onMessage(event) {
-    var id = Number(event.lastEventId);
-    if (id && id <= lastId) return;
-    if (id) lastId = id;
-    show(event.data);
-  }
-
-  function connect() {
-    setStatus(lastId ? "reconnecting" : "connecting");
-    source = new EventSource(streamUrl());
-    source.onopen = function () { setStatus("live"); };
-    source.onmessage = onMessage;
-    source.addEventListener("herald-missed", function () {
-      show("Some earlier messages could not be replayed.", "notice");
-    });
-    source.onerror = function () {
-      setStatus("reconnecting");
-      if (source.readyState === EventSource.CLOSED) {
-        source = null;
-        setTimeout(connect, 1000 + Math.random() * 4000);
-      }
-    };
-  }
+  herald.subscribe({
+    topic: topic,
+    onMessage: function (message) { show(message.data); },
+    onStatus: setStatus,
+    onMissed: function () { show("Some earlier messages could not be replayed.", "notice"); },
+  });
 
   // When the server needs a token to publish, show the field; remember
   // what was typed in this browser so it is asked for once.
@@ -88,25 +56,16 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var body = new URLSearchParams(new FormData(form));
-    if (tokenInput.value) localStorage.setItem("herald-token", tokenInput.value);
+    var token = tokenInput.value;
+    if (token) localStorage.setItem("herald-token", token);
     sendError.hidden = true;
-    fetch("/publish", { method: "POST", body: body })
-      .then(function (response) {
-        if (response.ok) {
-          input.value = "";
-          return;
-        }
-        return response.text().then(function (reason) {
-          throw new Error(reason.trim() || "HTTP " + response.status);
-        });
-      })
+    herald.publish(input.value, { topic: topic, token: token })
+      .then(function () { input.value = ""; })
       .catch(function (error) {
-        sendError.textContent = "Not sent: " + (error.message || "the server cannot be reached");
+        var reason = error instanceof TypeError ? "the server cannot be reached" : error.message;
+        sendError.textContent = "Not sent: " + reason;
         sendError.hidden = false;
       })
       .then(function () { input.focus(); });
   });
-
-  connect();
 })();

@@ -263,6 +263,7 @@ const scenarios = {
     await Promise.all(pages.map((page) => waitForMessage(page, "to all eight")));
     const { listeners } = await stats(herald.base);
     console.log(`eight tabs open, /stats listeners = ${listeners}`);
+    assert.equal(listeners, 1, "all tabs share one stream");
   },
 
   /** Without JavaScript the form still posts, and the 303 brings the person back. */
@@ -325,6 +326,40 @@ const scenarios = {
   },
 };
 
+/** The README's example page, served from another origin, uses herald.js. */
+scenarios["other-origin"] = async function ({ herald, browser, site }) {
+  const page = await openPage(await browser.newContext(), site.base);
+  await page.waitForFunction(() => document.getElementById("state").textContent === "live",
+    null, { timeout: WAIT_MS });
+  await publish(herald.base, "from a script", { topic: "ops" });
+  await publish(herald.base, "another room", { topic: "dev" });
+  await page.fill("#text", "from the ops board");
+  await page.press("#text", "Enter");
+  await page.waitForFunction(() => document.querySelectorAll("#feed li").length === 2, null, { timeout: WAIT_MS });
+  const items = await page.locator("#feed li").allTextContents();
+  assert.deepEqual(items.sort(), ["from a script", "from the ops board"]);
+};
+
+/**
+ * Serves the README's example page on a port of its own; `useHerald(base)`
+ * puts herald's address in place of the README's.
+ */
+async function serveExamplePage() {
+  const readme = fs.readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const block = readme.split("<!-- example-page -->")[1].match(/```html\n([\s\S]*?)```/)[1];
+  let html = block;
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(html);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    useHerald(base) { html = block.replaceAll("http://127.0.0.1:8000", base); },
+    close() { server.close(); },
+  };
+}
+
 // ---- main -----------------------------------------------------------------------------
 
 const EXTRA_ARGS = {
@@ -334,13 +369,18 @@ const EXTRA_ARGS = {
 async function main() {
   const scenario = scenarios[args.scenario];
   if (!scenario) throw new Error(`no scenario "${args.scenario}"`);
-  const herald = await startHerald(EXTRA_ARGS[args.scenario] || []);
+  // The other-origin scenario needs the page's address before herald starts.
+  const site = args.scenario === "other-origin" ? await serveExamplePage() : null;
+  const extra = site ? ["--cors-origin", site.base] : EXTRA_ARGS[args.scenario] || [];
+  const herald = await startHerald(extra);
+  if (site) site.useHerald(herald.base);
   const browser = await launch();
   try {
-    await scenario({ herald, browser });
+    await scenario({ herald, browser, site });
   } finally {
     await browser.close();
     await stopHerald(herald);
+    if (site) site.close();
   }
   console.log(`scenario ${args.scenario}: passed`);
 }

@@ -1,0 +1,143 @@
+// herald.js: listen to and publish on a herald server from any page.
+//
+//   <script src="http://HERALD-HOST:8000/herald.js"></script>
+//   <script>
+//     herald.subscribe({
+//       topic: "ops",                                   // optional
+//       onMessage: function (m) { console.log(m.id, m.data); },
+//       onStatus: function (state) { /* connecting | live | reconnecting */ },
+//       onMissed: function () { /* some events could not be replayed */ },
+//     });
+//     herald.publish("deploy finished", { topic: "ops" }).then(function (id) {});
+//   </script>
+//
+// One connection for all tabs. A browser opens at most six HTTP/1.1
+// connections to one host, so a seventh tab with its own EventSource would
+// wait for ever. On herald's own origin, the tabs therefore share one
+// SharedWorker (herald-worker.js), which holds a single EventSource per topic
+// and hands every event to every tab. Where SharedWorker is missing, or the
+// page is on another origin (a worker must come from the page's origin),
+// each tab opens its own stream.
+//
+// The stream (openStream below) is the same code in both places: it
+// resumes after a drop with the last id it saw, so the server replays what
+// was missed; it drops duplicates by id; and when EventSource gives up for
+// good (any answer but 200, such as 503 from a full server) it starts again
+// after a random delay, so many tabs do not return at the same instant.
+"use strict";
+
+(function (scope) {
+  var RETRY_MIN_MS = 1000;
+  var RETRY_SPREAD_MS = 4000;
+
+  // The server this script came from (a worker has no currentScript).
+  var base = scope.location.origin;
+  if (typeof document !== "undefined" && document.currentScript && document.currentScript.src) {
+    base = new URL(document.currentScript.src).origin;
+  }
+
+  /**
+   * Opens a resuming EventSource for `topic` on `server`; calls
+   * handlers.message({id, data}), handlers.status(state), handlers.missed().
+   * Returns {close()}.
+   */
+  function openStream(server, topic, handlers) {
+    var lastId = 0;
+    var source = null;
+    var timer = null;
+    var closed = false;
+
+    function url() {
+      var params = new URLSearchParams();
+      if (topic) params.append("topic", topic);
+      if (lastId) params.append("lastEventId", String(lastId));
+      var query = params.toString();
+      return server + "/events" + (query ? "?" + query : "");
+    }
+
+    function connect() {
+      timer = null;
+      handlers.status(lastId ? "reconnecting" : "connecting");
+      source = new EventSource(url());
+      source.onopen = function () { handlers.status("live"); };
+      source.onmessage = function (event) {
+        var id = Number(event.lastEventId);
+        if (id && id <= lastId) return;
+        if (id) lastId = id;
+        handlers.message({ id: id, data: event.data });
+      };
+      source.addEventListener("herald-missed", function () { handlers.missed(); });
+      source.onerror = function () {
+        handlers.status("reconnecting");
+        if (source.readyState === EventSource.CLOSED && !closed) {
+          source = null;
+          timer = setTimeout(connect, RETRY_MIN_MS + Math.random() * RETRY_SPREAD_MS);
+        }
+      };
+    }
+
+    connect();
+    return {
+      close: function () {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        if (source) source.close();
+      },
+    };
+  }
+
+  /** Subscribes this tab; see the example at the top. Returns {close()}. */
+  function subscribe(options) {
+    var handlers = {
+      message: options.onMessage || function () {},
+      status: options.onStatus || function () {},
+      missed: options.onMissed || function () {},
+    };
+    var topic = options.topic || "";
+    if (typeof SharedWorker === "undefined" || base !== scope.location.origin) {
+      return openStream(base, topic, handlers);
+    }
+    var port;
+    try {
+      port = new SharedWorker(base + "/herald-worker.js", { name: "herald" }).port;
+    } catch (error) {
+      return openStream(base, topic, handlers);
+    }
+    port.onmessage = function (event) {
+      var note = event.data;
+      if (note.type === "message") handlers.message(note.message);
+      else if (note.type === "status") handlers.status(note.state);
+      else if (note.type === "missed") handlers.missed();
+    };
+    port.postMessage({ type: "subscribe", topic: topic });
+    // A worker is not told when a tab goes away: the tab says so.
+    function leave() { port.postMessage({ type: "unsubscribe" }); }
+    scope.addEventListener("pagehide", leave);
+    scope.addEventListener("pageshow", function (event) {
+      if (event.persisted) port.postMessage({ type: "subscribe", topic: topic });
+    });
+    return { close: leave };
+  }
+
+  /**
+   * Publishes `message`; options: topic, event, token. Resolves with the
+   * event id; rejects with an Error that carries the server's reason.
+   */
+  function publish(message, options) {
+    options = options || {};
+    var body = new URLSearchParams({ message: message });
+    if (options.topic) body.append("topic", options.topic);
+    if (options.event) body.append("event", options.event);
+    var headers = {};
+    if (options.token) headers.Authorization = "Bearer " + options.token;
+    return fetch(base + "/publish", { method: "POST", body: body, headers: headers })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          if (!response.ok) throw new Error(text.trim() || "HTTP " + response.status);
+          return Number(text.trim());
+        });
+      });
+  }
+
+  scope.herald = { subscribe: subscribe, publish: publish, openStream: openStream };
+})(self);
