@@ -9,8 +9,8 @@
 //! So the accept loop hands the socket here instead. This one thread keeps
 //! each socket for up to [`LINGER`], reading and discarding whatever arrives,
 //! and closes it when the client closes its end or the time is up. It holds
-//! at most [`MAX_HELD`] sockets; past that, a socket is closed at once, so a
-//! flood of connections cannot grow this list.
+//! at most [`MAX_LINGERING_SOCKETS`]; past that, a socket is closed at once,
+//! so a flood of connections cannot grow this list.
 
 use std::io::{self, Read};
 use std::net::TcpStream;
@@ -19,11 +19,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
-/// How long a turned-away socket is kept open.
-const LINGER: Duration = Duration::from_secs(1);
-
-/// How many turned-away sockets are kept at once.
-const MAX_HELD: usize = 512;
+use crate::limits::{LINGER, MAX_LINGERING_SOCKETS};
 
 /// How often the held sockets are read.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
@@ -35,7 +31,7 @@ pub struct Closer(Sender<TcpStream>);
 impl Closer {
     /// Starts the closer thread.
     pub fn spawn() -> io::Result<Closer> {
-        let (sender, receiver) = crossbeam_channel::bounded(MAX_HELD);
+        let (sender, receiver) = crossbeam_channel::bounded(MAX_LINGERING_SOCKETS);
         thread::Builder::new()
             .name("herald-closer".into())
             .spawn(move || run(receiver))?;
@@ -64,7 +60,9 @@ fn run(receiver: Receiver<TcpStream>) {
             }
         };
         match next {
-            Ok(stream) if held.len() < MAX_HELD && stream.set_nonblocking(true).is_ok() => {
+            Ok(stream)
+                if held.len() < MAX_LINGERING_SOCKETS && stream.set_nonblocking(true).is_ok() =>
+            {
                 held.push((stream, Instant::now() + LINGER));
             }
             Ok(stream) => drop(stream),

@@ -20,13 +20,13 @@
 use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::body::read_body;
 use crate::head::Head;
 use crate::http_error::HttpError;
 use crate::hub::Subscription;
-use crate::limits::WRITE_TIMEOUT;
+use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
 use crate::log;
 use crate::publisher::Publisher;
 use crate::reader::{ReadError, Reader};
@@ -34,12 +34,6 @@ use crate::response::Response;
 use crate::route::{Outcome, Request, dispatch};
 use crate::server::{ConnectionSlot, Shared};
 use crate::subscribe::StreamStart;
-
-/// How long a closing connection keeps reading what the client still sends.
-const LINGER: Duration = Duration::from_secs(1);
-
-/// How much a closing connection reads and discards at most.
-const LINGER_BYTES: usize = 1024 * 1024;
 
 /// Serves every request on `stream`, then closes it (or hands it to the hub).
 pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {

@@ -86,3 +86,16 @@ pub const SSE_RETRY_MS: u64 = 2000;
 
 /// `Retry-After` on a 503 when the server is full.
 pub const RETRY_AFTER_S: u64 = 2;
+
+/// After answering a request it could not read properly, a connection reads
+/// and discards what the client still sends for this long before closing
+/// (see [`crate::connection`]); turned-away connections too (see
+/// [`crate::closer`]).
+pub const LINGER: Duration = Duration::from_secs(1);
+
+/// How much a closing connection reads and discards at most.
+pub const LINGER_BYTES: usize = 1024 * 1024;
+
+/// How many turned-away sockets the closer thread holds at once; past this
+/// they are closed at once, so a flood cannot grow the list.
+pub const MAX_LINGERING_SOCKETS: usize = 512;

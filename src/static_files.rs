@@ -43,7 +43,11 @@ const EMBEDDED: &[(&str, &str, &[u8])] = &[
     ("/app.css", CSS, include_bytes!("../www/app.css")),
     ("/app.js", JS, include_bytes!("../www/app.js")),
     ("/herald.js", JS, include_bytes!("../www/herald.js")),
-    ("/herald-worker.js", JS, include_bytes!("../www/herald-worker.js")),
+    (
+        "/herald-worker.js",
+        JS,
+        include_bytes!("../www/herald-worker.js"),
+    ),
     ("/favicon.svg", SVG, include_bytes!("../www/favicon.svg")),
 ];
 

@@ -19,9 +19,14 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 fn missing_prerequisite() -> Option<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if !Path::new(CHROMIUM).exists() {
-        return Some(format!("{CHROMIUM} is not installed (apt-get install chromium)"));
+        return Some(format!(
+            "{CHROMIUM} is not installed (apt-get install chromium)"
+        ));
     }
-    if !root.join("tests/browser/node_modules/playwright-core").exists() {
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
         return Some("playwright-core is not installed (npm ci --prefix tests/browser)".into());
     }
     if Command::new("node").arg("--version").output().is_err() {
@@ -31,7 +36,9 @@ fn missing_prerequisite() -> Option<String> {
 }
 
 fn run(scenario: &str) {
-    let _one_at_a_time = BROWSER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _one_at_a_time = BROWSER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(reason) = missing_prerequisite() {
         if std::env::var_os("CI").is_some() {
             panic!("browser scenario {scenario} cannot run in CI: {reason}");
@@ -42,7 +49,12 @@ fn run(scenario: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let output = Command::new("node")
         .arg(root.join("tests/browser/run.mjs"))
-        .args(["--herald", env!("CARGO_BIN_EXE_herald"), "--scenario", scenario])
+        .args([
+            "--herald",
+            env!("CARGO_BIN_EXE_herald"),
+            "--scenario",
+            scenario,
+        ])
         .output()
         .expect("cannot run node");
     let printed = format!(
@@ -51,7 +63,10 @@ fn run(scenario: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
     eprint!("{printed}");
-    assert!(output.status.success(), "browser scenario {scenario} failed:\n{printed}");
+    assert!(
+        output.status.success(),
+        "browser scenario {scenario} failed:\n{printed}"
+    );
 }
 
 #[test]

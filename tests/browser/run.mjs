@@ -80,16 +80,22 @@ async function startProxy(port) {
     }
     client.pipe(upstream).on("error", () => {});
     upstream.pipe(client).on("error", () => {});
+    upstream.once("data", (chunk) => {
+      if (chunk.toString("latin1").startsWith("HTTP/1.1 503")) proxy.refused++;
+    });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  const proxy = {
     base: `http://127.0.0.1:${server.address().port}`,
+    /** How many answers through the proxy were 503. */
+    refused: 0,
     down() { up = false; for (const socket of sockets) socket.destroy(); },
     up() { up = true; },
     close() { this.down(); server.close(); },
   };
+  return proxy;
 }
 
 // ---- talking to herald directly ---------------------------------------------
@@ -303,10 +309,6 @@ const scenarios = {
   async "full-server"({ herald, browser }) {
     const proxy = await startProxy(herald.port);
     const page = await openPage(await browser.newContext(), proxy.base);
-    let refused = 0;
-    page.on("response", (response) => {
-      if (new URL(response.url()).pathname === "/events" && response.status() === 503) refused++;
-    });
     await waitForStatus(page, "live");
     proxy.down();
     await waitForStatus(page, "reconnecting");
@@ -314,9 +316,9 @@ const scenarios = {
     await until(async () => (await stats(herald.base)).listeners === 0, "the old stream to go");
     const hogs = await fillServer(herald.base);
     proxy.up();
-    // The tab's attempts now get 503, after which EventSource itself gives
-    // up; the page must keep trying on its own.
-    await until(() => refused >= 2, "the page to retry after 503 twice");
+    // The page's attempts now get 503, after which EventSource itself gives
+    // up; the page (its shared worker) must keep trying on its own.
+    await until(() => proxy.refused >= 2, "the page to retry after 503 twice");
     assert.equal(await statusOf(page), "reconnecting");
     for (const hog of hogs) hog.destroy();
     await waitForStatus(page, "live");
