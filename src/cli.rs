@@ -48,7 +48,7 @@ Options:
   --max-body BYTES           largest request body [default: 65536]
   --header-timeout SECONDS   deadline for a request head and body [default: 10]
   --keepalive-timeout SECONDS  close idle keep-alive connections [default: 15]
-  --max-clients N            open connections, subscribers included [default: 10000]
+  --max-clients N            open connections, subscribers included [default: ulimit -n less 64]
   --max-backlog BYTES        bytes queued for a slow subscriber before it is dropped [default: 1048576]
   --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
   --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)

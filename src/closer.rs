@@ -1,28 +1,34 @@
-//! Closing turned-away connections gently, on one thread for all of them.
+//! Turning connections away when the server is full, on one thread for all.
 //!
-//! When the server is full, the accept loop answers `503` at once. If it then
-//! closed the socket while the client's request was still arriving, the
-//! kernel would answer those late bytes with a reset, and a reset can wipe
-//! the `503` from the client's receive buffer before the client reads it: the
-//! client would see "connection reset" instead of "try again later".
+//! Past `--max-clients` the accept loop starts no thread; it hands the new
+//! socket here. This one thread answers each such socket with `503` and
+//! `Retry-After`, and closes it gently:
 //!
-//! So the accept loop hands the socket here instead. This one thread keeps
-//! each socket for up to [`LINGER`], reading and discarding whatever arrives,
-//! and closes it when the client closes its end or the time is up. It holds
-//! at most [`MAX_LINGERING_SOCKETS`]; past that, a socket is closed at once,
-//! so a flood of connections cannot grow this list.
+//! - It waits (briefly) for the client's request head before answering,
+//!   because an HTTP client that receives a response before it has sent its
+//!   request may take it for garbage rather than a `503`.
+//! - After answering it keeps reading and discarding for up to [`LINGER`].
+//!   Closing a socket that still has unread bytes makes the kernel send a
+//!   reset, and a reset can wipe the `503` from the client's receive buffer
+//!   before the client reads it.
+//!
+//! It holds at most [`MAX_LINGERING_SOCKETS`]; past that a socket is answered
+//! and closed at once, so a flood of connections cannot grow this list.
 
-use std::io::{self, Read};
-use std::net::TcpStream;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::limits::{LINGER, MAX_LINGERING_SOCKETS};
+use crate::limits::{LINGER, MAX_LINGERING_SOCKETS, RETRY_AFTER_S};
 
 /// How often the held sockets are read.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// How long to wait for a request head before answering anyway.
+const WAIT_FOR_REQUEST: Duration = Duration::from_millis(500);
 
 /// The way to the closer thread.
 #[derive(Clone)]
@@ -38,53 +44,98 @@ impl Closer {
         Ok(Closer(sender))
     }
 
-    /// Closes `stream` gently, or at once if too many are waiting already.
-    pub fn close(&self, stream: TcpStream) {
-        match self.0.try_send(stream) {
-            Ok(()) => {}
-            Err(TrySendError::Full(stream) | TrySendError::Disconnected(stream)) => drop(stream),
+    /// Answers `stream` with `503` and closes it, gently if there is room.
+    pub fn turn_away(&self, stream: TcpStream) {
+        if let Err(TrySendError::Full(stream) | TrySendError::Disconnected(stream)) =
+            self.0.try_send(stream)
+        {
+            let _ = stream.set_nonblocking(true);
+            answer(&stream);
         }
     }
+}
+
+/// Writes the `503` and says no more will be sent.
+fn answer(stream: &TcpStream) {
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: 22\r\nRetry-After: {RETRY_AFTER_S}\r\nConnection: close\r\n\r\n\
+         server is at capacity\n"
+    );
+    // A new socket's send buffer has room for these few bytes.
+    let _ = (&*stream).write_all(response.as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// One turned-away socket and where it is in its short life.
+struct Held {
+    stream: TcpStream,
+    /// Answer by then even if no request head has come.
+    answer_by: Instant,
+    /// Set once answered: close by then even if the client keeps sending.
+    close_by: Option<Instant>,
+    /// The last bytes read, to find the head's end across reads.
+    tail: Vec<u8>,
 }
 
 fn run(receiver: Receiver<TcpStream>) {
-    let mut held: Vec<(TcpStream, Instant)> = Vec::new();
+    let mut held: Vec<Held> = Vec::new();
     loop {
         let next = if held.is_empty() {
-            receiver.recv().map_err(|_| ())
+            receiver.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
-            match receiver.recv_timeout(POLL_INTERVAL) {
-                Ok(stream) => Ok(stream),
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(()),
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
-            }
+            receiver.recv_timeout(POLL_INTERVAL)
         };
         match next {
-            Ok(stream)
-                if held.len() < MAX_LINGERING_SOCKETS && stream.set_nonblocking(true).is_ok() =>
-            {
-                held.push((stream, Instant::now() + LINGER));
+            Ok(stream) => {
+                if stream.set_nonblocking(true).is_ok() {
+                    held.push(Held {
+                        stream,
+                        answer_by: Instant::now() + WAIT_FOR_REQUEST,
+                        close_by: None,
+                        tail: Vec::new(),
+                    });
+                }
             }
-            Ok(stream) => drop(stream),
-            Err(()) if held.is_empty() => return,
-            Err(()) => {}
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) if held.is_empty() => return,
+            Err(RecvTimeoutError::Disconnected) => {}
         }
         let now = Instant::now();
-        held.retain_mut(|(stream, until)| *until > now && !drained_to_end(stream));
+        held.retain_mut(|socket| socket.step(now));
     }
 }
 
-/// Reads what is waiting; true once the client has closed its end.
-fn drained_to_end(stream: &mut TcpStream) -> bool {
-    let mut scratch = [0u8; 4096];
-    for _ in 0..16 {
-        match stream.read(&mut scratch) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return false,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return true,
+impl Held {
+    /// Reads, answers when it is time, and says whether to keep the socket.
+    fn step(&mut self, now: Instant) -> bool {
+        let (head_done, client_closed) = self.read_waiting();
+        if self.close_by.is_none() && (head_done || client_closed || now >= self.answer_by) {
+            answer(&self.stream);
+            self.close_by = Some(now + LINGER);
         }
+        !client_closed && self.close_by.is_none_or(|close_by| now < close_by)
     }
-    false
+
+    /// Reads what is waiting: whether a head's end has been seen, and
+    /// whether the client has closed its end.
+    fn read_waiting(&mut self) -> (bool, bool) {
+        let mut scratch = [0u8; 4096];
+        let mut head_done = false;
+        for _ in 0..16 {
+            match self.stream.read(&mut scratch) {
+                Ok(0) => return (head_done, true),
+                Ok(n) => {
+                    self.tail.extend_from_slice(&scratch[..n]);
+                    head_done |= self.tail.windows(4).any(|w| w == b"\r\n\r\n");
+                    let keep = self.tail.len().saturating_sub(3);
+                    self.tail.drain(..keep);
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return (head_done, true),
+            }
+        }
+        (head_done, false)
+    }
 }

@@ -49,7 +49,7 @@ impl Default for Config {
             max_body: limits::DEFAULT_MAX_BODY_BYTES,
             header_timeout: limits::DEFAULT_HEADER_TIMEOUT,
             keepalive_timeout: limits::DEFAULT_KEEPALIVE_TIMEOUT,
-            max_clients: limits::DEFAULT_MAX_CLIENTS,
+            max_clients: limits::default_max_clients(),
             max_backlog: limits::DEFAULT_MAX_BACKLOG_BYTES,
             publish_token: None,
             cors_origins: Vec::new(),

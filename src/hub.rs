@@ -16,10 +16,10 @@
 //! listener whose socket fails is removed, one that falls too far behind is
 //! dropped and counted.
 //!
-//! Between rounds the hub wakes for two duties: every `--heartbeat` it sends
-//! a comment to every stream and removes those whose client hung up, and
-//! while some listener has bytes waiting it retries them every few
-//! milliseconds.
+//! Between rounds the hub wakes for three duties: every second it removes
+//! the listeners whose client hung up (so their connection slots come back),
+//! every `--heartbeat` it sends a comment to every stream, and while some
+//! listener has bytes waiting it retries them every few milliseconds.
 
 use std::net::TcpStream;
 use std::ops::Range;
@@ -31,7 +31,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::config::Config;
 use crate::event::{Event, EventId};
 use crate::history::{History, Stored};
-use crate::limits::BACKLOG_RETRY_INTERVAL;
+use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL};
 use crate::listener::{Delivery, Listener};
 use crate::server::ConnectionSlot;
 use crate::sse;
@@ -103,6 +103,7 @@ pub fn spawn(config: &Config) -> std::io::Result<Sender<Command>> {
         max_backlog: config.max_backlog,
         heartbeat: config.heartbeat,
         next_heartbeat: Instant::now() + config.heartbeat,
+        next_sweep: Instant::now() + SWEEP_INTERVAL,
         next_retry: None,
         published: 0,
         dropped: 0,
@@ -121,6 +122,7 @@ struct Hub {
     max_backlog: usize,
     heartbeat: Duration,
     next_heartbeat: Instant,
+    next_sweep: Instant,
     /// When to retry listeners with a backlog; `None` while none has one.
     next_retry: Option<Instant>,
     published: u64,
@@ -143,6 +145,10 @@ impl Hub {
             let now = Instant::now();
             if self.next_retry.is_some_and(|retry| retry <= now) {
                 self.retry_backlogs();
+            }
+            if self.next_sweep <= now {
+                self.listeners.retain_mut(|listener| !listener.hung_up());
+                self.next_sweep = now + SWEEP_INTERVAL;
             }
             if self.next_heartbeat <= now {
                 self.send_heartbeat();
@@ -231,15 +237,12 @@ impl Hub {
         self.schedule_retry(backlogged);
     }
 
-    /// Sends a comment to every stream, dropping those whose client left.
+    /// Sends a comment to every stream; one that fails is removed.
     fn send_heartbeat(&mut self) {
         let max_backlog = self.max_backlog;
         let mut too_slow = 0;
         let mut backlogged = false;
         self.listeners.retain_mut(|listener| {
-            if listener.hung_up() {
-                return false;
-            }
             let delivery = listener.send(sse::HEARTBEAT, max_backlog);
             backlogged |= listener.has_backlog();
             keep(delivery, &mut too_slow)

@@ -33,9 +33,35 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// so that threads are not held by clients that went away.
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// `--max-clients`: open connections, subscribers included. Each one that is
-/// not a subscriber holds a thread, so this also bounds the thread count.
-pub const DEFAULT_MAX_CLIENTS: usize = 10_000;
+/// `--max-clients` when the open-file limit cannot be read: open connections,
+/// subscribers included. Each one that is not a subscriber holds a thread,
+/// so this also bounds the thread count.
+pub const FALLBACK_MAX_CLIENTS: usize = 10_000;
+
+/// File descriptors kept back from `--max-clients` for the listening
+/// socket, `--www` files, stdio and the like.
+pub const RESERVED_FILE_DESCRIPTORS: usize = 64;
+
+/// The default `--max-clients`: as many connections as the process's
+/// open-file limit (`ulimit -n`) allows, less a reserve, so the server turns
+/// clients away with a `503` before `accept` starts failing.
+pub fn default_max_clients() -> usize {
+    open_file_limit()
+        .map(|limit| limit.saturating_sub(RESERVED_FILE_DESCRIPTORS).max(1))
+        .unwrap_or(FALLBACK_MAX_CLIENTS)
+}
+
+/// The soft open-file limit, from `/proc/self/limits` (Linux). std has no
+/// call for it, and reading this file needs no `unsafe` and no `libc`.
+pub fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
 
 /// `--max-backlog`: bytes that may wait for one subscriber that does not read.
 /// Past this the subscriber is dropped; its browser reconnects with
@@ -63,6 +89,10 @@ pub const MAX_TOPICS_PER_LISTENER: usize = 32;
 /// A response that a client does not read is given up on after this, so a
 /// client cannot hold a thread by never reading.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the hub checks every subscriber for a hang-up, so that a
+/// closed tab frees its connection slot within about this time.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long a connection thread waits for the hub to answer (a publish or a
 /// stats request). The hub answers in microseconds; this only guards a bug.

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let max_clients = config.max_clients;
     let server = match herald::Server::bind(config) {
         Ok(server) => server,
         Err(error) => {
@@ -32,6 +33,12 @@ fn main() -> ExitCode {
     match server.local_addr() {
         Ok(addr) => eprintln!("herald listening on http://{addr}/"),
         Err(error) => eprintln!("herald listening (address unknown: {error})"),
+    }
+    match herald::limits::open_file_limit() {
+        Some(limit) => eprintln!(
+            "herald: up to {max_clients} open connections (--max-clients); the open-file limit is {limit} (ulimit -n)"
+        ),
+        None => eprintln!("herald: up to {max_clients} open connections (--max-clients)"),
     }
     server.run();
     ExitCode::SUCCESS

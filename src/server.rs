@@ -7,13 +7,13 @@
 //! (and its slot) to the hub and ends, so the slot, not the thread, is what a
 //! subscriber holds for as long as it stays.
 //!
-//! When every slot is taken, the accept loop itself writes a short `503` and
-//! hands the socket to [`crate::closer`], without starting a thread: a flood of connections costs no more
+//! When every slot is taken, the accept loop hands the socket to
+//! [`crate::closer`], which answers `503`; no thread is started: a flood of connections costs no more
 //! than the sockets it opens. When the process runs out of file descriptors,
 //! `accept` fails; the loop says so once, waits a little and carries on.
 
-use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use crate::closer::Closer;
 use crate::config::Config;
-use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES, RETRY_AFTER_S};
+use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::log;
 use crate::publisher::Publisher;
 use crate::static_files::Site;
@@ -157,7 +157,7 @@ impl Server {
     fn admit(&self, stream: TcpStream) {
         let max = self.shared.config.max_clients;
         let Some(slot) = ConnectionSlot::take(&self.shared.open_connections, max) else {
-            turn_away(stream, &self.closer);
+            self.closer.turn_away(stream);
             return;
         };
         let shared = Arc::clone(&self.shared);
@@ -173,21 +173,6 @@ impl Server {
             ));
         }
     }
-}
-
-/// Answers `503` when every slot is taken, without a thread and without
-/// waiting: the socket is new, so its send buffer has room for these bytes.
-/// The closer thread then closes it gently (see [`crate::closer`]).
-fn turn_away(stream: TcpStream, closer: &Closer) {
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: 21\r\nRetry-After: {RETRY_AFTER_S}\r\nConnection: close\r\n\r\n\
-         server is at capacity"
-    );
-    let _ = stream.set_nonblocking(true);
-    let _ = (&stream).write_all(response.as_bytes());
-    let _ = stream.shutdown(Shutdown::Write);
-    closer.close(stream);
 }
 
 /// EMFILE (this process) and ENFILE (the whole system) on Linux and the BSDs.

@@ -108,3 +108,13 @@ fn a_full_server_is_retried_until_there_is_room() {
 fn another_sites_page_uses_herald_js() {
     run("other-origin");
 }
+
+#[test]
+fn a_failed_send_is_shown_next_to_the_form() {
+    run("send-errors");
+}
+
+#[test]
+fn a_topic_page_is_a_room_of_its_own() {
+    run("topic-rooms");
+}

@@ -101,7 +101,7 @@ fn out_of_file_descriptors_the_server_waits_and_recovers() {
     let binary = env!("CARGO_BIN_EXE_herald");
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -n 40 && exec \"$0\" --addr 127.0.0.1:0 --quiet")
+        .arg("ulimit -n 40 && exec \"$0\" --addr 127.0.0.1:0 --quiet --max-clients 1000")
         .arg(binary)
         .stderr(Stdio::piped())
         .spawn()

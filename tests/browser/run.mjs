@@ -328,6 +328,48 @@ const scenarios = {
   },
 };
 
+/** A failed send is shown next to the form, not lost: server gone, then 401. */
+scenarios["send-errors"] = async function ({ herald, browser }) {
+  const proxy = await startProxy(herald.port);
+  const page = await openPage(await browser.newContext(), proxy.base);
+  await waitForStatus(page, "live");
+  await page.waitForSelector("#token-row", { state: "visible", timeout: WAIT_MS });
+  proxy.down();
+  await page.fill("#message", "into the void");
+  await page.press("#message", "Enter");
+  await page.waitForSelector("#send-error", { state: "visible", timeout: WAIT_MS });
+  assert.match(await page.locator("#send-error").textContent(), /cannot be reached/);
+  assert.equal(await page.inputValue("#message"), "into the void", "the text is kept to send again");
+  proxy.up();
+  await waitForStatus(page, "live");
+  await page.press("#message", "Enter");
+  await page.waitForFunction(
+    () => /needs a token/.test(document.getElementById("send-error").textContent), null, { timeout: WAIT_MS });
+  await page.fill("#token", "s3cret");
+  await page.press("#message", "Enter");
+  await waitForMessage(page, "into the void");
+  assert.equal(await page.locator("#send-error").isVisible(), false, "the error is cleared");
+  proxy.close();
+};
+
+/** `/?topic=NAME` is a room: it shows and posts to its own topic only. */
+scenarios["topic-rooms"] = async function ({ herald, browser }) {
+  const context = await browser.newContext();
+  const ops = await openPage(context, `${herald.base}/?topic=ops`);
+  const dev = await openPage(context, `${herald.base}/?topic=dev`);
+  await Promise.all([waitForStatus(ops, "live"), waitForStatus(dev, "live")]);
+  assert.match(await ops.title(), /ops/);
+  await ops.fill("#message", "for ops");
+  await ops.press("#message", "Enter");
+  await waitForMessage(ops, "for ops");
+  await dev.fill("#message", "for dev");
+  await dev.press("#message", "Enter");
+  await waitForMessage(dev, "for dev");
+  // Both published in order, so once dev has its own, ops's would be there.
+  assert.deepEqual(await feedTexts(dev), ["for dev"]);
+  assert.deepEqual(await feedTexts(ops), ["for ops"]);
+};
+
 /** The README's example page, served from another origin, uses herald.js. */
 scenarios["other-origin"] = async function ({ herald, browser, site }) {
   const page = await openPage(await browser.newContext(), site.base);
@@ -366,6 +408,7 @@ async function serveExamplePage() {
 
 const EXTRA_ARGS = {
   "full-server": ["--max-clients", "12", "--heartbeat", "0.5"],
+  "send-errors": ["--publish-token", "s3cret"],
 };
 
 async function main() {
