@@ -28,7 +28,6 @@ use crate::http_error::HttpError;
 use crate::hub::Subscription;
 use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
 use crate::log;
-use crate::publisher::Publisher;
 use crate::reader::{ReadError, Reader};
 use crate::response::Response;
 use crate::route::{Outcome, Request, dispatch};
@@ -44,7 +43,6 @@ pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {
     }
     let connection = Connection {
         reader: Reader::new(stream),
-        publisher: shared.publisher.clone(),
         shared,
         scratch: Vec::new(),
     };
@@ -54,8 +52,6 @@ pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {
 struct Connection {
     reader: Reader,
     shared: Arc<Shared>,
-    /// This connection's own way to the hub.
-    publisher: Publisher,
     /// Reused to assemble each response.
     scratch: Vec<u8>,
 }
@@ -79,7 +75,7 @@ impl Connection {
                 Err(ReadError::Closed | ReadError::Io(_)) => return,
             };
             let request = Request { head, body };
-            match dispatch(&request, &self.shared, &self.publisher) {
+            match dispatch(&request, &self.shared) {
                 Outcome::Respond(response) => {
                     if !self.respond(&request, &response, started) {
                         return;
@@ -150,7 +146,7 @@ impl Connection {
             slot,
         };
         // If the hub does not take it, the socket is dropped and closes.
-        let _ = self.publisher.subscribe(subscription);
+        let _ = self.shared.publisher.subscribe(subscription);
     }
 
     fn log(&self, head: &Head, status: u16, written: &io::Result<usize>, started: Instant) {

@@ -6,11 +6,12 @@
 //! the history. Events are stored as the exact bytes that were sent live, so
 //! a replay is a copy, not a new encoding.
 //!
-//! Ids are assigned here. They start from the clock, in microseconds since
-//! 1970, and grow by one per event. A restarted server therefore starts above
-//! every id the previous run gave out unless that run averaged more than a
-//! million events a second, and a tab that reconnects to it is never taken
-//! for one that is ahead.
+//! Ids are given by the [`crate::publisher::Publisher`], in order. They
+//! start from the clock ([`clock_id`]), in microseconds since 1970, and grow
+//! by one per event. A restarted server therefore starts above every id the
+//! previous run gave out unless that run averaged more than a million events
+//! a second, and a tab that reconnects to it is never taken for one that is
+//! ahead.
 //!
 //! The history also knows how far back it reaches (`floor`: every event from
 //! that id on is held). A subscriber asking to resume from before the floor
@@ -61,15 +62,9 @@ impl History {
         }
     }
 
-    /// An empty history whose ids start from the clock.
-    pub fn starting_now(capacity: usize) -> History {
-        History::new(capacity, clock_id())
-    }
-
-    /// Gives `event` the next id, keeps its encoding, and returns both.
-    pub fn push(&mut self, event: &Event) -> &Stored {
-        let id = self.next_id;
-        self.next_id += 1;
+    /// Keeps `event`, with its id (above every id pushed before), encoded.
+    pub fn push(&mut self, id: EventId, event: &Event) -> &Stored {
+        self.next_id = id + 1;
         let mut bytes = Vec::with_capacity(event.data().len() + 32);
         sse::encode_event(id, event, &mut bytes);
         if self.events.len() == self.capacity
@@ -125,7 +120,7 @@ impl History {
 }
 
 /// Microseconds since 1970: the first id of a new run.
-fn clock_id() -> EventId {
+pub fn clock_id() -> EventId {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |since| {
@@ -140,7 +135,7 @@ mod tests {
     fn history_with(capacity: usize, count: usize) -> History {
         let mut history = History::new(capacity, 100);
         for i in 0..count {
-            history.push(&Event::new(format!("m{i}")).unwrap());
+            history.push(100 + i as u64, &Event::new(format!("m{i}")).unwrap());
         }
         history
     }
@@ -153,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_increase_from_the_first_and_bytes_are_the_encoding() {
+    fn events_are_kept_with_their_ids_and_encoding() {
         let history = history_with(10, 3);
         assert_eq!(ids(history.after(99)), (false, vec![100, 101, 102]));
         assert_eq!(

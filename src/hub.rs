@@ -2,15 +2,14 @@
 //!
 //! Connection threads never touch a subscriber's socket or the history. They
 //! send the hub a [`Command`] over one `crossbeam-channel` and, where they
-//! need an answer (an event id, the stats), wait for it on a channel of their
-//! own. Only the hub thread reads or changes the listener list, so there is no
+//! need an answer (the stats), wait for it on a channel of their own. Only the hub thread reads or changes the listener list, so there is no
 //! lock to take, nothing to poison, and two things that must happen as one
 //! step do: a new subscriber gets its replay and joins the list between two
 //! events, so nothing is missed or sent twice at the seam.
 //!
 //! Each round the hub takes every command that is waiting (up to a bound),
-//! gives each new event its id and its bytes (encoded once, in
-//! [`History::push`]), and then writes the whole batch to each listener in
+//! gives each new event its bytes (encoded once, in [`History::push`]), and
+//! then writes the whole batch to each listener in
 //! one `write`: one system call per listener per round, however many events
 //! arrived together. Writes never block (see [`crate::listener`]); a
 //! listener whose socket fails is removed, one that falls too far behind is
@@ -46,12 +45,14 @@ const MAX_COMMANDS_PER_ROUND: usize = 1024;
 
 /// What a connection thread asks of the hub.
 pub enum Command {
-    /// Give `event` an id, keep it, send it; answer with the id.
+    /// Keep `event` and send it. Ids arrive in increasing order: the
+    /// [`crate::publisher::Publisher`] takes an id and queues its event as
+    /// one step.
     Publish {
+        /// The id the publisher gave it.
+        id: EventId,
         /// The event to broadcast.
         event: Event,
-        /// Where the id is sent.
-        reply: Sender<EventId>,
     },
     /// Add a subscriber.
     Subscribe(Subscription),
@@ -93,12 +94,13 @@ pub struct HubStats {
 }
 
 /// Starts the hub thread; returns the sending end of its command channel.
-pub fn spawn(config: &Config) -> std::io::Result<Sender<Command>> {
+/// `first_id` is the id the first event will get (see [`crate::history`]).
+pub fn spawn(config: &Config, first_id: EventId) -> std::io::Result<Sender<Command>> {
     let (sender, receiver) = crossbeam_channel::bounded(COMMAND_QUEUE_LEN);
     let hub = Hub {
         commands: receiver,
         listeners: Vec::new(),
-        history: History::starting_now(config.history),
+        history: History::new(config.history, first_id),
         batch: Batch::default(),
         max_backlog: config.max_backlog,
         heartbeat: config.heartbeat,
@@ -171,12 +173,10 @@ impl Hub {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Publish { event, reply } => {
-                let stored = self.history.push(&event);
+            Command::Publish { id, event } => {
+                let stored = self.history.push(id, &event);
                 self.batch.add(stored);
                 self.published += 1;
-                // The publisher may have given up waiting; the event stands.
-                let _ = reply.send(stored.id);
             }
             Command::Subscribe(subscription) => self.subscribe(subscription),
             Command::Stats { reply } => {

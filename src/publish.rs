@@ -22,17 +22,12 @@ use crate::event::Event;
 use crate::form::{self, parse_form};
 use crate::head::Head;
 use crate::http_error::HttpError;
-use crate::publisher::Publisher;
 use crate::response::Response;
 use crate::route::Request;
 use crate::server::Shared;
 
 /// Publishes the event the request describes.
-pub fn handle(
-    request: &Request,
-    shared: &Shared,
-    publisher: &Publisher,
-) -> Result<Response, HttpError> {
+pub fn handle(request: &Request, shared: &Shared) -> Result<Response, HttpError> {
     let fields = fields_of(request)?;
     authorize(
         &request.head,
@@ -41,7 +36,8 @@ pub fn handle(
     )?;
     let event = event_from(&fields)?;
     let topic = event.topic_name().map(str::to_owned);
-    let id = publisher
+    let id = shared
+        .publisher
         .publish(event)
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
     if request.head.accepts_html {

@@ -1,11 +1,19 @@
-//! The way into the hub: a [`Publisher`] sends events (and asks for the
-//! stats) and waits for the hub's answer.
+//! The way into the hub: a [`Publisher`] gives each event its id and queues
+//! it for the hub, and asks the hub for its stats.
 //!
-//! Each `Publisher` has its own small answer channel, made once, so a publish
-//! allocates no channel. Cloning one is cheap and gives the clone its own
-//! answer channel, so clones can be used from different threads at once.
+//! Ids must reach the hub in increasing order, since every stream shows them
+//! in the order the hub writes them. So taking the next id and queueing the
+//! event happen as one step, under one small lock: whichever thread takes id
+//! 6 queues its event after the thread that took id 5. The publisher then
+//! answers its client with the id at once, without waiting for the hub to
+//! write the event out; the hub takes it in its next round.
+//!
+//! Cloning a `Publisher` is cheap (it shares the lock and the queue), and
+//! clones can be used from any number of threads.
 
-use crossbeam_channel::{Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crossbeam_channel::Sender;
 
 use crate::event::{Event, EventId};
 use crate::hub::{Command, HubStats, Subscription};
@@ -24,42 +32,37 @@ impl std::fmt::Display for HubUnavailable {
 impl std::error::Error for HubUnavailable {}
 
 /// A handle for publishing events to one server's subscribers.
+#[derive(Clone)]
 pub struct Publisher {
     hub: Sender<Command>,
-    ids: (Sender<EventId>, Receiver<EventId>),
-}
-
-impl Clone for Publisher {
-    fn clone(&self) -> Publisher {
-        Publisher::new(self.hub.clone())
-    }
+    /// The next id to give; held while the event is queued.
+    next_id: Arc<Mutex<EventId>>,
 }
 
 impl Publisher {
-    pub(crate) fn new(hub: Sender<Command>) -> Publisher {
+    /// A publisher whose first event gets `first_id`.
+    pub(crate) fn new(hub: Sender<Command>, first_id: EventId) -> Publisher {
         Publisher {
             hub,
-            ids: crossbeam_channel::bounded(1),
+            next_id: Arc::new(Mutex::new(first_id)),
         }
     }
 
     /// Broadcasts `event` and returns the id it was given.
     ///
     /// # Errors
-    /// [`HubUnavailable`] if the hub does not answer within a few seconds
-    /// (it answers in microseconds unless the server is stopping).
+    /// [`HubUnavailable`] if the hub's queue stays full for a few seconds
+    /// (the hub is stuck or the server is stopping); the id is then not used.
     pub fn publish(&self, event: Event) -> Result<EventId, HubUnavailable> {
-        // An answer left over from a call that timed out would be taken for
-        // this one's.
-        while self.ids.1.try_recv().is_ok() {}
-        let reply = self.ids.0.clone();
+        // Nothing in this block can panic, so the lock is never poisoned; if
+        // it were, the id inside would still be right.
+        let mut next_id = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = *next_id;
         self.hub
-            .send_timeout(Command::Publish { event, reply }, HUB_REPLY_TIMEOUT)
+            .send_timeout(Command::Publish { id, event }, HUB_REPLY_TIMEOUT)
             .map_err(|_| HubUnavailable)?;
-        self.ids
-            .1
-            .recv_timeout(HUB_REPLY_TIMEOUT)
-            .map_err(|_| HubUnavailable)
+        *next_id = id + 1;
+        Ok(id)
     }
 
     /// The hub's current numbers.

@@ -15,7 +15,6 @@
 
 use crate::head::Head;
 use crate::http_error::HttpError;
-use crate::publisher::Publisher;
 use crate::response::Response;
 use crate::server::Shared;
 use crate::subscribe::StreamStart;
@@ -50,9 +49,8 @@ impl From<Response> for Outcome {
     }
 }
 
-/// Finds the handler for `request` and runs it. `publisher` is the
-/// connection's own way to the hub.
-pub fn dispatch(request: &Request, shared: &Shared, publisher: &Publisher) -> Outcome {
+/// Finds the handler for `request` and runs it.
+pub fn dispatch(request: &Request, shared: &Shared) -> Outcome {
     let head = &request.head;
     let method = head.method.as_str();
     let path = head.path();
@@ -65,10 +63,10 @@ pub fn dispatch(request: &Request, shared: &Shared, publisher: &Publisher) -> Ou
     let origin = cors::allowed_origin(&shared.config.cors_origins, head.origin.as_deref());
     let result = match (path, method) {
         (_, "OPTIONS") => Ok(Outcome::Respond(cors::preflight(origin.clone()))),
-        ("/publish", "POST") => publish::handle(request, shared, publisher).map(Outcome::from),
+        ("/publish", "POST") => publish::handle(request, shared).map(Outcome::from),
         ("/publish", _) => Err(HttpError::MethodNotAllowed("POST, OPTIONS")),
         ("/events", "GET" | "HEAD") => subscribe::handle(request, origin.as_deref()),
-        ("/stats", "GET" | "HEAD") => stats::handle(shared, publisher).map(Outcome::from),
+        ("/stats", "GET" | "HEAD") => stats::handle(shared).map(Outcome::from),
         _ => Err(HttpError::MethodNotAllowed("GET, HEAD, OPTIONS")),
     };
     match result {

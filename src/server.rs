@@ -32,7 +32,7 @@ pub struct Shared {
     pub config: Config,
     /// Where the page's files come from.
     pub site: Site,
-    /// The way to the hub; each connection clones its own.
+    /// The way to the hub.
     pub publisher: Publisher,
     /// Open connections, subscribers included.
     pub open_connections: Arc<AtomicUsize>,
@@ -102,12 +102,13 @@ impl Server {
             addr: config.addr.clone(),
             error,
         })?;
-        let hub = crate::hub::spawn(&config).map_err(StartError::Thread)?;
+        let first_id = crate::history::clock_id();
+        let hub = crate::hub::spawn(&config, first_id).map_err(StartError::Thread)?;
         let closer = Closer::spawn().map_err(StartError::Thread)?;
         let shared = Shared {
             config,
             site,
-            publisher: Publisher::new(hub),
+            publisher: Publisher::new(hub, first_id),
             open_connections: Arc::new(AtomicUsize::new(0)),
             started: Instant::now(),
         };

@@ -12,13 +12,13 @@ use std::sync::atomic::Ordering;
 
 use crate::http_error::HttpError;
 use crate::hub::HubStats;
-use crate::publisher::Publisher;
 use crate::response::Response;
 use crate::server::Shared;
 
 /// Asks the hub for its numbers and answers with them.
-pub fn handle(shared: &Shared, publisher: &Publisher) -> Result<Response, HttpError> {
-    let hub = publisher
+pub fn handle(shared: &Shared) -> Result<Response, HttpError> {
+    let hub = shared
+        .publisher
         .stats()
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
     let connections = shared.open_connections.load(Ordering::Acquire);
