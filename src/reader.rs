@@ -50,7 +50,12 @@ const READ_CHUNK_BYTES: usize = 8 * 1024;
 /// A socket and the bytes read from it but not used yet.
 pub struct Reader {
     stream: TcpStream,
+    /// Bytes received and not yet used.
     buf: Vec<u8>,
+    /// Where each `read` lands before its bytes join `buf`: allocated once
+    /// per connection, so a read costs a copy of what arrived, not a fresh
+    /// zeroed buffer.
+    chunk: Box<[u8]>,
     /// The read timeout last set on the socket, to skip a system call when
     /// it does not change (the common case: an idle keep-alive wait).
     timeout_set: Option<Duration>,
@@ -62,6 +67,7 @@ impl Reader {
         Reader {
             stream,
             buf: Vec::with_capacity(READ_CHUNK_BYTES),
+            chunk: vec![0; READ_CHUNK_BYTES].into_boxed_slice(),
             timeout_set: None,
         }
     }
@@ -159,22 +165,18 @@ impl Reader {
                 .map_err(NoBytes::Failed)?;
             self.timeout_set = Some(timeout);
         }
-        let filled = self.buf.len();
-        self.buf.resize(filled + READ_CHUNK_BYTES, 0);
         let result = loop {
-            match self.stream.read(&mut self.buf[filled..]) {
+            match self.stream.read(&mut self.chunk) {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
         };
-        let got = match &result {
-            Ok(n) => *n,
-            Err(_) => 0,
-        };
-        self.buf.truncate(filled + got);
         match result {
             Ok(0) => Err(NoBytes::Closed),
-            Ok(_) => Ok(()),
+            Ok(n) => {
+                self.buf.extend_from_slice(&self.chunk[..n]);
+                Ok(())
+            }
             Err(error)
                 if matches!(
                     error.kind(),
