@@ -1,5 +1,6 @@
 //! The command line: turns `herald --addr 0.0.0.0:8000 --history 500` into a
-//! [`Config`].
+//! [`Config`], and `herald publish …` / `herald listen …` into the client's
+//! arguments.
 //!
 //! Parsing is a pure function of the arguments (and of the one environment
 //! variable herald reads), so it is unit-tested below without starting
@@ -10,6 +11,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::client::listen::ListenArgs;
+use crate::client::publish::PublishArgs;
 use crate::config::Config;
 
 /// What the command line asks for.
@@ -17,6 +20,10 @@ use crate::config::Config;
 pub enum Command {
     /// Run the server with these settings.
     Serve(Config),
+    /// Publish one message (`herald publish`).
+    Publish(PublishArgs),
+    /// Print events as they come (`herald listen`).
+    Listen(ListenArgs),
     /// Print [`USAGE`] and exit.
     Help,
     /// Print the version and exit.
@@ -36,11 +43,18 @@ impl fmt::Display for UsageError {
 /// The help text, printed by `--help` and after a usage error.
 pub const USAGE: &str = "\
 Usage: herald [serve] [OPTIONS]
+       herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN] [MESSAGE | -]
+       herald listen [--url URL] [--topic NAME]... [--json]
 
 A Server-Sent Events broadcast server: open http://ADDR/ in a browser, or
 publish with `curl -d message=hello http://ADDR/publish`.
 
-Options:
+`publish` sends MESSAGE (or standard input, with - or no MESSAGE) as one
+event and prints its id. `listen` prints each event as it arrives, one line
+each, and reconnects after a drop without missing any. --url defaults to
+http://127.0.0.1:8000; the token also comes from HERALD_PUBLISH_TOKEN.
+
+Server options:
   --addr HOST:PORT           where to listen [default: 127.0.0.1:8000]
   --www DIR                  serve the page from DIR instead of the built-in copy
   --history N                events kept for replay [default: 1000]
@@ -63,14 +77,35 @@ pub fn parse<I>(args: I, env_token: Option<String>) -> Result<Command, UsageErro
 where
     I: IntoIterator<Item = String>,
 {
+    let env_token = env_token.filter(|token| !token.is_empty());
+    let mut args = args.into_iter().peekable();
+    match args.peek().map(String::as_str) {
+        Some("publish") => {
+            args.next();
+            return parse_publish(args, env_token);
+        }
+        Some("listen") => {
+            args.next();
+            return parse_listen(args);
+        }
+        Some("serve") => {
+            args.next();
+        }
+        _ => {}
+    }
+    parse_serve(args, env_token)
+}
+
+/// The server's flags.
+fn parse_serve(
+    args: impl Iterator<Item = String>,
+    env_token: Option<String>,
+) -> Result<Command, UsageError> {
     let mut config = Config {
-        publish_token: env_token.filter(|token| !token.is_empty()),
+        publish_token: env_token,
         ..Config::default()
     };
-    let mut args = args.into_iter().peekable();
-    if args.peek().map(String::as_str) == Some("serve") {
-        args.next();
-    }
+    let mut args = args.peekable();
     while let Some(arg) = args.next() {
         // `--flag=value` and `--flag value` are both accepted.
         let (flag, inline_value) = match arg.split_once('=') {
@@ -104,6 +139,83 @@ where
         }
     }
     Ok(Command::Serve(config))
+}
+
+/// The default server for `publish` and `listen`.
+const DEFAULT_URL: &str = "http://127.0.0.1:8000";
+
+/// Splits `--flag=value` into its two parts; other arguments stay whole.
+fn split_flag(arg: String) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => {
+            (flag.to_string(), Some(value.to_string()))
+        }
+        _ => (arg, None),
+    }
+}
+
+/// The value of `flag`: after `=`, or the next argument.
+fn value_of(
+    flag: &str,
+    inline: Option<String>,
+    args: &mut impl Iterator<Item = String>,
+) -> Result<String, UsageError> {
+    inline
+        .or_else(|| args.next())
+        .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+}
+
+fn parse_publish(
+    mut args: impl Iterator<Item = String>,
+    env_token: Option<String>,
+) -> Result<Command, UsageError> {
+    let mut publish = PublishArgs {
+        url: DEFAULT_URL.to_string(),
+        message: None,
+        event: None,
+        topic: None,
+        token: env_token,
+    };
+    let mut message_given = false;
+    while let Some(arg) = args.next() {
+        let (flag, inline) = split_flag(arg);
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--url" => publish.url = value_of(&flag, inline, &mut args)?,
+            "--event" => publish.event = Some(value_of(&flag, inline, &mut args)?),
+            "--topic" => publish.topic = Some(value_of(&flag, inline, &mut args)?),
+            "--token" => publish.token = Some(token(&value_of(&flag, inline, &mut args)?)?),
+            _ if flag.starts_with("--") => {
+                return Err(UsageError(format!("unknown argument '{flag}'")));
+            }
+            _ if message_given => return Err(UsageError("give one MESSAGE (quote it)".into())),
+            "-" => message_given = true,
+            _ => {
+                publish.message = Some(flag);
+                message_given = true;
+            }
+        }
+    }
+    Ok(Command::Publish(publish))
+}
+
+fn parse_listen(mut args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
+    let mut listen = ListenArgs {
+        url: DEFAULT_URL.to_string(),
+        topics: Vec::new(),
+        json: false,
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = split_flag(arg);
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--url" => listen.url = value_of(&flag, inline, &mut args)?,
+            "--topic" => listen.topics.push(value_of(&flag, inline, &mut args)?),
+            "--json" => listen.json = true,
+            _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
+        }
+    }
+    Ok(Command::Listen(listen))
 }
 
 /// A whole number no smaller than `min`.
@@ -205,6 +317,43 @@ mod tests {
         assert!(error(&["--history", "0"]).contains("at least 1"));
         assert!(error(&["--heartbeat", "-1"]).contains("seconds"));
         assert!(error(&["--publish-token", ""]).contains("non-empty"));
+    }
+
+    #[test]
+    fn publish_and_listen() {
+        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let parsed = parse(
+            args(&["publish", "--topic=ops", "--url", "http://h:1", "hi there"]),
+            Some("t".into()),
+        );
+        let Ok(Command::Publish(publish)) = parsed else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(publish.message.as_deref(), Some("hi there"));
+        assert_eq!(publish.topic.as_deref(), Some("ops"));
+        assert_eq!(publish.url, "http://h:1");
+        assert_eq!(publish.token.as_deref(), Some("t"));
+        let Ok(Command::Publish(from_stdin)) = parse(args(&["publish", "-"]), None) else {
+            panic!()
+        };
+        assert_eq!(from_stdin.message, None);
+        assert!(parse(args(&["publish", "a", "b"]), None).is_err());
+        let parsed = parse(
+            args(&["listen", "--topic", "a", "--topic", "b", "--json"]),
+            None,
+        );
+        let Ok(Command::Listen(listen)) = parsed else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(
+            (listen.topics, listen.json, listen.url.as_str()),
+            (
+                vec!["a".to_string(), "b".to_string()],
+                true,
+                "http://127.0.0.1:8000"
+            )
+        );
+        assert!(parse(args(&["listen", "--nope"]), None).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
@@ -35,13 +35,14 @@ const WAIT_FOR_REQUEST: Duration = Duration::from_millis(500);
 pub struct Closer(Sender<TcpStream>);
 
 impl Closer {
-    /// Starts the closer thread.
-    pub fn spawn() -> io::Result<Closer> {
+    /// Starts the closer thread. It ends once every `Closer` is dropped and
+    /// the sockets it holds are closed.
+    pub fn spawn() -> io::Result<(Closer, JoinHandle<()>)> {
         let (sender, receiver) = crossbeam_channel::bounded(MAX_LINGERING_SOCKETS);
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("herald-closer".into())
             .spawn(move || run(receiver))?;
-        Ok(Closer(sender))
+        Ok((Closer(sender), thread))
     }
 
     /// Answers `stream` with `503` and closes it, gently if there is room.

@@ -135,6 +135,7 @@ impl Connection {
             self.log(&request.head, 200, &written, started);
             return;
         }
+        slot.stop_reading();
         let head_bytes = http_head.len();
         self.log(&request.head, 200, &Ok(head_bytes), started);
         http_head.extend_from_slice(&preamble);

@@ -22,7 +22,7 @@
 
 use std::net::TcpStream;
 use std::ops::Range;
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -61,6 +61,8 @@ pub enum Command {
         /// Where the numbers are sent.
         reply: Sender<HubStats>,
     },
+    /// Write what is waiting, close every stream, and end the hub thread.
+    Shutdown,
 }
 
 /// A new subscriber, handed over with its socket by the connection thread,
@@ -93,9 +95,13 @@ pub struct HubStats {
     pub last_id: Option<EventId>,
 }
 
-/// Starts the hub thread; returns the sending end of its command channel.
-/// `first_id` is the id the first event will get (see [`crate::history`]).
-pub fn spawn(config: &Config, first_id: EventId) -> std::io::Result<Sender<Command>> {
+/// Starts the hub thread; returns the sending end of its command channel
+/// and the thread. `first_id` is the id the first event will get (see
+/// [`crate::history`]).
+pub fn spawn(
+    config: &Config,
+    first_id: EventId,
+) -> std::io::Result<(Sender<Command>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(COMMAND_QUEUE_LEN);
     let hub = Hub {
         commands: receiver,
@@ -107,13 +113,14 @@ pub fn spawn(config: &Config, first_id: EventId) -> std::io::Result<Sender<Comma
         next_heartbeat: Instant::now() + config.heartbeat,
         next_sweep: Instant::now() + SWEEP_INTERVAL,
         next_retry: None,
+        stopping: false,
         published: 0,
         dropped: 0,
     };
-    thread::Builder::new()
+    let thread = thread::Builder::new()
         .name("herald-hub".into())
         .spawn(move || hub.run())?;
-    Ok(sender)
+    Ok((sender, thread))
 }
 
 struct Hub {
@@ -127,6 +134,8 @@ struct Hub {
     next_sweep: Instant,
     /// When to retry listeners with a backlog; `None` while none has one.
     next_retry: Option<Instant>,
+    /// A shutdown was asked for in the middle of a round.
+    stopping: bool,
     published: u64,
     dropped: u64,
 }
@@ -137,8 +146,12 @@ impl Hub {
             let wake_at = self
                 .next_retry
                 .map_or(self.next_heartbeat, |retry| retry.min(self.next_heartbeat));
+            if self.stopping {
+                return self.close_all();
+            }
             let wait = wake_at.saturating_duration_since(Instant::now());
             match self.commands.recv_timeout(wait) {
+                Ok(Command::Shutdown) => return self.close_all(),
                 Ok(command) => self.run_round(command),
                 Err(RecvTimeoutError::Timeout) => {}
                 // Every sender is gone: the server has stopped.
@@ -164,11 +177,27 @@ impl Hub {
         self.handle(first);
         for _ in 1..MAX_COMMANDS_PER_ROUND {
             match self.commands.try_recv() {
+                Ok(Command::Shutdown) => {
+                    // Put it back for the main loop, after this round's writes.
+                    self.stopping = true;
+                    break;
+                }
                 Ok(command) => self.handle(command),
                 Err(_) => break,
             }
         }
         self.send_batch();
+    }
+
+    /// Writes what the sockets take now, then closes every stream. Each
+    /// client has whole events only, as a listener never starts an event
+    /// it cannot finish; a browser reconnects with its last id.
+    fn close_all(&mut self) {
+        self.send_batch();
+        for listener in &mut self.listeners {
+            let _ = listener.flush(self.max_backlog);
+        }
+        self.listeners.clear();
     }
 
     fn handle(&mut self, command: Command) {
@@ -182,6 +211,7 @@ impl Hub {
             Command::Stats { reply } => {
                 let _ = reply.send(self.stats());
             }
+            Command::Shutdown => self.stopping = true,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod limits;
 pub mod body;
 pub mod closer;
 pub mod connection;
+pub mod connections;
 pub mod head;
 pub mod http_error;
 pub mod reader;
@@ -49,10 +50,14 @@ pub mod listener;
 pub mod publisher;
 pub mod sse;
 
+pub mod json;
 pub mod log;
 pub mod response;
+
+// herald's own client: `herald publish` and `herald listen`.
+pub mod client;
 
 pub use config::Config;
 pub use event::{Event, EventError, EventId};
 pub use publisher::{HubUnavailable, Publisher};
-pub use server::{Server, StartError};
+pub use server::{RunningServer, Server, StartError};

@@ -4,11 +4,15 @@
 use std::process::ExitCode;
 
 use herald::cli::{self, Command, USAGE};
+use herald::client::listen::{self as listener, ListenArgs};
+use herald::client::publish::{self as publisher, PublishArgs};
 
 fn main() -> ExitCode {
     let token = std::env::var("HERALD_PUBLISH_TOKEN").ok();
     let config = match cli::parse(std::env::args().skip(1), token) {
         Ok(Command::Serve(config)) => config,
+        Ok(Command::Publish(args)) => return publish(&args),
+        Ok(Command::Listen(args)) => return listen(&args),
         Ok(Command::Help) => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -42,4 +46,29 @@ fn main() -> ExitCode {
     }
     server.run();
     ExitCode::SUCCESS
+}
+
+/// `herald publish`: print the id, or the server's reason and fail.
+fn publish(args: &PublishArgs) -> ExitCode {
+    match publisher::publish(args) {
+        Ok(id) => {
+            println!("{id}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("herald publish: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `herald listen`: runs until a final refusal or until stdout closes.
+fn listen(args: &ListenArgs) -> ExitCode {
+    match listener::listen(args, &mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("herald listen: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

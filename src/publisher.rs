@@ -76,6 +76,11 @@ impl Publisher {
             .map_err(|_| HubUnavailable)
     }
 
+    /// Asks the hub to close every stream and end.
+    pub(crate) fn stop_hub(&self) {
+        let _ = self.hub.send_timeout(Command::Shutdown, HUB_REPLY_TIMEOUT);
+    }
+
     /// Hands a new subscriber to the hub.
     pub(crate) fn subscribe(&self, subscription: Subscription) -> Result<(), HubUnavailable> {
         self.hub

@@ -1,30 +1,43 @@
 //! The server: a listening socket, an accept loop, a thread per connection.
 //!
-//! [`Server::bind`] opens the socket and starts the hub; [`Server::run`]
-//! accepts connections for ever. Each accepted connection gets a
-//! [`ConnectionSlot`], one of `--max-clients`, and a thread of its own that
-//! runs [`crate::connection::serve`]. A subscriber's thread hands its socket
-//! (and its slot) to the hub and ends, so the slot, not the thread, is what a
+//! [`Server::bind`] opens the socket and starts the hub. [`Server::run`]
+//! then accepts connections for ever, or [`Server::spawn`] does it on a
+//! thread of its own and returns a [`RunningServer`] that can be shut down.
+//! Each accepted connection gets a [`ConnectionSlot`], one of
+//! `--max-clients`, and a thread of its own that runs
+//! [`crate::connection::serve`]. A subscriber's thread hands its socket (and
+//! its slot) to the hub and ends, so the slot, not the thread, is what a
 //! subscriber holds for as long as it stays.
 //!
 //! When every slot is taken, the accept loop hands the socket to
-//! [`crate::closer`], which answers `503`; no thread is started: a flood of connections costs no more
-//! than the sockets it opens. When the process runs out of file descriptors,
-//! `accept` fails; the loop says so once, waits a little and carries on.
+//! [`crate::closer`], which answers `503`; no thread is started, so a flood
+//! of connections costs no more than the sockets it opens. When the process
+//! runs out of file descriptors, `accept` fails; the loop says so once,
+//! waits a little and carries on.
+//!
+//! Shutting down goes in the order the data flows: stop accepting, stop the
+//! hub (which closes every stream after its last whole event), close the
+//! connections that are still reading, wait for their threads, and let the
+//! closer finish its last refusals.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use crate::closer::Closer;
 use crate::config::Config;
+pub use crate::connections::ConnectionSlot;
+use crate::connections::Connections;
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::log;
 use crate::publisher::Publisher;
 use crate::static_files::Site;
+
+/// How long a shutdown waits for connection threads to finish.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// What every connection thread shares: the settings, the page, the hub.
 pub struct Shared {
@@ -35,9 +48,11 @@ pub struct Shared {
     /// The way to the hub.
     pub publisher: Publisher,
     /// Open connections, subscribers included.
-    pub open_connections: Arc<AtomicUsize>,
+    pub connections: Arc<Connections>,
     /// When the server started, for `uptime_s`.
     pub started: Instant,
+    /// Set when the server is shutting down: the accept loop stops.
+    pub stopping: AtomicBool,
 }
 
 /// A bound, ready server.
@@ -45,6 +60,32 @@ pub struct Server {
     listener: TcpListener,
     shared: Arc<Shared>,
     closer: Closer,
+    threads: Threads,
+}
+
+/// The threads a server starts besides those of its connections.
+struct Threads {
+    hub: JoinHandle<()>,
+    closer: JoinHandle<()>,
+}
+
+/// A server accepting connections on a thread of its own.
+///
+/// ```
+/// use herald::{Config, Event, Server};
+///
+/// let config = Config { addr: "127.0.0.1:0".into(), access_log: false, ..Config::default() };
+/// let server = Server::bind(config)?.spawn()?;
+/// let id = server.publisher().publish(Event::new("hello")?)?;
+/// assert!(id > 0);
+/// server.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RunningServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: JoinHandle<()>,
+    threads: Threads,
 }
 
 /// Why a server could not start.
@@ -103,19 +144,24 @@ impl Server {
             error,
         })?;
         let first_id = crate::history::clock_id();
-        let hub = crate::hub::spawn(&config, first_id).map_err(StartError::Thread)?;
-        let closer = Closer::spawn().map_err(StartError::Thread)?;
+        let (hub, hub_thread) = crate::hub::spawn(&config, first_id).map_err(StartError::Thread)?;
+        let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
         let shared = Shared {
             config,
             site,
             publisher: Publisher::new(hub, first_id),
-            open_connections: Arc::new(AtomicUsize::new(0)),
+            connections: Arc::default(),
             started: Instant::now(),
+            stopping: AtomicBool::new(false),
         };
         Ok(Server {
             listener,
             shared: Arc::new(shared),
             closer,
+            threads: Threads {
+                hub: hub_thread,
+                closer: closer_thread,
+            },
         })
     }
 
@@ -129,50 +175,124 @@ impl Server {
         self.shared.publisher.clone()
     }
 
-    /// Accepts connections for ever.
+    /// Accepts connections for ever, on this thread.
     pub fn run(self) {
-        let mut told_out_of_descriptors = false;
-        loop {
-            match self.listener.accept() {
-                Ok((stream, _)) => {
-                    told_out_of_descriptors = false;
-                    self.admit(stream);
-                }
-                Err(error) if is_out_of_descriptors(&error) => {
-                    if !told_out_of_descriptors {
-                        log::line(format_args!(
-                            "herald: out of file descriptors ({error}); new connections wait (raise `ulimit -n` or lower --max-clients)"
-                        ));
-                        told_out_of_descriptors = true;
-                    }
-                    thread::sleep(ACCEPT_BACKOFF);
-                }
-                // A client that gave up between connect and accept, and the
-                // like: nothing to do but take the next one.
-                Err(_) => thread::sleep(ACCEPT_BACKOFF / 10),
-            }
-        }
+        accept_loop(&self.listener, &self.shared, &self.closer);
     }
 
-    /// Gives a new connection a slot and a thread, or turns it away.
-    fn admit(&self, stream: TcpStream) {
-        let max = self.shared.config.max_clients;
-        let Some(slot) = ConnectionSlot::take(&self.shared.open_connections, max) else {
-            self.closer.turn_away(stream);
-            return;
-        };
-        let shared = Arc::clone(&self.shared);
-        let spawned = thread::Builder::new()
-            .name("herald-conn".into())
-            .stack_size(CONNECTION_STACK_BYTES)
-            .spawn(move || crate::connection::serve(stream, slot, shared));
-        if let Err(error) = spawned {
-            // The closure, and with it the socket and the slot, is dropped:
-            // the client sees the connection close.
+    /// Accepts connections on a thread of its own; the returned
+    /// [`RunningServer`] can shut the server down.
+    ///
+    /// # Errors
+    /// [`StartError::Thread`] if the thread cannot start.
+    pub fn spawn(self) -> Result<RunningServer, StartError> {
+        let addr = self.listener.local_addr().map_err(StartError::Thread)?;
+        let Server {
+            listener,
+            shared,
+            closer,
+            threads,
+        } = self;
+        let accepting = Arc::clone(&shared);
+        let accept = thread::Builder::new()
+            .name("herald-accept".into())
+            // The closer moves in here, and is dropped when the loop ends.
+            .spawn(move || accept_loop(&listener, &accepting, &closer))
+            .map_err(StartError::Thread)?;
+        Ok(RunningServer {
+            addr,
+            shared,
+            accept,
+            threads,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle for publishing to this server's subscribers.
+    pub fn publisher(&self) -> Publisher {
+        self.shared.publisher.clone()
+    }
+
+    /// Stops accepting, ends every stream cleanly (after its last whole
+    /// event), closes every other connection, joins the threads, and returns.
+    pub fn shutdown(self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        // `accept` blocks; a connection of our own wakes it to see the flag.
+        let _ = TcpStream::connect_timeout(&wake_address(self.addr), Duration::from_secs(1));
+        let _ = self.accept.join();
+        self.shared.publisher.stop_hub();
+        let _ = self.threads.hub.join();
+        self.shared.connections.close_all();
+        if !self.shared.connections.wait_until_all_closed(SHUTDOWN_WAIT) {
             log::line(format_args!(
-                "herald: cannot start a connection thread: {error}"
+                "herald: some connections did not close in time"
             ));
         }
+        let _ = self.threads.closer.join();
+    }
+}
+
+/// Where to connect to reach a listener bound to `addr` (an unspecified
+/// address such as `0.0.0.0` is reached through loopback).
+fn wake_address(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+/// Accepts connections until the server is stopping.
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, closer: &Closer) {
+    let mut told_out_of_descriptors = false;
+    loop {
+        match listener.accept() {
+            Ok(_) if shared.stopping.load(Ordering::Acquire) => return,
+            Ok((stream, _)) => {
+                told_out_of_descriptors = false;
+                admit(stream, shared, closer);
+            }
+            Err(error) if is_out_of_descriptors(&error) => {
+                if !told_out_of_descriptors {
+                    log::line(format_args!(
+                        "herald: out of file descriptors ({error}); new connections wait (raise `ulimit -n` or lower --max-clients)"
+                    ));
+                    told_out_of_descriptors = true;
+                }
+                thread::sleep(ACCEPT_BACKOFF);
+            }
+            // A client that gave up between connect and accept, and the
+            // like: nothing to do but take the next one.
+            Err(_) => thread::sleep(ACCEPT_BACKOFF / 10),
+        }
+    }
+}
+
+/// Gives a new connection a slot and a thread, or turns it away.
+fn admit(stream: TcpStream, shared: &Arc<Shared>, closer: &Closer) {
+    let max = shared.config.max_clients;
+    let Some(slot) = shared.connections.admit(&stream, max) else {
+        closer.turn_away(stream);
+        return;
+    };
+    let shared = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("herald-conn".into())
+        .stack_size(CONNECTION_STACK_BYTES)
+        .spawn(move || crate::connection::serve(stream, slot, shared));
+    if let Err(error) = spawned {
+        // The closure, and with it the socket and the slot, is dropped:
+        // the client sees the connection close.
+        log::line(format_args!(
+            "herald: cannot start a connection thread: {error}"
+        ));
     }
 }
 
@@ -181,25 +301,4 @@ fn is_out_of_descriptors(error: &io::Error) -> bool {
     const ENFILE: i32 = 23;
     const EMFILE: i32 = 24;
     matches!(error.raw_os_error(), Some(ENFILE | EMFILE))
-}
-
-/// One of the `--max-clients` places, held for as long as a connection is
-/// open; dropping it frees the place.
-pub struct ConnectionSlot(Arc<AtomicUsize>);
-
-impl ConnectionSlot {
-    /// Takes a place if fewer than `max` are taken.
-    pub fn take(open: &Arc<AtomicUsize>, max: usize) -> Option<ConnectionSlot> {
-        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            (n < max).then_some(n + 1)
-        })
-        .ok()
-        .map(|_| ConnectionSlot(Arc::clone(open)))
-    }
-}
-
-impl Drop for ConnectionSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }

@@ -8,8 +8,6 @@
 //! is written by hand: every value is a number, `null` or a boolean, so
 //! there is nothing to escape.
 
-use std::sync::atomic::Ordering;
-
 use crate::http_error::HttpError;
 use crate::hub::HubStats;
 use crate::response::Response;
@@ -21,7 +19,7 @@ pub fn handle(shared: &Shared) -> Result<Response, HttpError> {
         .publisher
         .stats()
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
-    let connections = shared.open_connections.load(Ordering::Acquire);
+    let connections = shared.connections.open();
     let uptime_s = shared.started.elapsed().as_secs();
     let mut response = Response::ok(
         "application/json",

@@ -1,0 +1,113 @@
+//! `herald publish`: send one message, print its id.
+//!
+//! ```text
+//! herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN] [MESSAGE | -]
+//! ```
+//!
+//! With `-` or no message, the message is read from standard input, whole
+//! (less one final line break): one event per run, however many lines it
+//! has. The exit status is 0 when
+//! the server accepted the event; otherwise the server's reason is printed
+//! and the status is 1.
+
+use std::io::Read;
+use std::time::Duration;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::{ClientError, Url, buffered, read_body, read_head, send_request};
+
+/// What to publish, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishArgs {
+    /// The server.
+    pub url: String,
+    /// The message, or `None` to read standard input.
+    pub message: Option<String>,
+    /// The event type.
+    pub event: Option<String>,
+    /// The topic.
+    pub topic: Option<String>,
+    /// The publish token.
+    pub token: Option<String>,
+}
+
+/// Publishes and returns the event id the server gave.
+pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
+    let url = Url::parse(&args.url)?;
+    let message = match &args.message {
+        Some(message) => message.clone(),
+        None => {
+            let mut message = String::new();
+            std::io::stdin().read_to_string(&mut message)?;
+            without_final_line_break(message)
+        }
+    };
+    let body = form_body(&message, args.event.as_deref(), args.topic.as_deref());
+    let mut stream = url.connect(Duration::from_secs(10))?;
+    let authorization = args.token.as_ref().map(|token| format!("Bearer {token}"));
+    let mut headers = vec![
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Connection", "close"),
+    ];
+    if let Some(value) = &authorization {
+        headers.push(("Authorization", value));
+    }
+    let request_line = format!("POST {}/publish HTTP/1.1", url.prefix);
+    send_request(&mut stream, &url, &request_line, &headers, body.as_bytes())?;
+    let mut reader = buffered(stream);
+    let head = read_head(&mut reader)?;
+    let text = read_body(&mut reader, &head)?;
+    if (200..300).contains(&head.status) {
+        Ok(text)
+    } else {
+        Err(ClientError::Refused {
+            status: head.status,
+            reason: text,
+        })
+    }
+}
+
+/// `echo hi | herald publish -` publishes `hi`, not `hi` and a line break.
+fn without_final_line_break(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
+
+/// `message=…&event=…&topic=…`, each value percent-encoded.
+fn form_body(message: &str, event: Option<&str>, topic: Option<&str>) -> String {
+    let encode = |text| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+    let mut body = format!("message={}", encode(message));
+    for (name, value) in [("event", event), ("topic", topic)] {
+        if let Some(value) = value {
+            body.push_str(&format!("&{name}={}", encode(value)));
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_final_line_break_is_dropped() {
+        assert_eq!(without_final_line_break("a\nb\n".into()), "a\nb");
+        assert_eq!(without_final_line_break("a\r\n".into()), "a");
+        assert_eq!(without_final_line_break("a\n\n".into()), "a\n");
+    }
+
+    #[test]
+    fn the_body_is_a_form() {
+        assert_eq!(
+            form_body("a b&c", None, Some("ops")),
+            "message=a%20b%26c&topic=ops"
+        );
+        assert_eq!(form_body("x\ny", Some("t"), None), "message=x%0Ay&event=t");
+    }
+}

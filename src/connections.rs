@@ -1,0 +1,112 @@
+//! The open connections: how many there are, and a way to close them all.
+//!
+//! Every accepted connection takes a [`ConnectionSlot`], one of
+//! `--max-clients`, and gives it back when it closes; a subscriber's slot
+//! travels with its socket into the hub. The count is what `--max-clients`
+//! limits and what `/stats` shows as `connections`.
+//!
+//! While a connection has a thread reading from it, a second handle to its
+//! socket is kept here, so that [`Connections::close_all`] can end those
+//! threads at once when the server shuts down: a thread waiting for the next
+//! request on an idle keep-alive connection would otherwise wait out its
+//! timeout. Subscribers need no such handle, as the hub closes their sockets
+//! itself.
+
+use std::collections::HashMap;
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The open connections of one server.
+#[derive(Default)]
+pub struct Connections {
+    open: AtomicUsize,
+    next_key: AtomicU64,
+    /// Second handles to the sockets that have a thread reading them.
+    reading: Mutex<HashMap<u64, TcpStream>>,
+    /// Signalled whenever a connection closes.
+    closed: Condvar,
+}
+
+impl Connections {
+    /// How many connections are open, subscribers included.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+
+    /// Takes a slot for `stream` if fewer than `max` are taken.
+    pub fn admit(self: &Arc<Self>, stream: &TcpStream, max: usize) -> Option<ConnectionSlot> {
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        // Without a second handle (out of descriptors), shutdown cannot wake
+        // this connection early; it still ends at its keep-alive timeout.
+        if let Ok(handle) = stream.try_clone() {
+            self.reading().insert(key, handle);
+        }
+        Some(ConnectionSlot {
+            connections: Arc::clone(self),
+            key,
+        })
+    }
+
+    /// Shuts down every socket that a connection thread is reading, so each
+    /// of those threads sees the end of its stream and finishes.
+    pub fn close_all(&self) {
+        for stream in self.reading().values() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Waits until no connection is open, at most `limit`; true if none is.
+    pub fn wait_until_all_closed(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut reading = self.reading();
+        while self.open() > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            reading = match self.closed.wait_timeout(reading, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+
+    fn reading(&self) -> MutexGuard<'_, HashMap<u64, TcpStream>> {
+        // The map is only inserted into and removed from; a thread that
+        // panicked while holding it left it whole.
+        self.reading.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One of the `--max-clients` places, held for as long as a connection is
+/// open; dropping it frees the place.
+pub struct ConnectionSlot {
+    connections: Arc<Connections>,
+    key: u64,
+}
+
+impl ConnectionSlot {
+    /// The connection's thread is done reading (its socket goes to the hub):
+    /// drop the second handle, so a subscriber costs one descriptor.
+    pub fn stop_reading(&self) {
+        self.connections.reading().remove(&self.key);
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut reading = self.connections.reading();
+        reading.remove(&self.key);
+        self.connections.open.fetch_sub(1, Ordering::AcqRel);
+        drop(reading);
+        self.connections.closed.notify_all();
+    }
+}
