@@ -52,7 +52,8 @@ publish with `curl -d message=hello http://ADDR/publish`.
 `publish` sends MESSAGE (or standard input, with - or no MESSAGE) as one
 event and prints its id. `listen` prints each event as it arrives, one line
 each, and reconnects after a drop without missing any. --url defaults to
-http://127.0.0.1:8000; the token also comes from HERALD_PUBLISH_TOKEN.
+$HERALD_URL or http://127.0.0.1:8000; the token may come from
+HERALD_PUBLISH_TOKEN.
 
 Server options:
   --addr HOST:PORT           where to listen [default: 127.0.0.1:8000]
@@ -71,22 +72,42 @@ Server options:
   -V, --version              print the version
 ";
 
-/// Parses the arguments after the program name. `env_token` is the value of
-/// `HERALD_PUBLISH_TOKEN`, which `--publish-token` overrides.
-pub fn parse<I>(args: I, env_token: Option<String>) -> Result<Command, UsageError>
+/// The environment variables herald reads; flags override them.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `HERALD_PUBLISH_TOKEN`: the server's token, or the client's.
+    pub token: Option<String>,
+    /// `HERALD_URL`: the client's default `--url`.
+    pub url: Option<String>,
+}
+
+impl Env {
+    /// Reads the variables from this process's environment.
+    pub fn from_process() -> Env {
+        let read = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        Env {
+            token: read("HERALD_PUBLISH_TOKEN"),
+            url: read("HERALD_URL"),
+        }
+    }
+}
+
+/// Parses the arguments after the program name.
+pub fn parse<I>(args: I, env: Env) -> Result<Command, UsageError>
 where
     I: IntoIterator<Item = String>,
 {
-    let env_token = env_token.filter(|token| !token.is_empty());
+    let url = env.url.unwrap_or_else(|| DEFAULT_URL.to_string());
+    let env_token = env.token;
     let mut args = args.into_iter().peekable();
     match args.peek().map(String::as_str) {
         Some("publish") => {
             args.next();
-            return parse_publish(args, env_token);
+            return parse_publish(args, url, env_token);
         }
         Some("listen") => {
             args.next();
-            return parse_listen(args);
+            return parse_listen(args, url);
         }
         Some("serve") => {
             args.next();
@@ -167,10 +188,11 @@ fn value_of(
 
 fn parse_publish(
     mut args: impl Iterator<Item = String>,
+    url: String,
     env_token: Option<String>,
 ) -> Result<Command, UsageError> {
     let mut publish = PublishArgs {
-        url: DEFAULT_URL.to_string(),
+        url,
         message: None,
         event: None,
         topic: None,
@@ -199,9 +221,12 @@ fn parse_publish(
     Ok(Command::Publish(publish))
 }
 
-fn parse_listen(mut args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
+fn parse_listen(
+    mut args: impl Iterator<Item = String>,
+    url: String,
+) -> Result<Command, UsageError> {
     let mut listen = ListenArgs {
-        url: DEFAULT_URL.to_string(),
+        url,
         topics: Vec::new(),
         json: false,
     };
@@ -252,14 +277,14 @@ mod tests {
     use super::*;
 
     fn serve(args: &[&str]) -> Config {
-        match parse(args.iter().map(|s| s.to_string()), None) {
+        match parse(args.iter().map(|s| s.to_string()), Env::default()) {
             Ok(Command::Serve(config)) => config,
             other => panic!("expected a config, got {other:?}"),
         }
     }
 
     fn error(args: &[&str]) -> String {
-        match parse(args.iter().map(|s| s.to_string()), None) {
+        match parse(args.iter().map(|s| s.to_string()), Env::default()) {
             Err(UsageError(reason)) => reason,
             other => panic!("expected an error, got {other:?}"),
         }
@@ -298,12 +323,16 @@ mod tests {
 
     #[test]
     fn the_token_comes_from_the_environment_unless_a_flag_overrides_it() {
-        let from_env = parse(Vec::new(), Some("s3cret".into()));
+        let env = Env {
+            token: Some("s3cret".into()),
+            url: None,
+        };
+        let from_env = parse(Vec::new(), env.clone());
         assert!(
             matches!(from_env, Ok(Command::Serve(c)) if c.publish_token.as_deref() == Some("s3cret"))
         );
         let args = vec!["--publish-token".to_string(), "other".to_string()];
-        let from_flag = parse(args, Some("s3cret".into()));
+        let from_flag = parse(args, env);
         assert!(
             matches!(from_flag, Ok(Command::Serve(c)) if c.publish_token.as_deref() == Some("other"))
         );
@@ -322,9 +351,13 @@ mod tests {
     #[test]
     fn publish_and_listen() {
         let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let env = Env {
+            token: Some("t".into()),
+            url: Some("http://from-env:2".into()),
+        };
         let parsed = parse(
             args(&["publish", "--topic=ops", "--url", "http://h:1", "hi there"]),
-            Some("t".into()),
+            env.clone(),
         );
         let Ok(Command::Publish(publish)) = parsed else {
             panic!("{parsed:?}")
@@ -333,14 +366,18 @@ mod tests {
         assert_eq!(publish.topic.as_deref(), Some("ops"));
         assert_eq!(publish.url, "http://h:1");
         assert_eq!(publish.token.as_deref(), Some("t"));
-        let Ok(Command::Publish(from_stdin)) = parse(args(&["publish", "-"]), None) else {
+        let Ok(Command::Publish(from_stdin)) = parse(args(&["publish", "-"]), env) else {
             panic!()
         };
         assert_eq!(from_stdin.message, None);
-        assert!(parse(args(&["publish", "a", "b"]), None).is_err());
+        assert_eq!(
+            from_stdin.url, "http://from-env:2",
+            "HERALD_URL is the default"
+        );
+        assert!(parse(args(&["publish", "a", "b"]), Env::default()).is_err());
         let parsed = parse(
             args(&["listen", "--topic", "a", "--topic", "b", "--json"]),
-            None,
+            Env::default(),
         );
         let Ok(Command::Listen(listen)) = parsed else {
             panic!("{parsed:?}")
@@ -353,17 +390,17 @@ mod tests {
                 "http://127.0.0.1:8000"
             )
         );
-        assert!(parse(args(&["listen", "--nope"]), None).is_err());
+        assert!(parse(args(&["listen", "--nope"]), Env::default()).is_err());
     }
 
     #[test]
     fn help_and_version() {
         assert!(matches!(
-            parse(vec!["--help".into()], None),
+            parse(vec!["--help".into()], Env::default()),
             Ok(Command::Help)
         ));
         assert!(matches!(
-            parse(vec!["-V".into()], None),
+            parse(vec!["-V".into()], Env::default()),
             Ok(Command::Version)
         ));
     }

@@ -57,6 +57,11 @@ pub mod response;
 // herald's own client: `herald publish` and `herald listen`.
 pub mod client;
 
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use config::Config;
 pub use event::{Event, EventError, EventId};
 pub use publisher::{HubUnavailable, Publisher};

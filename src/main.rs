@@ -8,8 +8,7 @@ use herald::client::listen::{self as listener, ListenArgs};
 use herald::client::publish::{self as publisher, PublishArgs};
 
 fn main() -> ExitCode {
-    let token = std::env::var("HERALD_PUBLISH_TOKEN").ok();
-    let config = match cli::parse(std::env::args().skip(1), token) {
+    let config = match cli::parse(std::env::args().skip(1), cli::Env::from_process()) {
         Ok(Command::Serve(config)) => config,
         Ok(Command::Publish(args)) => return publish(&args),
         Ok(Command::Listen(args)) => return listen(&args),

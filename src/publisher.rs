@@ -48,7 +48,19 @@ impl Publisher {
         }
     }
 
-    /// Broadcasts `event` and returns the id it was given.
+    /// Broadcasts `event` and returns the id it was given. Ids increase
+    /// with every call, from any thread.
+    ///
+    /// ```
+    /// use herald::{Config, Event, Server};
+    ///
+    /// let server = Server::bind(Config { addr: "127.0.0.1:0".into(), ..Config::default() })?;
+    /// let publisher = server.publisher();
+    /// let first = publisher.publish(Event::new("one")?)?;
+    /// let second = publisher.publish(Event::new("two")?.event("chat")?.topic("ops")?)?;
+    /// assert_eq!(second, first + 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`HubUnavailable`] if the hub's queue stays full for a few seconds

@@ -12,8 +12,8 @@
 //! When every slot is taken, the accept loop hands the socket to
 //! [`crate::closer`], which answers `503`; no thread is started, so a flood
 //! of connections costs no more than the sockets it opens. When the process
-//! runs out of file descriptors, `accept` fails; the loop says so once,
-//! waits a little and carries on.
+//! runs out of file descriptors, `accept` fails; the loop says so (once a
+//! minute at most), waits a little and carries on.
 //!
 //! Shutting down goes in the order the data flows: stop accepting, stop the
 //! hub (which closes every stream after its last whole event), close the
@@ -35,6 +35,9 @@ use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::log;
 use crate::publisher::Publisher;
 use crate::static_files::Site;
+
+/// The shortest time between two "out of file descriptors" log lines.
+const OUT_OF_DESCRIPTORS_WARNING: Duration = Duration::from_secs(60);
 
 /// How long a shutdown waits for connection threads to finish.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
@@ -128,6 +131,13 @@ impl std::error::Error for StartError {}
 impl Server {
     /// Opens the listening socket and starts the hub.
     ///
+    /// ```
+    /// let config = herald::Config { addr: "127.0.0.1:0".into(), ..Default::default() };
+    /// let server = herald::Server::bind(config)?;
+    /// assert_ne!(server.local_addr()?.port(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`StartError`] when the address cannot be listened on, the `--www`
     /// folder cannot be served, or the hub thread cannot start.
@@ -170,7 +180,19 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// A handle for publishing to this server's subscribers from Rust.
+    /// A handle for publishing to this server's subscribers from Rust,
+    /// before or after it starts accepting.
+    ///
+    /// ```
+    /// let config = herald::Config { addr: "127.0.0.1:0".into(), ..Default::default() };
+    /// let server = herald::Server::bind(config)?;
+    /// let publisher = server.publisher();
+    /// let event = herald::Event::new("from a thread")?;
+    /// std::thread::spawn(move || publisher.publish(event))
+    ///     .join()
+    ///     .expect("the thread panicked")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn publisher(&self) -> Publisher {
         self.shared.publisher.clone()
     }
@@ -251,20 +273,18 @@ fn wake_address(addr: SocketAddr) -> SocketAddr {
 
 /// Accepts connections until the server is stopping.
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, closer: &Closer) {
-    let mut told_out_of_descriptors = false;
+    let mut last_warning: Option<Instant> = None;
     loop {
         match listener.accept() {
             Ok(_) if shared.stopping.load(Ordering::Acquire) => return,
-            Ok((stream, _)) => {
-                told_out_of_descriptors = false;
-                admit(stream, shared, closer);
-            }
+            Ok((stream, _)) => admit(stream, shared, closer),
             Err(error) if is_out_of_descriptors(&error) => {
-                if !told_out_of_descriptors {
+                // Once a minute at most: a long shortage must not flood the log.
+                if last_warning.is_none_or(|at| at.elapsed() >= OUT_OF_DESCRIPTORS_WARNING) {
                     log::line(format_args!(
                         "herald: out of file descriptors ({error}); new connections wait (raise `ulimit -n` or lower --max-clients)"
                     ));
-                    told_out_of_descriptors = true;
+                    last_warning = Some(Instant::now());
                 }
                 thread::sleep(ACCEPT_BACKOFF);
             }

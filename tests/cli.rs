@@ -1,0 +1,184 @@
+//! The command-line client against a real server: `herald publish` piped
+//! into by a script reaches `herald listen`, which survives a dropped
+//! connection without missing or repeating an event.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use support::*;
+
+const HERALD: &str = env!("CARGO_BIN_EXE_herald");
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// A child process that is killed when the test ends, even by a panic.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `herald listen` and hands back its output lines on a channel.
+fn listen(addr: SocketAddr, extra: &[&str]) -> (Running, mpsc::Receiver<String>) {
+    let mut child = Command::new(HERALD)
+        .args(["listen", "--url", &url(addr)])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout: ChildStdout = child.stdout.take().unwrap();
+    let (lines, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (Running(child), receiver)
+}
+
+fn next_line(lines: &mpsc::Receiver<String>) -> String {
+    lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("herald listen printed nothing in time")
+}
+
+#[test]
+fn a_script_piping_into_herald_publish_reaches_herald_listen() {
+    let addr = start();
+    let (_listener, lines) = listen(addr, &[]);
+    wait_until(Duration::from_secs(5), "herald listen to connect", || {
+        stat(addr, "listeners") == 1
+    });
+    let script = format!(
+        "printf 'line one\\nline two\\n' | {HERALD} publish --url {} --topic ops -",
+        url(addr)
+    );
+    let output = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    assert!(output.status.success());
+    let id: u64 = String::from_utf8(output.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .expect("an id");
+    assert!(id > 0);
+    assert_eq!(next_line(&lines), "line one\\nline two");
+    let output = Command::new(HERALD)
+        .args(["publish", "--url", &url(addr), r"back\slash"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(next_line(&lines), r"back\\slash");
+}
+
+#[test]
+fn json_lines_carry_id_event_topic_and_data() {
+    let addr = start();
+    let (_listener, lines) = listen(addr, &["--json", "--topic", "ops"]);
+    wait_until(Duration::from_secs(5), "herald listen to connect", || {
+        stat(addr, "listeners") == 1
+    });
+    publish(addr, "message=skipped&topic=dev");
+    let id = publish(addr, "message=say+%22hi%22%0A&event=chat&topic=ops");
+    assert_eq!(
+        next_line(&lines),
+        format!(r#"{{"id":{id},"event":"chat","topic":"ops","data":"say \"hi\"\n"}}"#)
+    );
+}
+
+#[test]
+fn herald_listen_resumes_after_a_drop_without_missing_or_repeating() {
+    let addr = start();
+    let proxy = Proxy::start(addr);
+    let (_listener, lines) = listen(proxy.addr, &["--json"]);
+    wait_until(Duration::from_secs(5), "herald listen to connect", || {
+        stat(addr, "listeners") == 1
+    });
+    publish(addr, "message=one");
+    assert!(next_line(&lines).contains("\"one\""));
+    proxy.cut();
+    wait_until(Duration::from_secs(5), "the cut stream to go", || {
+        stat(addr, "listeners") == 0
+    });
+    publish(addr, "message=two");
+    publish(addr, "message=three");
+    assert!(
+        next_line(&lines).contains("\"two\""),
+        "replayed after reconnecting"
+    );
+    assert!(next_line(&lines).contains("\"three\""));
+    publish(addr, "message=four");
+    assert!(
+        next_line(&lines).contains("\"four\""),
+        "and live again, nothing repeated"
+    );
+}
+
+#[test]
+fn refusals_print_the_servers_reason_and_fail() {
+    let addr = start_with(|config| config.publish_token = Some("s3cret".into()));
+    let output = Command::new(HERALD)
+        .args(["publish", "--url", &url(addr), "hello"])
+        .env_remove("HERALD_PUBLISH_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("401 publishing needs a token"), "{stderr}");
+    let output = Command::new(HERALD)
+        .args(["publish", "--url", &url(addr), "hello"])
+        .env("HERALD_PUBLISH_TOKEN", "s3cret")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the token comes from the environment"
+    );
+
+    let output = Command::new(HERALD)
+        .args(["listen", "--url", &url(addr), "--topic", "a\u{7}b"])
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "a bad topic cannot be fixed by retrying"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("400"));
+
+    let output = Command::new(HERALD)
+        .args(["publish", "--url", "https://x", "m"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let output = Command::new(HERALD).args(["--bogus"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "a usage error exits with 2");
+    let mut child = Command::new(HERALD)
+        .args(["publish", "--url", "http://127.0.0.1:9", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"nobody listens")
+        .unwrap();
+    assert!(
+        !child.wait().unwrap().success(),
+        "an unreachable server is a failure"
+    );
+}

@@ -1,0 +1,424 @@
+//! Every recipe in the README, run as written against a real herald.
+//!
+//! A recipe is the fenced block after a `<!-- recipe: NAME -->` line in
+//! README.md. The only change a test makes is the server's address:
+//! `127.0.0.1:8000` becomes the test server's, or `HERALD_URL` points there.
+//! Tools a recipe needs (python3 with Django, nginx, systemd-analyze) are
+//! installed by `.ci/run`; outside CI a machine without one skips that
+//! recipe and says why.
+
+mod support;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// The code of the README block marked `<!-- recipe: NAME -->`.
+fn recipe(name: &str) -> String {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let marker = format!("<!-- recipe: {name} -->");
+    let after = readme
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("no recipe {name}"))
+        .1;
+    let fence_start = after.find("```").unwrap();
+    let body_start = fence_start + after[fence_start..].find('\n').unwrap() + 1;
+    let body_len = after[body_start..].find("```").unwrap();
+    after[body_start..body_start + body_len].to_string()
+}
+
+/// Whether `tool` can be run; outside CI a missing tool skips the recipe.
+fn available(tool: &str, probe: &[&str], recipe: &str) -> bool {
+    let ok = Command::new(tool)
+        .args(probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "recipe {recipe} cannot run in CI: {tool} {probe:?} failed"
+        );
+        eprintln!("skipped recipe {recipe}: {tool} is not available");
+    }
+    ok
+}
+
+/// A folder of its own for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("herald-recipe-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A process that is killed when the test ends, even by a panic.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a long-running shell line and hands back its output lines.
+fn spawn_line(line: &str, dir: &Path, env: &[(&str, String)]) -> (Running, mpsc::Receiver<String>) {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec {line}"))
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (Running(child), receiver)
+}
+
+/// Runs a shell line to completion; returns its standard output.
+fn run_line(line: &str, dir: &Path, env: &[(&str, String)]) -> String {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Lines of output until `count` have come, each within a bound.
+fn take_lines(lines: &mpsc::Receiver<String>, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|_| {
+            lines
+                .recv_timeout(Duration::from_secs(10))
+                .expect("no output in time")
+        })
+        .collect()
+}
+
+/// Every line of a shell recipe that is a command (not blank, not a comment).
+fn commands(block: &str) -> Vec<String> {
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn herald_publish_and_listen_as_in_the_readme() {
+    let addr = start();
+    let dir = scratch("cli");
+    let binary_dir = Path::new(env!("CARGO_BIN_EXE_herald")).parent().unwrap();
+    let env = [
+        ("HERALD_URL", format!("http://{addr}")),
+        (
+            "PATH",
+            format!(
+                "{}:{}",
+                binary_dir.display(),
+                std::env::var("PATH").unwrap()
+            ),
+        ),
+    ];
+    let lines = commands(&recipe("herald-cli"));
+    let (listeners, publishers): (Vec<&String>, Vec<&String>) =
+        lines.iter().partition(|l| l.starts_with("herald listen"));
+    let running: Vec<_> = listeners
+        .iter()
+        .map(|l| spawn_line(l, &dir, &env))
+        .collect();
+    wait_until(Duration::from_secs(5), "the listeners", || {
+        stat(addr, "listeners") == running.len() as u64
+    });
+    for line in &publishers {
+        let id = run_line(line, &dir, &env);
+        assert!(id.trim().parse::<u64>().is_ok(), "{line} printed {id:?}");
+    }
+    let (_, ops) = &running[0];
+    let df = take_lines(ops, 1).remove(0);
+    assert!(df.contains("Filesystem") && df.contains("\\n"), "{df}");
+    let (_, json) = &running[1];
+    let all = take_lines(json, 2);
+    assert!(
+        all[0].contains(r#""data":"deploy of build 4812 finished""#),
+        "{}",
+        all[0]
+    );
+    assert!(all[1].contains(r#""topic":"ops""#), "{}", all[1]);
+}
+
+#[test]
+fn curl_as_in_the_readme() {
+    let addr = start();
+    let dir = scratch("curl");
+    fs::write(dir.join("notes.txt"), "notes from a file").unwrap();
+    let block = recipe("curl").replace("127.0.0.1:8000", &addr.to_string());
+    let lines = commands(&block);
+    let (listeners, publishers): (Vec<&String>, Vec<&String>) =
+        lines.iter().partition(|l| l.contains(" -N "));
+    let (_curl, stream) = spawn_line(listeners[0], &dir, &[]);
+    wait_until(Duration::from_secs(5), "curl -N", || {
+        stat(addr, "listeners") == 1
+    });
+    for line in &publishers {
+        let id = run_line(line, &dir, &[]);
+        assert!(id.trim().parse::<u64>().is_ok(), "{line} printed {id:?}");
+    }
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.contains("data: notes from a file") {
+        assert!(Instant::now() < deadline, "curl -N showed only {seen}");
+        if let Ok(line) = stream.recv_timeout(Duration::from_millis(100)) {
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+    }
+    assert!(seen.contains("data: deploy finished"));
+    assert!(seen.contains("event: alert\ntopic: ops\ndata: disk 91% full"));
+}
+
+/// Runs a Python script in `dir` with `HERALD_URL` set; returns its output.
+fn python(dir: &Path, script: &str, addr: SocketAddr) -> String {
+    let output = Command::new("python3")
+        .arg(script)
+        .current_dir(dir)
+        .env("HERALD_URL", format!("http://{addr}"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "python3 {script}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn python_with_the_standard_library() {
+    if !available("python3", &["--version"], "python") {
+        return;
+    }
+    let addr = start();
+    let mut subscriber = Subscriber::all(addr);
+    let dir = scratch("python");
+    fs::write(dir.join("herald.py"), recipe("python")).unwrap();
+    let id: u64 = python(&dir, "herald.py", addr).trim().parse().unwrap();
+    let event = subscriber.next_event();
+    assert_eq!(
+        (event.id(), event.data.as_str(), event.topic.as_deref()),
+        (id, "backup finished", Some("ops"))
+    );
+}
+
+#[test]
+fn a_django_view() {
+    if !available("python3", &["-c", "import django"], "django") {
+        return;
+    }
+    let addr = start();
+    let mut subscriber = Subscriber::all(addr);
+    let dir = scratch("django");
+    fs::create_dir_all(dir.join("app")).unwrap();
+    fs::write(dir.join("app/__init__.py"), "").unwrap();
+    fs::write(dir.join("app/herald.py"), recipe("python")).unwrap();
+    fs::write(dir.join("app/views.py"), recipe("django")).unwrap();
+    fs::write(
+        dir.join("drive.py"),
+        r#"
+import django
+from django.conf import settings
+
+settings.configure(DEBUG=True, ALLOWED_HOSTS=["*"], ROOT_URLCONF=[], SECRET_KEY="test")
+django.setup()
+from django.test import RequestFactory
+from app.views import announce
+
+response = announce(RequestFactory().post("/announce", {"text": "hello from django"}))
+assert response.status_code == 200, response.status_code
+print(response.content.decode())
+"#,
+    )
+    .unwrap();
+    let output = python(&dir, "drive.py", addr);
+    let event = subscriber.next_event();
+    assert_eq!(event.data, "hello from django");
+    assert_eq!(event.topic.as_deref(), Some("announcements"));
+    assert!(
+        output.contains(&format!("\"published\": {}", event.id())),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_plain_wsgi_app() {
+    if !available("python3", &["--version"], "wsgi") {
+        return;
+    }
+    let addr = start();
+    let mut subscriber = Subscriber::all(addr);
+    let dir = scratch("wsgi");
+    fs::write(dir.join("herald.py"), recipe("python")).unwrap();
+    fs::write(dir.join("app.py"), recipe("wsgi")).unwrap();
+    fs::write(
+        dir.join("drive.py"),
+        r#"
+import threading
+import urllib.parse
+import urllib.request
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from app import application
+
+
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+server = make_server("127.0.0.1", 0, application, handler_class=Quiet)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+form = urllib.parse.urlencode({"text": "hello from wsgi"}).encode()
+with urllib.request.urlopen("http://127.0.0.1:%d/" % server.server_port, data=form) as r:
+    print(r.read().decode())
+server.shutdown()
+"#,
+    )
+    .unwrap();
+    let output = python(&dir, "drive.py", addr);
+    let event = subscriber.next_event();
+    assert_eq!(event.data, "hello from wsgi");
+    assert_eq!(output.trim(), format!("published {}", event.id()));
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn behind_nginx_events_arrive_without_buffering() {
+    if !available("nginx", &["-v"], "nginx") {
+        return;
+    }
+    let addr = start_with(|config| config.heartbeat = Duration::from_secs(1));
+    let dir = scratch("nginx");
+    let port = free_port();
+    let site = recipe("nginx")
+        .replace("127.0.0.1:8000", &addr.to_string())
+        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
+    // The recipe is a conf.d file; nginx needs a main file around it.
+    let main = format!(
+        "pid {dir}/nginx.pid;\nerror_log {dir}/error.log;\nevents {{}}\nhttp {{\n\
+         access_log off;\nclient_body_temp_path {dir}/body;\nproxy_temp_path {dir}/proxy;\n\
+         fastcgi_temp_path {dir}/fastcgi;\nuwsgi_temp_path {dir}/uwsgi;\nscgi_temp_path {dir}/scgi;\n\
+         {site}\n}}\n",
+        dir = dir.display()
+    );
+    fs::write(dir.join("nginx.conf"), main).unwrap();
+    let nginx = Command::new("nginx")
+        .args([
+            "-p",
+            &dir.display().to_string(),
+            "-c",
+            "nginx.conf",
+            "-g",
+            "daemon off;",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _nginx = Stopped(nginx);
+    let proxied: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    wait_until(Duration::from_secs(10), "nginx to listen", || {
+        std::net::TcpStream::connect(proxied).is_ok()
+    });
+
+    let mut subscriber = Subscriber::all(proxied);
+    assert_eq!(subscriber.status, 200);
+    for i in 0..3 {
+        let sent = Instant::now();
+        publish(addr, &format!("message=through+nginx+{i}"));
+        assert_eq!(subscriber.next_event().data, format!("through nginx {i}"));
+        let took = sent.elapsed();
+        assert!(
+            took < Duration::from_millis(500),
+            "event {i} took {took:?}: buffered"
+        );
+    }
+    assert!(
+        subscriber.wait_for_comment("heartbeat"),
+        "heartbeats pass through"
+    );
+    publish(proxied, "message=published+through+nginx");
+    assert_eq!(subscriber.next_event().data, "published through nginx");
+}
+
+/// nginx is stopped with SIGTERM, so its master takes the workers down too.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_systemd_unit_verifies() {
+    if !available("systemd-analyze", &["--version"], "systemd") {
+        return;
+    }
+    let dir = scratch("systemd");
+    let unit = recipe("systemd").replace("/usr/local/bin/herald", env!("CARGO_BIN_EXE_herald"));
+    for setting in [
+        "DynamicUser=yes",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "Restart=on-failure",
+    ] {
+        assert!(unit.contains(setting), "the unit has {setting}");
+    }
+    let path = dir.join("herald.service");
+    fs::write(&path, unit).unwrap();
+    let output = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
