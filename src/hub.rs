@@ -16,8 +16,10 @@
 //! dropped and counted.
 //!
 //! Between rounds the hub wakes for three duties: every second it removes
-//! the listeners whose client hung up (so their connection slots come back),
-//! every `--heartbeat` it sends a comment to every stream, and while some
+//! the listeners whose client hung up (so their connection slots come back;
+//! a tenth of the list every tenth of a second),
+//! every `--heartbeat` it sends a comment to every stream that was silent
+//! since the last one, and while some
 //! listener has bytes waiting it retries them every few milliseconds.
 
 use std::net::TcpStream;
@@ -30,7 +32,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::config::Config;
 use crate::event::{Event, EventId};
 use crate::history::{History, Stored};
-use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL};
+use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
 use crate::listener::{Delivery, Listener};
 use crate::server::ConnectionSlot;
 use crate::sse;
@@ -111,7 +113,8 @@ pub fn spawn(
         max_backlog: config.max_backlog,
         heartbeat: config.heartbeat,
         next_heartbeat: Instant::now() + config.heartbeat,
-        next_sweep: Instant::now() + SWEEP_INTERVAL,
+        next_sweep: Instant::now() + SWEEP_INTERVAL / SWEEP_SLICES as u32,
+        sweep_at: 0,
         next_retry: None,
         stopping: false,
         published: 0,
@@ -132,6 +135,8 @@ struct Hub {
     heartbeat: Duration,
     next_heartbeat: Instant,
     next_sweep: Instant,
+    /// Where the next slice of the sweep starts in the listener list.
+    sweep_at: usize,
     /// When to retry listeners with a backlog; `None` while none has one.
     next_retry: Option<Instant>,
     /// A shutdown was asked for in the middle of a round.
@@ -162,8 +167,8 @@ impl Hub {
                 self.retry_backlogs();
             }
             if self.next_sweep <= now {
-                self.listeners.retain_mut(|listener| !listener.hung_up());
-                self.next_sweep = now + SWEEP_INTERVAL;
+                self.sweep_slice();
+                self.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
             }
             if self.next_heartbeat <= now {
                 self.send_heartbeat();
@@ -243,7 +248,11 @@ impl Hub {
             }
         }
         listener.allow_replay(head.len());
-        if listener.send(&head, self.max_backlog) == Delivery::Kept {
+        let delivery = listener.send(&head, self.max_backlog);
+        // The opening lines do not count as speaking: the first heartbeat
+        // comes one interval after the stream opens.
+        listener.take_spoke();
+        if delivery == Delivery::Kept {
             self.note_backlog(&listener);
             self.listeners.push(listener);
         }
@@ -267,18 +276,43 @@ impl Hub {
         self.schedule_retry(backlogged);
     }
 
-    /// Sends a comment to every stream; one that fails is removed.
+    /// Sends a comment to every stream that was silent since the last
+    /// heartbeat (one that carried events needs none); one that fails is
+    /// removed. With 10,000 busy streams this is 10,000 checks, not writes.
     fn send_heartbeat(&mut self) {
         let max_backlog = self.max_backlog;
         let mut too_slow = 0;
         let mut backlogged = false;
         self.listeners.retain_mut(|listener| {
+            if listener.take_spoke() {
+                return true;
+            }
             let delivery = listener.send(sse::HEARTBEAT, max_backlog);
+            listener.take_spoke();
             backlogged |= listener.has_backlog();
             keep(delivery, &mut too_slow)
         });
         self.dropped += too_slow;
         self.schedule_retry(backlogged);
+    }
+
+    /// Removes the hung-up listeners in the next slice of the list. The
+    /// order of listeners does not matter, so a removal swaps in the last.
+    fn sweep_slice(&mut self) {
+        let count = self.listeners.len().div_ceil(SWEEP_SLICES);
+        let mut at = self.sweep_at;
+        for _ in 0..count {
+            if at >= self.listeners.len() {
+                at = 0;
+                break;
+            }
+            if self.listeners[at].hung_up() {
+                self.listeners.swap_remove(at);
+            } else {
+                at += 1;
+            }
+        }
+        self.sweep_at = at;
     }
 
     /// Writes what is waiting for listeners whose sockets were full.

@@ -94,6 +94,10 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// closed tab frees its connection slot within about this time.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The sweep is done in this many slices spread over [`SWEEP_INTERVAL`], so
+/// that with 10,000 subscribers no event waits behind 10,000 reads.
+pub const SWEEP_SLICES: usize = 10;
+
 /// How long a connection thread waits for the hub to answer (a publish or a
 /// stats request). The hub answers in microseconds; this only guards a bug.
 pub const HUB_REPLY_TIMEOUT: Duration = Duration::from_secs(5);

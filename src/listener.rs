@@ -30,6 +30,9 @@ pub struct Listener {
     /// large enough for the replay (which the history already bounds) and
     /// falls back to `--max-backlog` once the replay has gone out.
     allowance: usize,
+    /// Whether bytes were sent since the last heartbeat: a stream that is
+    /// not silent needs no heartbeat.
+    spoke: bool,
     /// Counts this connection towards `--max-clients` until dropped.
     _slot: ConnectionSlot,
 }
@@ -60,6 +63,7 @@ impl Listener {
             topics: topics.into_iter().map(String::into_boxed_str).collect(),
             backlog: Vec::new(),
             allowance: max_backlog,
+            spoke: false,
             _slot: slot,
         })
     }
@@ -84,8 +88,14 @@ impl Listener {
         self.allowance += replay_bytes;
     }
 
+    /// Whether anything was sent since the last call; clears the mark.
+    pub fn take_spoke(&mut self) -> bool {
+        std::mem::take(&mut self.spoke)
+    }
+
     /// Sends `bytes` after whatever is waiting, without blocking.
     pub fn send(&mut self, bytes: &[u8], max_backlog: usize) -> Delivery {
+        self.spoke = true;
         if self.backlog.is_empty() {
             match write_some(&mut self.stream, bytes) {
                 Ok(n) if n == bytes.len() => return Delivery::Kept,
