@@ -1,0 +1,88 @@
+//! Micro-benchmarks for the pieces on herald's hot paths:
+//! `cargo bench --bench micro`.
+//!
+//! Each is timed over enough rounds to take a few hundred milliseconds and
+//! reported in nanoseconds per call. They find where the cost is; the
+//! figures that matter to users come from `herald_bench`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use herald::Event;
+use herald::form::parse_form;
+use herald::head::parse_head;
+use herald::sse::encode_event;
+
+/// Runs `work` for about `budget`, returns nanoseconds per call.
+fn time(budget: Duration, mut work: impl FnMut()) -> f64 {
+    let mut rounds = 1u64;
+    loop {
+        let started = Instant::now();
+        for _ in 0..rounds {
+            work();
+        }
+        let took = started.elapsed();
+        if took >= budget {
+            return took.as_nanos() as f64 / rounds as f64;
+        }
+        rounds *= 2;
+    }
+}
+
+fn main() {
+    let budget = Duration::from_millis(300);
+    let short = Event::new("deploy of build 4812 finished").unwrap();
+    let long = Event::new("line\n".repeat(200))
+        .unwrap()
+        .event("log")
+        .unwrap()
+        .topic("ops")
+        .unwrap();
+    let mut out = Vec::with_capacity(4096);
+    let report = |name: &str, ns: f64| println!("{name:<44} {ns:>9.1} ns");
+
+    report(
+        "sse::encode_event, 30 bytes",
+        time(budget, || {
+            out.clear();
+            encode_event(
+                black_box(1_795_489_596_544_147),
+                black_box(&short),
+                &mut out,
+            );
+        }),
+    );
+    report(
+        "sse::encode_event, 200 lines with type and topic",
+        time(budget, || {
+            out.clear();
+            encode_event(black_box(1_795_489_596_544_147), black_box(&long), &mut out);
+        }),
+    );
+
+    let get =
+        b"GET /events?topic=ops HTTP/1.1\r\nHost: intranet:8000\r\nAccept: text/event-stream\r\n\
+                Last-Event-ID: 1795489596544147\r\nUser-Agent: Mozilla/5.0\r\n\r\n";
+    report(
+        "head::parse_head, GET /events (5 headers)",
+        time(budget, || {
+            black_box(parse_head(black_box(get)).ok());
+        }),
+    );
+    let post = b"POST /publish HTTP/1.1\r\nHost: intranet:8000\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: 47\r\nAccept: text/html\r\n\r\n";
+    report(
+        "head::parse_head, POST /publish (4 headers)",
+        time(budget, || {
+            black_box(parse_head(black_box(post)).ok());
+        }),
+    );
+
+    let form = b"message=deploy+of+build+4812+finished%21&event=status&topic=ops";
+    report(
+        "form::parse_form, 3 fields",
+        time(budget, || {
+            black_box(parse_form(black_box(form)).ok());
+        }),
+    );
+}
