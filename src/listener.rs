@@ -165,3 +165,18 @@ fn write_some(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<usize> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_listener_is_a_small_struct() {
+        // The README quotes this size; an idle subscriber costs it and a socket.
+        assert!(
+            std::mem::size_of::<Listener>() <= 80,
+            "{}",
+            std::mem::size_of::<Listener>()
+        );
+    }
+}
