@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::client::listen::ListenArgs;
 use crate::client::publish::PublishArgs;
-use crate::config::Config;
+use crate::config::{Config, FsyncMode};
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -67,6 +67,9 @@ Server options:
   --max-backlog BYTES        bytes queued for a slow subscriber before it is dropped [default: 1048576]
   --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
   --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)
+  --data-dir DIR             keep the event log in DIR, so history survives restarts
+  --fsync always|interval    with --data-dir: acknowledge after each sync (always,
+                             the default) or sync every 100 ms (interval)
   --quiet                    no access log
   -h, --help                 print this help
   -V, --version              print the version
@@ -156,6 +159,18 @@ fn parse_serve(
             "--publish-token" => config.publish_token = Some(token(&value()?)?),
             "--cors-origin" => config.cors_origins.push(value()?),
             "--quiet" => config.access_log = false,
+            "--data-dir" => config.data_dir = Some(PathBuf::from(value()?)),
+            "--fsync" => {
+                config.fsync = match value()?.as_str() {
+                    "always" => FsyncMode::Always,
+                    "interval" => FsyncMode::Interval,
+                    other => {
+                        return Err(UsageError(format!(
+                            "--fsync takes always or interval, not '{other}'"
+                        )));
+                    }
+                }
+            }
             _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
         }
     }

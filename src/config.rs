@@ -37,6 +37,20 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Write one line per request to stderr.
     pub access_log: bool,
+    /// Keep the event log in this folder, so history survives a restart.
+    pub data_dir: Option<PathBuf>,
+    /// When a stored event counts as durable (with `data_dir`).
+    pub fsync: FsyncMode,
+}
+
+/// When a publish is acknowledged, with `--data-dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsyncMode {
+    /// After the event is synced to disk (group commit).
+    #[default]
+    Always,
+    /// After the event is written; synced at most every 100 ms.
+    Interval,
 }
 
 impl Default for Config {
@@ -54,6 +68,8 @@ impl Default for Config {
             publish_token: None,
             cors_origins: Vec::new(),
             access_log: true,
+            data_dir: None,
+            fsync: FsyncMode::Always,
         }
     }
 }

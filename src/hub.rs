@@ -34,6 +34,7 @@ use crate::event::{Event, EventId};
 use crate::history::{History, Stored};
 use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
 use crate::listener::{Delivery, Listener};
+use crate::record::Record;
 use crate::server::ConnectionSlot;
 use crate::sse;
 
@@ -98,17 +99,24 @@ pub struct HubStats {
 }
 
 /// Starts the hub thread; returns the sending end of its command channel
-/// and the thread. `first_id` is the id the first event will get (see
-/// [`crate::history`]).
+/// and the thread. `first_id` is the id the first new event will get (see
+/// [`crate::history`]); `restored` are events from the event log, oldest
+/// first, to hold for replay.
 pub fn spawn(
     config: &Config,
     first_id: EventId,
+    restored: Vec<Record>,
 ) -> std::io::Result<(Sender<Command>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(COMMAND_QUEUE_LEN);
+    let oldest = restored.first().map_or(first_id, |record| record.id);
+    let mut history = History::new(config.history, oldest);
+    for record in restored {
+        history.push(record.id, &record.event);
+    }
     let hub = Hub {
         commands: receiver,
         listeners: Vec::new(),
-        history: History::new(config.history, first_id),
+        history,
         batch: Batch::default(),
         max_backlog: config.max_backlog,
         heartbeat: config.heartbeat,

@@ -42,6 +42,12 @@ pub mod static_files;
 pub mod stats;
 pub mod subscribe;
 
+// The event log, for history that survives a restart.
+pub mod crc32;
+pub mod event_log;
+pub mod log_writer;
+pub mod record;
+
 // The hub and the event stream: bytes out.
 pub mod event;
 pub mod history;
@@ -64,5 +70,5 @@ pub struct ReadmeDoctests;
 
 pub use config::Config;
 pub use event::{Event, EventError, EventId};
-pub use publisher::{HubUnavailable, Publisher};
+pub use publisher::{HubUnavailable, PublishError, Publisher};
 pub use server::{RunningServer, Server, StartError};

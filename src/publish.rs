@@ -14,7 +14,8 @@
 //! 400 for a missing or empty `message`, a bad field, malformed
 //! percent-encoding or text that is not UTF-8; 401/403 for a missing or
 //! wrong token when `--publish-token` is set; 415 for any other body type;
-//! 503 if the hub does not answer.
+//! 503 if the event log cannot store the event (a full disk) or the server
+//! does not answer.
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -22,6 +23,7 @@ use crate::event::Event;
 use crate::form::{self, parse_form};
 use crate::head::Head;
 use crate::http_error::HttpError;
+use crate::publisher::PublishError;
 use crate::response::Response;
 use crate::route::Request;
 use crate::server::Shared;
@@ -39,7 +41,12 @@ pub fn handle(request: &Request, shared: &Shared) -> Result<Response, HttpError>
     let id = shared
         .publisher
         .publish(event)
-        .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
+        .map_err(|error| match error {
+            PublishError::NotStored(reason) => HttpError::ServiceUnavailable(reason),
+            PublishError::Unavailable => {
+                HttpError::ServiceUnavailable("the server is not answering")
+            }
+        })?;
     if request.head.accepts_html {
         Ok(Response::see_other(page_for(topic.as_deref())))
     } else {

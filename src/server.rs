@@ -31,6 +31,7 @@ use crate::closer::Closer;
 use crate::config::Config;
 pub use crate::connections::ConnectionSlot;
 use crate::connections::Connections;
+use crate::event_log::{EventLog, OpenError, Opened};
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::log;
 use crate::publisher::Publisher;
@@ -69,6 +70,7 @@ pub struct Server {
 /// The threads a server starts besides those of its connections.
 struct Threads {
     hub: JoinHandle<()>,
+    writer: Option<JoinHandle<()>>,
     closer: JoinHandle<()>,
 }
 
@@ -110,6 +112,8 @@ pub enum StartError {
     },
     /// A thread could not be started.
     Thread(io::Error),
+    /// The event log in `--data-dir` cannot be used.
+    EventLog(OpenError),
 }
 
 impl std::fmt::Display for StartError {
@@ -122,6 +126,7 @@ impl std::fmt::Display for StartError {
                 write!(f, "cannot serve --www {folder}: {error}")
             }
             StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
+            StartError::EventLog(error) => write!(f, "{error}"),
         }
     }
 }
@@ -153,13 +158,35 @@ impl Server {
             addr: config.addr.clone(),
             error,
         })?;
-        let first_id = crate::history::clock_id();
-        let (hub, hub_thread) = crate::hub::spawn(&config, first_id).map_err(StartError::Thread)?;
+        let stored = match &config.data_dir {
+            Some(dir) => Some(open_event_log(dir, config.history)?),
+            None => {
+                log::line(format_args!(
+                    "herald: history in memory only (--data-dir DIR keeps it across restarts)"
+                ));
+                None
+            }
+        };
+        let restored = stored.as_ref().map_or(Vec::new(), |s| s.recent.clone());
+        // Ids go on from the log's last, or from the clock if that is higher.
+        let last_stored = restored.last().map_or(0, |record| record.id);
+        let first_id = crate::history::clock_id().max(last_stored + 1);
+        let (hub, hub_thread) =
+            crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
+        let (store, writer_thread) = match stored {
+            Some(opened) => {
+                let (store, thread) =
+                    crate::log_writer::spawn(opened.log, config.fsync, hub.clone())
+                        .map_err(StartError::Thread)?;
+                (Some(store), Some(thread))
+            }
+            None => (None, None),
+        };
         let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
         let shared = Shared {
             config,
             site,
-            publisher: Publisher::new(hub, first_id),
+            publisher: Publisher::new(hub, store, first_id),
             connections: Arc::default(),
             started: Instant::now(),
             stopping: AtomicBool::new(false),
@@ -170,6 +197,7 @@ impl Server {
             closer,
             threads: Threads {
                 hub: hub_thread,
+                writer: writer_thread,
                 closer: closer_thread,
             },
         })
@@ -248,7 +276,10 @@ impl RunningServer {
         // `accept` blocks; a connection of our own wakes it to see the flag.
         let _ = TcpStream::connect_timeout(&wake_address(self.addr), Duration::from_secs(1));
         let _ = self.accept.join();
-        self.shared.publisher.stop_hub();
+        self.shared.publisher.stop();
+        if let Some(writer) = self.threads.writer {
+            let _ = writer.join();
+        }
         let _ = self.threads.hub.join();
         self.shared.connections.close_all();
         if !self.shared.connections.wait_until_all_closed(SHUTDOWN_WAIT) {
@@ -258,6 +289,26 @@ impl RunningServer {
         }
         let _ = self.threads.closer.join();
     }
+}
+
+/// Opens the event log, and says what was found in it.
+fn open_event_log(dir: &std::path::Path, history: usize) -> Result<Opened, StartError> {
+    let opened = EventLog::open(dir, history).map_err(StartError::EventLog)?;
+    let path = dir.join(crate::event_log::LOG_FILE);
+    if opened.dropped_bytes > 0 {
+        log::line(format_args!(
+            "herald: {} ended in a torn record (a crash mid-write): cut {} bytes",
+            path.display(),
+            opened.dropped_bytes
+        ));
+    }
+    log::line(format_args!(
+        "herald: event log {}: {} events, the newest {} held for replay",
+        path.display(),
+        opened.records,
+        opened.recent.len()
+    ));
+    Ok(opened)
 }
 
 /// Where to connect to reach a listener bound to `addr` (an unspecified

@@ -357,3 +357,77 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
         let _ = to.shutdown(std::net::Shutdown::Both);
     });
 }
+
+/// The real `herald` binary in a child process, killed when dropped.
+pub struct HeraldProcess {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    /// Everything it has written to stderr so far.
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl HeraldProcess {
+    /// Starts `herald --addr 127.0.0.1:0 ARGS`, waiting until it listens.
+    pub fn start(args: &[&str]) -> HeraldProcess {
+        Self::try_start(args).unwrap_or_else(|lines| panic!("herald did not start: {lines:?}"))
+    }
+
+    /// Like `start`, but gives back the stderr lines if herald exits instead.
+    pub fn try_start(args: &[&str]) -> Result<HeraldProcess, Vec<String>> {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["--addr", "127.0.0.1:0", "--quiet"])
+            .args(args)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("cannot run herald");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&lines);
+        let stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                seen.lock().unwrap().push(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let listening = lines.lock().unwrap().iter().find_map(|line| {
+                line.strip_prefix("herald listening on http://")
+                    .map(|rest| rest.trim_end_matches('/').parse::<SocketAddr>().unwrap())
+            });
+            if let Some(addr) = listening {
+                return Ok(HeraldProcess {
+                    child,
+                    addr,
+                    stderr: lines,
+                });
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                thread::sleep(Duration::from_millis(50));
+                return Err(lines.lock().unwrap().clone());
+            }
+            assert!(Instant::now() < deadline, "herald did not start in time");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// `kill -9`, and wait until the process is gone.
+    pub fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn said(&self, text: &str) -> bool {
+        self.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.contains(text))
+    }
+}
+
+impl Drop for HeraldProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
