@@ -11,7 +11,10 @@
 //! - burst deliveries per second at 100, 1,000 and 10,000 subscribers, with
 //!   8 publishers posting back to back (how the cost grows with listeners);
 //! - publish requests per second (32 keep-alive connections, no
-//!   subscribers) and `GET /` requests per second (64 connections).
+//!   subscribers) and `GET /` requests per second (64 connections);
+//! - publish requests per second with the event log (`--fsync always` and
+//!   `--fsync interval`) next to memory only, and the start-up time with a
+//!   log of 1,000,000 events.
 //!
 //! Every delivery is counted: lost and duplicated events are reported, and
 //! should be zero. The client shares the machine with the server, so the
@@ -33,7 +36,10 @@ use mio::{Events, Interest, Poll, Token};
 
 fn main() {
     let quick = std::env::var_os("HERALD_BENCH_QUICK").is_some();
-    let herald = Herald::start();
+    if std::env::args().any(|a| a == "durability") {
+        return durability(quick);
+    }
+    let herald = Herald::start(&[]);
     let base = Instant::now();
     println!(
         "herald benchmark ({}), server at {}",
@@ -114,6 +120,70 @@ fn main() {
     println!("static: {rps:.0} requests/s for GET / (64 keep-alive connections)");
 }
 
+// ---- durability ----------------------------------------------------------------
+
+/// `cargo bench --bench herald_bench -- durability`: publish rates with the
+/// event log, and start-up with a large log.
+fn durability(quick: bool) {
+    let seconds = if quick { 2 } else { 5 };
+    let body = "message=benchmark";
+    let publish = format!(
+        "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let dir = std::env::temp_dir().join(format!("herald-bench-{}", std::process::id()));
+    for (name, args) in [
+        ("memory only", vec![]),
+        (
+            "--fsync always",
+            vec!["--data-dir", "DIR", "--fsync", "always"],
+        ),
+        (
+            "--fsync interval",
+            vec!["--data-dir", "DIR", "--fsync", "interval"],
+        ),
+    ] {
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir_text = dir.display().to_string();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "DIR" { dir_text.as_str() } else { a })
+            .collect();
+        let herald = Herald::start(&args);
+        let rps = requests_per_second(herald.addr, &publish, 32, seconds);
+        println!("publish with {name}: {rps:.0} requests/s (32 keep-alive connections)");
+    }
+
+    let events = if quick { 100_000 } else { 1_000_000 };
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = herald::record::FILE_HEADER.to_vec();
+    let event = herald::Event::new("an event of about sixty bytes, like a status line").unwrap();
+    for id in 1..=events {
+        herald::record::encode(id, 0, &event, &mut bytes);
+    }
+    std::fs::write(dir.join(herald::event_log::LOG_FILE), &bytes).unwrap();
+    let started = Instant::now();
+    let dir_text = dir.display().to_string();
+    let herald = Herald::start(&["--data-dir", &dir_text, "--history", &events.to_string()]);
+    let _ = herald.stat("listeners");
+    println!(
+        "start-up with a log of {events} events ({:.0} MiB), all held for replay: {:.0} ms to the first answer",
+        bytes.len() as f64 / 1048576.0,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let started = Instant::now();
+    drop(herald);
+    let herald = Herald::start(&["--data-dir", &dir_text]);
+    let _ = herald.stat("listeners");
+    println!(
+        "start-up with the same log, the default 1,000 held: {:.0} ms to the first answer",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    drop(herald);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- the server -------------------------------------------------------------
 
 struct Herald {
@@ -122,9 +192,10 @@ struct Herald {
 }
 
 impl Herald {
-    fn start() -> Herald {
+    fn start(extra: &[&str]) -> Herald {
         let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(["--addr", "127.0.0.1:0", "--quiet", "--history", "1000"])
+            .args(["--addr", "127.0.0.1:0", "--quiet"])
+            .args(extra)
             .stderr(Stdio::piped())
             .spawn()
             .expect("cannot start herald");
