@@ -22,13 +22,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::lock_file::LockFile;
 use crate::record::{self, FILE_HEADER, FRAME_BYTES, MAX_PAYLOAD_BYTES, Record};
 
 /// The log's file name inside `--data-dir`.
 pub const LOG_FILE: &str = "events.log";
-
-/// The lock file's name inside `--data-dir`.
-pub const LOCK_FILE: &str = "herald.pid";
 
 /// The file is compacted once it holds this many times the history.
 const COMPACT_FACTOR: usize = 4;
@@ -294,47 +292,6 @@ fn scan(file: &mut File, keep: usize, path: &Path) -> Result<Scan, OpenError> {
 /// Syncs a folder, so a file created or renamed in it survives a crash.
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
-}
-
-/// `herald.pid` in the data folder, holding the owner's process id.
-struct LockFile {
-    path: PathBuf,
-}
-
-impl LockFile {
-    fn take(dir: &Path) -> Result<LockFile, OpenError> {
-        let path = dir.join(LOCK_FILE);
-        let io_error = |error| OpenError::Io {
-            path: path.clone(),
-            error,
-        };
-        if let Ok(text) = fs::read_to_string(&path)
-            && let Ok(pid) = text.trim().parse::<u32>()
-            && pid != std::process::id()
-            && is_herald(pid)
-        {
-            return Err(OpenError::Locked {
-                dir: dir.to_path_buf(),
-                pid,
-            });
-        }
-        // No lock, or a stale one from a server that died: take it.
-        fs::write(&path, format!("{}\n", std::process::id())).map_err(io_error)?;
-        Ok(LockFile { path })
-    }
-}
-
-impl Drop for LockFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// Whether process `pid` is alive and is a herald (Linux `/proc`), so a
-/// stale lock whose pid was reused by another program is not obeyed.
-fn is_herald(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/comm"))
-        .is_ok_and(|name| name.trim().starts_with("herald"))
 }
 
 #[cfg(test)]

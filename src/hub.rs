@@ -23,15 +23,15 @@
 //! listener has bytes waiting it retries them every few milliseconds.
 
 use std::net::TcpStream;
-use std::ops::Range;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::batch::Batch;
 use crate::config::Config;
 use crate::event::{Event, EventId};
-use crate::history::{History, Stored};
+use crate::history::History;
 use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
 use crate::listener::{Delivery, Listener};
 use crate::record::Record;
@@ -365,51 +365,5 @@ fn keep(delivery: Delivery, too_slow: &mut u64) -> bool {
             *too_slow += 1;
             false
         }
-    }
-}
-
-/// The events of one round, encoded and laid end to end.
-#[derive(Default)]
-struct Batch {
-    /// Every event's bytes, in order: what an unfiltered listener gets.
-    bytes: Vec<u8>,
-    /// Each event's topic and where its bytes lie in `bytes`.
-    parts: Vec<(Option<Box<str>>, Range<usize>)>,
-    /// Reused to gather the events a filtering listener wants.
-    scratch: Vec<u8>,
-}
-
-impl Batch {
-    fn add(&mut self, stored: &Stored) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(&stored.bytes);
-        self.parts
-            .push((stored.topic.clone(), start..self.bytes.len()));
-    }
-
-    fn is_empty(&self) -> bool {
-        self.parts.is_empty()
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.parts.clear();
-    }
-
-    /// Writes the events `listener` wants, in one write.
-    fn send_to(&mut self, listener: &mut Listener, max_backlog: usize) -> Delivery {
-        if listener.wants_all() {
-            return listener.send(&self.bytes, max_backlog);
-        }
-        self.scratch.clear();
-        for (topic, range) in &self.parts {
-            if listener.wants(topic.as_deref()) {
-                self.scratch.extend_from_slice(&self.bytes[range.clone()]);
-            }
-        }
-        if self.scratch.is_empty() {
-            return Delivery::Kept;
-        }
-        listener.send(&self.scratch, max_backlog)
     }
 }

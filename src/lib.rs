@@ -45,10 +45,12 @@ pub mod subscribe;
 // The event log, for history that survives a restart.
 pub mod crc32;
 pub mod event_log;
+pub mod lock_file;
 pub mod log_writer;
 pub mod record;
 
 // The hub and the event stream: bytes out.
+pub mod batch;
 pub mod event;
 pub mod history;
 pub mod hub;

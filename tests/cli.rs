@@ -4,11 +4,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use support::*;
@@ -19,35 +18,13 @@ fn url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
-/// A child process that is killed when the test ends, even by a panic.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `herald listen` and hands back its output lines on a channel.
 fn listen(addr: SocketAddr, extra: &[&str]) -> (Running, mpsc::Receiver<String>) {
-    let mut child = Command::new(HERALD)
-        .args(["listen", "--url", &url(addr)])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout: ChildStdout = child.stdout.take().unwrap();
-    let (lines, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    (Running(child), receiver)
+    Running::with_lines(
+        Command::new(HERALD)
+            .args(["listen", "--url", &url(addr)])
+            .args(extra),
+    )
 }
 
 fn next_line(lines: &mpsc::Receiver<String>) -> String {

@@ -10,12 +10,10 @@
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -61,37 +59,15 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A process that is killed when the test ends, even by a panic.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts a long-running shell line and hands back its output lines.
 fn spawn_line(line: &str, dir: &Path, env: &[(&str, String)]) -> (Running, mpsc::Receiver<String>) {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("exec {line}"))
-        .current_dir(dir)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (lines, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    (Running(child), receiver)
+    Running::with_lines(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec {line}"))
+            .current_dir(dir)
+            .envs(env.iter().map(|(k, v)| (k, v))),
+    )
 }
 
 /// Runs a shell line to completion; returns its standard output.

@@ -431,3 +431,36 @@ impl Drop for HeraldProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A child process that is killed when the test ends, even by a panic.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Running {
+    /// Starts `command` with its stdout piped; hands back its output lines.
+    pub fn with_lines(
+        command: &mut std::process::Command,
+    ) -> (Running, std::sync::mpsc::Receiver<String>) {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start the command");
+        let stdout = child.stdout.take().unwrap();
+        let (lines, receiver) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        (Running(child), receiver)
+    }
+}
