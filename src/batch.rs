@@ -9,48 +9,82 @@
 use std::ops::Range;
 
 use crate::history::Stored;
-use crate::listener::{Delivery, Listener};
+use crate::listener::{Delivery, Listener, StreamKind};
 
-/// The events of one round, encoded and laid end to end.
+/// The events of one round, encoded and laid end to end, once in each
+/// encoding that some listener reads.
 #[derive(Default)]
 pub struct Batch {
+    /// The events in the event-stream format.
+    event_stream: Encoded,
+    /// The events as WebSocket frames, while there are WebSocket listeners.
+    websocket: Encoded,
+    /// Whether to encode the round for WebSocket listeners too.
+    pub with_websocket: bool,
+    /// Reused to gather the events a filtering listener wants.
+    scratch: Vec<u8>,
+}
+
+/// One encoding of a round's events.
+#[derive(Default)]
+struct Encoded {
     /// Every event's bytes, in order: what an unfiltered listener gets.
     bytes: Vec<u8>,
     /// Each event's topic and where its bytes lie in `bytes`.
     parts: Vec<(Option<Box<str>>, Range<usize>)>,
-    /// Reused to gather the events a filtering listener wants.
-    scratch: Vec<u8>,
+}
+
+impl Encoded {
+    fn push(&mut self, topic: Option<&str>, encode: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.bytes.len();
+        encode(&mut self.bytes);
+        self.parts
+            .push((topic.map(Into::into), start..self.bytes.len()));
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.parts.clear();
+    }
 }
 
 impl Batch {
     /// Adds one event, as the history stored it.
     pub fn add(&mut self, stored: &Stored) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(&stored.bytes);
-        self.parts
-            .push((stored.topic.clone(), start..self.bytes.len()));
+        self.event_stream
+            .push(stored.topic(), |out| out.extend_from_slice(&stored.bytes));
+        if self.with_websocket {
+            self.websocket.push(stored.topic(), |out| {
+                crate::websocket::encode_event(stored.id, &stored.event, out)
+            });
+        }
     }
 
     /// Whether the round has no events.
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
+        self.event_stream.parts.is_empty()
     }
 
     /// Empties the batch for the next round, keeping its memory.
     pub fn clear(&mut self) {
-        self.bytes.clear();
-        self.parts.clear();
+        self.event_stream.clear();
+        self.websocket.clear();
     }
 
-    /// Writes the events `listener` wants, in one write.
+    /// Writes the events `listener` wants, in its encoding, in one write.
     pub fn send_to(&mut self, listener: &mut Listener, max_backlog: usize) -> Delivery {
+        let encoded = match listener.kind() {
+            StreamKind::EventStream => &self.event_stream,
+            StreamKind::WebSocket => &self.websocket,
+        };
         if listener.wants_all() {
-            return listener.send(&self.bytes, max_backlog);
+            return listener.send(&encoded.bytes, max_backlog);
         }
         self.scratch.clear();
-        for (topic, range) in &self.parts {
+        for (topic, range) in &encoded.parts {
             if listener.wants(topic.as_deref()) {
-                self.scratch.extend_from_slice(&self.bytes[range.clone()]);
+                self.scratch
+                    .extend_from_slice(&encoded.bytes[range.clone()]);
             }
         }
         if self.scratch.is_empty() {

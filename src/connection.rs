@@ -27,6 +27,7 @@ use crate::head::Head;
 use crate::http_error::HttpError;
 use crate::hub::Subscription;
 use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
+use crate::listener::StreamKind;
 use crate::log;
 use crate::reader::{ReadError, Reader};
 use crate::response::Response;
@@ -124,11 +125,15 @@ impl Connection {
         started: Instant,
     ) {
         let StreamStart {
+            kind,
             mut http_head,
             preamble,
             last_id,
             topics,
         } = start;
+        if kind == StreamKind::WebSocket {
+            return self.start_websocket(request, http_head, last_id, topics, slot, started);
+        }
         if request.is_head() {
             let written = io::Write::write_all(&mut self.reader.stream(), &http_head)
                 .map(|()| http_head.len());
@@ -145,9 +150,43 @@ impl Connection {
             last_id,
             topics,
             slot,
+            kind,
         };
         // If the hub does not take it, the socket is dropped and closes.
         let _ = self.shared.publisher.subscribe(subscription);
+    }
+
+    /// Hands one handle of the socket to the hub (which writes the `101`,
+    /// the replay and the events) and stays as its reader.
+    fn start_websocket(
+        self,
+        request: &Request,
+        http_head: Vec<u8>,
+        last_id: Option<crate::event::EventId>,
+        topics: Vec<String>,
+        slot: ConnectionSlot,
+        started: Instant,
+    ) {
+        self.log(&request.head, 101, &Ok(http_head.len()), started);
+        let key = slot.key();
+        let shared = Arc::clone(&self.shared);
+        let (stream, leftover) = self.reader.into_parts();
+        let Ok(reading) = stream.try_clone() else {
+            return;
+        };
+        // The handshake's write timeout would cut a reader that waits.
+        let _ = reading.set_write_timeout(None);
+        let subscription = Subscription {
+            stream,
+            head: http_head,
+            last_id,
+            topics,
+            slot,
+            kind: StreamKind::WebSocket,
+        };
+        if shared.publisher.subscribe(subscription).is_ok() {
+            crate::websocket::session::run(reading, leftover, key, &shared);
+        }
     }
 
     fn log(&self, head: &Head, status: u16, written: &io::Result<usize>, started: Instant) {

@@ -94,6 +94,11 @@ pub struct ConnectionSlot {
 }
 
 impl ConnectionSlot {
+    /// A key no other open connection of this server has.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
     /// The connection's thread is done reading (its socket goes to the hub):
     /// drop the second handle, so a subscriber costs one descriptor.
     pub fn stop_reading(&self) {

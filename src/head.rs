@@ -38,6 +38,14 @@ pub struct Head {
     pub authorization: Option<String>,
     /// The `Origin` header, sent by a page from another site.
     pub origin: Option<String>,
+    /// The `Upgrade` header (`websocket` for a WebSocket handshake).
+    pub upgrade: Option<String>,
+    /// Whether `Connection` names `upgrade`.
+    pub connection_upgrade: bool,
+    /// `Sec-WebSocket-Version`.
+    pub websocket_version: Option<String>,
+    /// `Sec-WebSocket-Key`.
+    pub websocket_key: Option<String>,
 }
 
 /// How the length of a request body is known (RFC 9112 §6.3).
@@ -203,6 +211,8 @@ fn read_header(
                 head.keep_alive = false;
             } else if option.eq_ignore_ascii_case("keep-alive") && head.minor_version == 0 {
                 head.keep_alive = true;
+            } else if option.eq_ignore_ascii_case("upgrade") {
+                head.connection_upgrade = true;
             }
         }
     } else if name.eq_ignore_ascii_case("content-type") {
@@ -216,6 +226,12 @@ fn read_header(
         head.authorization = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("origin") {
         head.origin = Some(text()?.to_string());
+    } else if name.eq_ignore_ascii_case("upgrade") {
+        head.upgrade = Some(text()?.to_string());
+    } else if name.eq_ignore_ascii_case("sec-websocket-version") {
+        head.websocket_version = Some(text()?.to_string());
+    } else if name.eq_ignore_ascii_case("sec-websocket-key") {
+        head.websocket_key = Some(text()?.to_string());
     }
     Ok(())
 }

@@ -23,15 +23,23 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::event::{Event, EventId};
 use crate::sse;
 
-/// One event as sent: its id, its topic for filtering, and its bytes.
+/// One event as sent: its id, the event (for its topic, and for WebSocket
+/// subscribers, who get it in another encoding), and its event-stream bytes.
 #[derive(Debug)]
 pub struct Stored {
     /// The id it was given.
     pub id: EventId,
-    /// Its topic, for subscribers that filter.
-    pub topic: Option<Box<str>>,
+    /// The event.
+    pub event: Event,
     /// Its encoding as an event-stream event.
     pub bytes: Box<[u8]>,
+}
+
+impl Stored {
+    /// Its topic, for subscribers that filter.
+    pub fn topic(&self) -> Option<&str> {
+        self.event.topic_name()
+    }
 }
 
 /// The recent events, oldest first.
@@ -74,7 +82,7 @@ impl History {
         }
         self.events.push_back(Stored {
             id,
-            topic: event.topic_name().map(Into::into),
+            event: event.clone(),
             bytes: bytes.into_boxed_slice(),
         });
         // Just pushed, so the history is not empty.

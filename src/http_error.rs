@@ -28,6 +28,8 @@ pub enum HttpError {
     UriTooLong,
     /// 415: the body is neither a form nor plain text.
     UnsupportedMediaType,
+    /// 426: a WebSocket version other than 13.
+    UpgradeRequired,
     /// 431: the header section is too large or has too many lines.
     HeaderFieldsTooLarge,
     /// 501: a transfer coding other than `chunked`.
@@ -51,6 +53,7 @@ impl HttpError {
             HttpError::PayloadTooLarge => 413,
             HttpError::UriTooLong => 414,
             HttpError::UnsupportedMediaType => 415,
+            HttpError::UpgradeRequired => 426,
             HttpError::HeaderFieldsTooLarge => 431,
             HttpError::NotImplemented => 501,
             HttpError::ServiceUnavailable(_) => 503,
@@ -72,6 +75,7 @@ impl HttpError {
             HttpError::UnsupportedMediaType => {
                 "send application/x-www-form-urlencoded or text/plain"
             }
+            HttpError::UpgradeRequired => "only WebSocket version 13 is supported",
             HttpError::HeaderFieldsTooLarge => "request header section too large",
             HttpError::NotImplemented => "only the chunked transfer coding is supported",
             HttpError::VersionNotSupported => "only HTTP/1.0 and HTTP/1.1 are supported",

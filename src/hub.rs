@@ -33,10 +33,11 @@ use crate::config::Config;
 use crate::event::{Event, EventId};
 use crate::history::History;
 use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
-use crate::listener::{Delivery, Listener};
+use crate::listener::{Delivery, Listener, StreamKind};
 use crate::record::Record;
 use crate::server::ConnectionSlot;
 use crate::sse;
+use crate::websocket;
 
 /// How many commands may wait for the hub. Past this, senders wait: a burst
 /// of publishes slows its publishers down instead of filling memory.
@@ -64,6 +65,17 @@ pub enum Command {
         /// Where the numbers are sent.
         reply: Sender<HubStats>,
     },
+    /// Write `bytes` (a WebSocket control frame or answer) to the listener
+    /// whose connection has `key`, after what it already has; with `close`,
+    /// then close it. Sent by a WebSocket's reader thread.
+    Frame {
+        /// The listener's connection key.
+        key: u64,
+        /// The frame to write.
+        bytes: Vec<u8>,
+        /// Whether to close the connection after it.
+        close: bool,
+    },
     /// Write what is waiting, close every stream, and end the hub thread.
     Shutdown,
 }
@@ -81,6 +93,8 @@ pub struct Subscription {
     pub topics: Vec<String>,
     /// Keeps counting towards `--max-clients` while the stream is open.
     pub slot: ConnectionSlot,
+    /// Event stream or WebSocket.
+    pub kind: StreamKind,
 }
 
 /// The hub's numbers, for `/stats`.
@@ -224,6 +238,7 @@ impl Hub {
             Command::Stats { reply } => {
                 let _ = reply.send(self.stats());
             }
+            Command::Frame { key, bytes, close } => self.send_frame(key, &bytes, close),
             Command::Shutdown => self.stopping = true,
         }
     }
@@ -240,20 +255,16 @@ impl Hub {
             last_id,
             topics,
             slot,
+            kind,
         } = subscription;
-        let Ok(mut listener) = Listener::new(stream, topics, self.max_backlog, slot) else {
+        let Ok(mut listener) = Listener::new(stream, kind, topics, self.max_backlog, slot) else {
             return;
         };
         if let Some(last_id) = last_id {
-            let replay = self.history.after(last_id);
-            if replay.missed {
-                head.extend(sse::missed_event(last_id, self.history.oldest_id()));
-            }
-            for stored in replay.events {
-                if listener.wants(stored.topic.as_deref()) {
-                    head.extend_from_slice(&stored.bytes);
-                }
-            }
+            self.replay(&listener, last_id, &mut head);
+        }
+        if kind == StreamKind::WebSocket {
+            self.batch.with_websocket = true;
         }
         listener.allow_replay(head.len());
         let delivery = listener.send(&head, self.max_backlog);
@@ -263,6 +274,47 @@ impl Hub {
         if delivery == Delivery::Kept {
             self.note_backlog(&listener);
             self.listeners.push(listener);
+        }
+    }
+
+    /// Appends to `out` what `listener` missed after `last_id`, in its
+    /// encoding: the notice if some is gone, then every held event it wants.
+    fn replay(&self, listener: &Listener, last_id: EventId, out: &mut Vec<u8>) {
+        let replay = self.history.after(last_id);
+        let oldest = self.history.oldest_id();
+        match (replay.missed, listener.kind()) {
+            (false, _) => {}
+            (true, StreamKind::EventStream) => out.extend(sse::missed_event(last_id, oldest)),
+            (true, StreamKind::WebSocket) => out.extend(websocket::missed_frame(last_id, oldest)),
+        }
+        for stored in replay
+            .events
+            .filter(|stored| listener.wants(stored.topic()))
+        {
+            match listener.kind() {
+                StreamKind::EventStream => out.extend_from_slice(&stored.bytes),
+                StreamKind::WebSocket => websocket::encode_event(stored.id, &stored.event, out),
+            }
+        }
+    }
+
+    /// Writes a WebSocket reader's frame to its listener; with `close`,
+    /// writes what the socket takes now and drops the listener.
+    fn send_frame(&mut self, key: u64, bytes: &[u8], close: bool) {
+        self.send_batch();
+        let Some(at) = self.listeners.iter().position(|l| l.key() == key) else {
+            return;
+        };
+        let listener = &mut self.listeners[at];
+        let delivery = listener.send(bytes, self.max_backlog);
+        if close || delivery != Delivery::Kept {
+            let _ = listener.flush(self.max_backlog);
+            self.listeners.swap_remove(at);
+        } else {
+            let has_backlog = listener.has_backlog();
+            if has_backlog && self.next_retry.is_none() {
+                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+            }
         }
     }
 
@@ -292,10 +344,14 @@ impl Hub {
         let mut too_slow = 0;
         let mut backlogged = false;
         self.listeners.retain_mut(|listener| {
-            if listener.take_spoke() {
-                return true;
-            }
-            let delivery = listener.send(sse::HEARTBEAT, max_backlog);
+            let beat = match listener.kind() {
+                // A WebSocket is pinged every time: its pong is how its
+                // reader knows the peer is still there.
+                StreamKind::WebSocket => websocket::PING,
+                StreamKind::EventStream if listener.take_spoke() => return true,
+                StreamKind::EventStream => sse::HEARTBEAT,
+            };
+            let delivery = listener.send(beat, max_backlog);
             listener.take_spoke();
             backlogged |= listener.has_backlog();
             keep(delivery, &mut too_slow)
@@ -321,6 +377,14 @@ impl Hub {
             }
         }
         self.sweep_at = at;
+        if at == 0 {
+            // A whole pass is done: stop encoding for WebSocket listeners
+            // once none is left.
+            self.batch.with_websocket = self
+                .listeners
+                .iter()
+                .any(|l| l.kind() == StreamKind::WebSocket);
+        }
     }
 
     /// Writes what is waiting for listeners whose sockets were full.

@@ -61,6 +61,7 @@ pub mod sse;
 pub mod json;
 pub mod log;
 pub mod response;
+pub mod websocket;
 
 // herald's own client: `herald publish` and `herald listen`.
 pub mod client;

@@ -19,9 +19,19 @@ use std::net::TcpStream;
 
 use crate::server::ConnectionSlot;
 
+/// Which encoding a listener reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    /// `GET /events`: the event-stream format.
+    EventStream,
+    /// `GET /ws`: WebSocket text frames of JSON.
+    WebSocket,
+}
+
 /// A subscriber's socket, topic filter and unsent bytes.
 pub struct Listener {
     stream: TcpStream,
+    kind: StreamKind,
     /// Topics this subscriber wants; empty means all events.
     topics: Box<[Box<str>]>,
     /// Bytes accepted for this subscriber but not yet taken by the socket.
@@ -34,7 +44,7 @@ pub struct Listener {
     /// not silent needs no heartbeat.
     spoke: bool,
     /// Counts this connection towards `--max-clients` until dropped.
-    _slot: ConnectionSlot,
+    slot: ConnectionSlot,
 }
 
 /// What became of a write to a listener.
@@ -53,6 +63,7 @@ impl Listener {
     /// is switched to non-blocking here.
     pub fn new(
         stream: TcpStream,
+        kind: StreamKind,
         topics: Vec<String>,
         max_backlog: usize,
         slot: ConnectionSlot,
@@ -60,12 +71,23 @@ impl Listener {
         stream.set_nonblocking(true)?;
         Ok(Listener {
             stream,
+            kind,
             topics: topics.into_iter().map(String::into_boxed_str).collect(),
             backlog: Vec::new(),
             allowance: max_backlog,
             spoke: false,
-            _slot: slot,
+            slot,
         })
+    }
+
+    /// Which encoding this listener reads.
+    pub fn kind(&self) -> StreamKind {
+        self.kind
+    }
+
+    /// The connection's key, by which its WebSocket reader names it.
+    pub fn key(&self) -> u64 {
+        self.slot.key()
     }
 
     /// Whether this listener wants events of `topic`.
@@ -139,6 +161,10 @@ impl Listener {
     /// its request, so a read that returns 0 bytes means it hung up; anything
     /// it does send is read and ignored.
     pub fn hung_up(&mut self) -> bool {
+        if self.kind == StreamKind::WebSocket {
+            // Its reader thread reads this socket, and tells the hub itself.
+            return false;
+        }
         let mut scratch = [0u8; 256];
         // A few reads at most: a client that keeps sending is not worth more.
         for _ in 0..4 {

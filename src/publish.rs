@@ -38,7 +38,17 @@ pub fn handle(request: &Request, shared: &Shared) -> Result<Response, HttpError>
     )?;
     let event = event_from(&fields)?;
     let topic = event.topic_name().map(str::to_owned);
-    let id = shared
+    let id = publish_event(shared, event)?;
+    if request.head.accepts_html {
+        Ok(Response::see_other(page_for(topic.as_deref())))
+    } else {
+        Ok(Response::text(format!("{id}\n")))
+    }
+}
+
+/// Publishes `event`; a failure becomes the 503 the client gets.
+pub fn publish_event(shared: &Shared, event: Event) -> Result<crate::event::EventId, HttpError> {
+    shared
         .publisher
         .publish(event)
         .map_err(|error| match error {
@@ -46,12 +56,7 @@ pub fn handle(request: &Request, shared: &Shared) -> Result<Response, HttpError>
             PublishError::Unavailable => {
                 HttpError::ServiceUnavailable("the server is not answering")
             }
-        })?;
-    if request.head.accepts_html {
-        Ok(Response::see_other(page_for(topic.as_deref())))
-    } else {
-        Ok(Response::text(format!("{id}\n")))
-    }
+        })
 }
 
 /// The body's fields, then the query's, decoded.
@@ -72,7 +77,8 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
     Ok(fields)
 }
 
-fn event_from(fields: &[(String, String)]) -> Result<Event, HttpError> {
+/// The event that `message`, `event` and `topic` fields describe.
+pub fn event_from(fields: &[(String, String)]) -> Result<Event, HttpError> {
     let message = form::first(fields, "message").ok_or(HttpError::BadRequest("missing message"))?;
     let bad = |error: crate::event::EventError| HttpError::BadRequest(error.reason());
     let mut event = Event::new(message).map_err(bad)?;
@@ -101,7 +107,11 @@ fn authorize(
         .as_deref()
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    let given = bearer.or_else(|| form::first(fields, "token"));
+    check_token(bearer.or_else(|| form::first(fields, "token")), expected)
+}
+
+/// 401 without a token, 403 with a wrong one.
+pub fn check_token(given: Option<&str>, expected: &str) -> Result<(), HttpError> {
     match given {
         None => Err(HttpError::Unauthorized),
         Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => Ok(()),

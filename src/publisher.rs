@@ -148,6 +148,13 @@ impl Publisher {
         let _ = self.hub.send_timeout(Command::Shutdown, HUB_REPLY_TIMEOUT);
     }
 
+    /// Sends the hub a command that needs no answer.
+    pub(crate) fn command(&self, command: Command) -> Result<(), HubUnavailable> {
+        self.hub
+            .send_timeout(command, HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+
     /// Hands a new subscriber to the hub.
     pub(crate) fn subscribe(&self, subscription: Subscription) -> Result<(), HubUnavailable> {
         self.hub

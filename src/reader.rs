@@ -82,6 +82,12 @@ impl Reader {
         self.stream
     }
 
+    /// Gives up the socket and the bytes read but not used (a WebSocket
+    /// client may send its first frames right behind the handshake).
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        (self.stream, self.buf)
+    }
+
     /// Reads the next request head.
     ///
     /// # Errors

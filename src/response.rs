@@ -71,6 +71,7 @@ impl Response {
         match error {
             HttpError::MethodNotAllowed(allow) => response.add_header("Allow", allow),
             HttpError::Unauthorized => response.add_header("WWW-Authenticate", "Bearer"),
+            HttpError::UpgradeRequired => response.add_header("Sec-WebSocket-Version", "13"),
             HttpError::ServiceUnavailable(_) => {
                 response.add_header("Retry-After", crate::limits::RETRY_AFTER_S.to_string())
             }
@@ -130,6 +131,7 @@ pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 /// The reason phrase for each status herald sends (RFC 9110 §15).
 pub fn reason_phrase(status: u16) -> &'static str {
     match status {
+        101 => "Switching Protocols",
         200 => "OK",
         204 => "No Content",
         303 => "See Other",
@@ -142,6 +144,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         413 => "Content Too Large",
         414 => "URI Too Long",
         415 => "Unsupported Media Type",
+        426 => "Upgrade Required",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",

@@ -5,6 +5,7 @@
 //! | `/publish` | `POST` | [`crate::publish`] |
 //! | `/events` | `GET`, `HEAD` | [`crate::subscribe`] |
 //! | `/stats` | `GET`, `HEAD` | [`crate::stats`] |
+//! | `/ws` | `GET` (a WebSocket handshake) | [`crate::subscribe::handle_websocket`] |
 //! | anything else | `GET`, `HEAD` | [`crate::static_files`] |
 //!
 //! The three API paths also answer `OPTIONS` (a browser's CORS preflight)
@@ -54,6 +55,13 @@ pub fn dispatch(request: &Request, shared: &Shared) -> Outcome {
     let head = &request.head;
     let method = head.method.as_str();
     let path = head.path();
+    if path == "/ws" {
+        let result = match method {
+            "GET" => subscribe::handle_websocket(request),
+            _ => Err(HttpError::MethodNotAllowed("GET")),
+        };
+        return result.unwrap_or_else(|error| Outcome::Respond(Response::error(error)));
+    }
     let api = matches!(path, "/publish" | "/events" | "/stats");
     if !api {
         return static_file(method, path, shared)

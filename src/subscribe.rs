@@ -19,11 +19,15 @@ use crate::event::{EventId, is_label};
 use crate::form::parse_form;
 use crate::http_error::HttpError;
 use crate::limits::MAX_TOPICS_PER_LISTENER;
+use crate::listener::StreamKind;
 use crate::route::{Outcome, Request};
 use crate::sse;
+use crate::websocket::handshake;
 
 /// An event stream about to start.
 pub struct StreamStart {
+    /// Event stream (`/events`) or WebSocket (`/ws`).
+    pub kind: StreamKind,
     /// The HTTP response head.
     pub http_head: Vec<u8>,
     /// The stream's opening lines (see [`sse::preamble`]).
@@ -59,6 +63,42 @@ fn stream_head(allowed_origin: Option<&str>) -> Vec<u8> {
 /// # Errors
 /// 400 for a malformed query, a bad topic, or too many topics.
 pub fn handle(request: &Request, allowed_origin: Option<&str>) -> Result<Outcome, HttpError> {
+    let (topics, query_last_id) = topics_and_last_id(request)?;
+    let last_id = request
+        .head
+        .last_event_id
+        .as_deref()
+        .or(query_last_id.as_deref())
+        .and_then(parse_last_id);
+    Ok(Outcome::Stream(StreamStart {
+        kind: StreamKind::EventStream,
+        http_head: stream_head(allowed_origin),
+        preamble: sse::preamble(),
+        last_id,
+        topics,
+    }))
+}
+
+/// `GET /ws`: the WebSocket handshake, with the same `?topic=` and
+/// `?lastEventId=` as `/events` (a browser's `WebSocket` cannot set headers).
+///
+/// # Errors
+/// 400 or 426 for a bad handshake (see [`crate::websocket::handshake`]), and
+/// the errors of [`handle`].
+pub fn handle_websocket(request: &Request) -> Result<Outcome, HttpError> {
+    let accept = handshake::check(&request.head)?;
+    let (topics, last_id) = topics_and_last_id(request)?;
+    Ok(Outcome::Stream(StreamStart {
+        kind: StreamKind::WebSocket,
+        http_head: handshake::switching_protocols(&accept),
+        preamble: Vec::new(),
+        last_id: last_id.as_deref().and_then(parse_last_id),
+        topics,
+    }))
+}
+
+/// The `topic` parameters (checked) and the `lastEventId` parameter.
+fn topics_and_last_id(request: &Request) -> Result<(Vec<String>, Option<String>), HttpError> {
     let query = parse_form(request.head.query().as_bytes())
         .map_err(|error| HttpError::BadRequest(error.reason()))?;
     let mut topics: Vec<String> = Vec::new();
@@ -78,18 +118,7 @@ pub fn handle(request: &Request, allowed_origin: Option<&str>) -> Result<Outcome
     if topics.len() > MAX_TOPICS_PER_LISTENER {
         return Err(HttpError::BadRequest("too many topics"));
     }
-    let last_id = request
-        .head
-        .last_event_id
-        .as_deref()
-        .or(query_last_id.as_deref())
-        .and_then(parse_last_id);
-    Ok(Outcome::Stream(StreamStart {
-        http_head: stream_head(allowed_origin),
-        preamble: sse::preamble(),
-        last_id,
-        topics,
-    }))
+    Ok((topics, query_last_id))
 }
 
 /// An empty id means "none". An id herald did not give out (not a number)

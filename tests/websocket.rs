@@ -1,0 +1,393 @@
+//! `/ws` over raw TCP: the handshake, events as JSON text frames, publishing
+//! over the socket, and every protocol duty, frame by frame.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+/// A raw WebSocket client.
+struct Ws {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// One frame from the server.
+#[derive(Debug, PartialEq, Eq)]
+struct Frame {
+    opcode: u8,
+    payload: Vec<u8>,
+}
+
+impl Frame {
+    fn text(&self) -> String {
+        String::from_utf8(self.payload.clone()).unwrap()
+    }
+
+    fn close_code(&self) -> u16 {
+        assert_eq!(self.opcode, 8, "expected a close frame, got {self:?}");
+        u16::from_be_bytes([self.payload[0], self.payload[1]])
+    }
+}
+
+impl Ws {
+    fn open(addr: SocketAddr, query: &str) -> Ws {
+        let mut stream = connect(addr);
+        write!(
+            stream,
+            "GET /ws{query} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {KEY}\r\n\r\n"
+        )
+        .unwrap();
+        let mut ws = Ws {
+            stream,
+            buf: Vec::new(),
+        };
+        let head = ws.read_until_head();
+        assert!(
+            head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!("Sec-WebSocket-Accept: {ACCEPT}\r\n")),
+            "{head}"
+        );
+        ws
+    }
+
+    fn read_until_head(&mut self) -> String {
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head: Vec<u8> = self.buf.drain(..end + 4).collect();
+                return String::from_utf8(head).unwrap();
+            }
+            self.fill();
+        }
+    }
+
+    fn fill(&mut self) -> usize {
+        let mut chunk = [0u8; 4096];
+        let n = self
+            .stream
+            .read(&mut chunk)
+            .expect("the server sent nothing in time");
+        self.buf.extend_from_slice(&chunk[..n]);
+        n
+    }
+
+    /// Sends a frame, masked unless `masked` is false.
+    fn send_raw(&mut self, first: u8, payload: &[u8], masked: bool) {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        let mut out = vec![first];
+        let mask_bit = if masked { 0x80 } else { 0 };
+        match payload.len() {
+            n if n < 126 => out.push(mask_bit | n as u8),
+            n if n < 65536 => {
+                out.push(mask_bit | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                out.push(mask_bit | 127);
+                out.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        if masked {
+            out.extend_from_slice(&mask);
+            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        } else {
+            out.extend_from_slice(payload);
+        }
+        let _ = self.stream.write_all(&out);
+    }
+
+    fn send_text(&mut self, text: &str) {
+        self.send_raw(0x81, text.as_bytes(), true);
+    }
+
+    /// The next frame, skipping the server's pings.
+    fn next(&mut self) -> Frame {
+        loop {
+            let frame = self.next_any();
+            if frame.opcode != 9 {
+                return frame;
+            }
+        }
+    }
+
+    fn next_any(&mut self) -> Frame {
+        loop {
+            if let Some((frame, used)) = parse_server_frame(&self.buf) {
+                self.buf.drain(..used);
+                return frame;
+            }
+            assert!(self.fill() > 0, "the connection closed");
+        }
+    }
+
+    /// Whether the server closed the TCP connection (after any frames).
+    fn closed(&mut self) -> bool {
+        let mut chunk = [0u8; 4096];
+        matches!(self.stream.read(&mut chunk), Ok(0) | Err(_))
+    }
+}
+
+fn parse_server_frame(buf: &[u8]) -> Option<(Frame, usize)> {
+    let [first, second, ..] = *buf else {
+        return None;
+    };
+    assert_eq!(second & 0x80, 0, "server frames are not masked");
+    let (length, at) = match second & 0x7F {
+        126 => (u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as usize, 4),
+        127 => (
+            u64::from_be_bytes(buf.get(2..10)?.try_into().unwrap()) as usize,
+            10,
+        ),
+        n => (n as usize, 2),
+    };
+    let payload = buf.get(at..at + length)?.to_vec();
+    Some((
+        Frame {
+            opcode: first & 0x0F,
+            payload,
+        },
+        at + length,
+    ))
+}
+
+#[test]
+fn events_arrive_as_json_text_frames() {
+    let addr = start();
+    let mut ws = Ws::open(addr, "");
+    let id = publish(
+        addr,
+        "message=say+%22hi%22%0A%F0%9F%8E%89&event=chat&topic=ops",
+    );
+    let frame = ws.next();
+    assert_eq!(frame.opcode, 1);
+    assert_eq!(
+        frame.text(),
+        format!(r#"{{"id":{id},"event":"chat","topic":"ops","data":"say \"hi\"\n🎉"}}"#)
+    );
+}
+
+#[test]
+fn sse_and_websocket_subscribers_see_the_same_events_in_the_same_order() {
+    let addr = start();
+    let mut ws = Ws::open(addr, "");
+    let mut sse = Subscriber::all(addr);
+    let ids: Vec<u64> = (0..20)
+        .map(|i| publish(addr, &format!("message=m{i}")))
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let event = sse.next_event();
+        assert_eq!(
+            (event.id(), event.data.as_str()),
+            (*id, format!("m{i}").as_str())
+        );
+        assert_eq!(
+            ws.next().text(),
+            format!(r#"{{"id":{id},"event":null,"topic":null,"data":"m{i}"}}"#)
+        );
+    }
+}
+
+#[test]
+fn publishing_over_the_socket_is_acknowledged_and_reaches_sse() {
+    let addr = start();
+    let mut ws = Ws::open(addr, "?topic=ops");
+    let mut sse = Subscriber::all(addr);
+    ws.send_text(r#"{"publish": "from a socket", "event": "note", "topic": "ops"}"#);
+    let event = sse.next_event();
+    assert_eq!(
+        (event.data.as_str(), event.event.as_deref()),
+        ("from a socket", Some("note"))
+    );
+    // The socket gets its ack and the event itself, in either order.
+    let mut frames = vec![ws.next().text(), ws.next().text()];
+    frames.sort();
+    assert_eq!(frames[0], format!(r#"{{"ack":{}}}"#, event.id()));
+    assert!(frames[1].contains(r#""data":"from a socket""#));
+    ws.send_text(r#"{"publish": ""}"#);
+    assert_eq!(ws.next().text(), r#"{"error":"message is empty"}"#);
+    ws.send_text(r#"{"say": "x"}"#);
+    assert!(
+        ws.next()
+            .text()
+            .starts_with(r#"{"error":"send {\"publish\""#)
+    );
+    ws.send_text("not json");
+    assert!(ws.next().text().starts_with(r#"{"error":"#));
+}
+
+#[test]
+fn with_a_token_the_socket_must_give_it() {
+    let addr = start_with(|config| config.publish_token = Some("s3cret".into()));
+    let mut ws = Ws::open(addr, "");
+    ws.send_text(r#"{"publish": "x"}"#);
+    assert_eq!(ws.next().text(), r#"{"error":"publishing needs a token"}"#);
+    ws.send_text(r#"{"publish": "x", "token": "nope"}"#);
+    assert_eq!(ws.next().text(), r#"{"error":"wrong token"}"#);
+    ws.send_text(r#"{"publish": "x", "token": "s3cret"}"#);
+    let answers = [ws.next().text(), ws.next().text()];
+    assert!(
+        answers.iter().any(|a| a.starts_with(r#"{"ack":"#)),
+        "{answers:?}"
+    );
+}
+
+#[test]
+fn replay_and_topics_work_as_on_events() {
+    let addr = start();
+    let first = publish(addr, "message=one");
+    let a = publish(addr, "message=two&topic=a");
+    publish(addr, "message=three&topic=b");
+    let mut ws = Ws::open(addr, &format!("?topic=a&lastEventId={first}"));
+    assert!(ws.next().text().contains(&format!(r#""id":{a}"#)));
+    let c = publish(addr, "message=four&topic=a");
+    assert!(ws.next().text().contains(&format!(r#""id":{c}"#)));
+
+    let small = start_with(|config| config.history = 2);
+    let ids: Vec<u64> = (0..4)
+        .map(|i| publish(small, &format!("message={i}")))
+        .collect();
+    let mut ws = Ws::open(small, &format!("?lastEventId={}", ids[0]));
+    let notice = ws.next().text();
+    assert!(
+        notice.contains(r#""event":"herald-missed""#) && notice.contains(r#""id":null"#),
+        "{notice}"
+    );
+    assert!(ws.next().text().contains(&format!(r#""id":{}"#, ids[2])));
+}
+
+#[test]
+fn fragmented_messages_are_joined() {
+    let addr = start();
+    let mut ws = Ws::open(addr, "");
+    let mut sse = Subscriber::all(addr);
+    ws.send_raw(0x01, br#"{"publish": "in "#, true);
+    ws.send_raw(0x89, b"between", true); // a ping may come between fragments
+    ws.send_raw(0x00, br#"three "#, true);
+    ws.send_raw(0x80, br#"parts"}"#, true);
+    let pong = ws.next();
+    assert_eq!(
+        (pong.opcode, pong.payload.as_slice()),
+        (10, &b"between"[..])
+    );
+    assert_eq!(sse.next_event().data, "in three parts");
+}
+
+#[test]
+fn a_ping_gets_a_pong_and_a_close_is_echoed() {
+    let addr = start();
+    let mut ws = Ws::open(addr, "");
+    ws.send_raw(0x89, b"are you there", true);
+    let pong = ws.next();
+    assert_eq!((pong.opcode, pong.text().as_str()), (10, "are you there"));
+    let mut close = 4000u16.to_be_bytes().to_vec();
+    close.extend_from_slice(b"bye");
+    ws.send_raw(0x88, &close, true);
+    assert_eq!(ws.next().close_code(), 4000);
+    assert!(ws.closed());
+    wait_until(Duration::from_secs(3), "the listener to go", || {
+        stat(addr, "listeners") == 0
+    });
+}
+
+#[test]
+fn protocol_errors_close_with_their_codes() {
+    let addr = start_with(|config| config.max_body = 1000);
+    let cases: [(&str, Box<dyn Fn(&mut Ws)>, u16); 6] = [
+        (
+            "unmasked",
+            Box::new(|ws| ws.send_raw(0x81, b"hi", false)),
+            1002,
+        ),
+        (
+            "bad UTF-8",
+            Box::new(|ws| ws.send_raw(0x81, &[0xC3, 0x28], true)),
+            1007,
+        ),
+        (
+            "too big",
+            Box::new(|ws| ws.send_raw(0x81, &[b'x'; 1001], true)),
+            1009,
+        ),
+        (
+            "too big in fragments",
+            Box::new(|ws| {
+                ws.send_raw(0x01, &[b'x'; 600], true);
+                ws.send_raw(0x80, &[b'x'; 600], true);
+            }),
+            1009,
+        ),
+        (
+            "continuation first",
+            Box::new(|ws| ws.send_raw(0x80, b"x", true)),
+            1002,
+        ),
+        ("binary", Box::new(|ws| ws.send_raw(0x82, b"x", true)), 1003),
+    ];
+    for (what, send, code) in cases {
+        let mut ws = Ws::open(addr, "");
+        send(&mut ws);
+        assert_eq!(ws.next().close_code(), code, "{what}");
+        assert!(ws.closed(), "{what}: the connection is closed");
+    }
+    assert_eq!(get(addr, "/").status, 200, "the server keeps serving");
+}
+
+#[test]
+fn a_peer_that_never_answers_pings_is_closed_and_does_not_stall_others() {
+    let addr = start_with(|config| config.heartbeat = Duration::from_millis(300));
+    let mut silent = Ws::open(addr, "");
+    // Half a frame, then nothing: no pong will ever come.
+    let _ = silent.stream.write_all(&[0x81, 0x85, 1, 2]);
+    let mut sse = Subscriber::all(addr);
+    let started = Instant::now();
+    publish(addr, "message=others+are+fine");
+    assert_eq!(sse.next_event().data, "others are fine");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert!(
+        silent.next().text().contains("others are fine"),
+        "it got the event"
+    );
+    assert_eq!(silent.next_any().opcode, 9, "the hub pings every heartbeat");
+    let close = silent.next();
+    assert_eq!(close.close_code(), 1001);
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn bad_handshakes_get_400_or_426() {
+    let addr = start();
+    let handshake = |version: &str, key: &str, upgrade: &str| {
+        raw(
+            addr,
+            format!(
+                "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: {upgrade}\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Version: {version}\r\nSec-WebSocket-Key: {key}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    let wrong_version = handshake("8", KEY, "websocket");
+    assert_eq!(wrong_version.status, 426);
+    assert_eq!(wrong_version.header("Sec-WebSocket-Version"), Some("13"));
+    assert_eq!(handshake("13", "short", "websocket").status, 400);
+    assert_eq!(handshake("13", KEY, "h2c").status, 400);
+    assert_eq!(get(addr, "/ws").status, 400);
+    assert_eq!(
+        raw(
+            addr,
+            b"POST /ws HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+        )
+        .status,
+        405
+    );
+}
