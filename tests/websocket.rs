@@ -209,7 +209,7 @@ fn publishing_over_the_socket_is_acknowledged_and_reaches_sse() {
         ("from a socket", Some("note"))
     );
     // The socket gets its ack and the event itself, in either order.
-    let mut frames = vec![ws.next().text(), ws.next().text()];
+    let mut frames = [ws.next().text(), ws.next().text()];
     frames.sort();
     assert_eq!(frames[0], format!(r#"{{"ack":{}}}"#, event.id()));
     assert!(frames[1].contains(r#""data":"from a socket""#));
@@ -302,7 +302,8 @@ fn a_ping_gets_a_pong_and_a_close_is_echoed() {
 #[test]
 fn protocol_errors_close_with_their_codes() {
     let addr = start_with(|config| config.max_body = 1000);
-    let cases: [(&str, Box<dyn Fn(&mut Ws)>, u16); 6] = [
+    type Send = Box<dyn Fn(&mut Ws)>;
+    let cases: [(&str, Send, u16); 6] = [
         (
             "unmasked",
             Box::new(|ws| ws.send_raw(0x81, b"hi", false)),
