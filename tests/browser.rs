@@ -118,3 +118,8 @@ fn a_failed_send_is_shown_next_to_the_form() {
 fn a_topic_page_is_a_room_of_its_own() {
     run("topic-rooms");
 }
+
+#[test]
+fn chromiums_websocket_receives_and_publishes() {
+    run("websocket");
+}

@@ -19,10 +19,12 @@
 //!
 //! The two handles share one open socket, and so its non-blocking mode,
 //! which the hub needs. std has no way to wait for a socket to become
-//! readable, so this reader polls: when nothing has come, it sleeps
-//! [`POLL_INTERVAL`] and reads again. An idle WebSocket therefore costs a
-//! thread and a hundred short wake-ups a second, and a client's message
-//! waits at most that long; `/events` costs neither.
+//! readable, so this reader polls: when nothing has come it sleeps, first
+//! [`POLL_MIN`], then twice as long each time up to [`POLL_MAX`], and back to
+//! the shortest as soon as something arrives. A busy socket is read within
+//! milliseconds; an idle WebSocket costs a thread and a few wake-ups a
+//! second, and the first message after a quiet spell waits up to
+//! [`POLL_MAX`]. `/events` costs neither.
 
 use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
@@ -36,8 +38,11 @@ use crate::json;
 use crate::publish;
 use crate::server::Shared;
 
-/// How long the reader sleeps when the socket has nothing.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// The reader's shortest sleep when the socket has nothing.
+pub const POLL_MIN: Duration = Duration::from_millis(5);
+
+/// The reader's longest sleep, reached after a quiet spell.
+pub const POLL_MAX: Duration = Duration::from_millis(250);
 
 /// Why the session ends.
 enum End {
@@ -55,10 +60,11 @@ enum End {
 pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, shared: &Shared) {
     let silence = shared.config.heartbeat * 2 + Duration::from_secs(1);
     // Until the hub makes the socket non-blocking, a read waits this long.
-    if stream.set_read_timeout(Some(POLL_INTERVAL)).is_err() {
+    if stream.set_read_timeout(Some(POLL_MIN)).is_err() {
         return;
     }
     let mut heard_at = Instant::now();
+    let mut pause = POLL_MIN;
     let mut session = Session {
         key,
         shared,
@@ -74,13 +80,17 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, shared: &Shared) {
                 }
             }
             Ok(None) => match read_more(&mut stream, &mut buf) {
-                Ok(true) => heard_at = Instant::now(),
+                Ok(true) => {
+                    heard_at = Instant::now();
+                    pause = POLL_MIN;
+                }
                 Ok(false) => break End::Gone,
                 Err(error) if is_timeout(&error) => {
                     if heard_at.elapsed() > silence {
                         break End::Close(close_code::GOING_AWAY);
                     }
-                    thread::sleep(POLL_INTERVAL);
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(POLL_MAX);
                 }
                 Err(_) => break End::Gone,
             },

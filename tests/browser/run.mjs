@@ -370,6 +370,29 @@ scenarios["topic-rooms"] = async function ({ herald, browser }) {
   assert.deepEqual(await feedTexts(ops), ["for ops"]);
 };
 
+/** Chromium's own WebSocket: receive, publish over the socket, get the ack. */
+scenarios["websocket"] = async function ({ herald, browser }) {
+  const page = await openPage(await browser.newContext(), herald.base);
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    window.received = [];
+    const socket = new WebSocket(`ws://${location.host}/ws?topic=ops`);
+    socket.onmessage = (event) => window.received.push(JSON.parse(event.data));
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject(new Error("the WebSocket did not open"));
+    window.socket = socket;
+  }));
+  const id = await publish(herald.base, "to the socket", { topic: "ops" });
+  await page.waitForFunction((want) => window.received.some((m) => m.id === want), id, { timeout: WAIT_MS });
+  await page.evaluate(() => window.socket.send(JSON.stringify({ publish: "from chromium", topic: "ops" })));
+  await page.waitForFunction(
+    () => window.received.some((m) => "ack" in m) && window.received.some((m) => m.data === "from chromium"),
+    null, { timeout: WAIT_MS });
+  const received = await page.evaluate(() => window.received);
+  const ack = received.find((m) => "ack" in m).ack;
+  assert.equal(received.find((m) => m.data === "from chromium").id, ack, "the ack names the event");
+  assert.deepEqual(received[0], { id, event: null, topic: "ops", data: "to the socket" });
+};
+
 /** The README's example page, served from another origin, uses herald.js. */
 scenarios["other-origin"] = async function ({ herald, browser, site }) {
   const page = await openPage(await browser.newContext(), site.base);
