@@ -317,3 +317,15 @@ fn a_full_disk_refuses_publishes_with_503_until_there_is_room() {
     );
     drop(server);
 }
+
+#[test]
+fn a_data_dir_that_cannot_be_written_is_a_clear_start_error() {
+    let lines = HeraldProcess::try_start(&["--data-dir", "/dev/null/herald"])
+        .err()
+        .expect("start-up must fail");
+    let said = lines.join("\n");
+    assert!(
+        said.contains("herald: cannot use /dev/null/herald"),
+        "{said}"
+    );
+}

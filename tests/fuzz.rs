@@ -14,22 +14,6 @@ use std::time::Duration;
 
 use support::*;
 
-/// xorshift64*: tiny, seeded, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const SEEDS: &[&[u8]] = &[
     b"GET / HTTP/1.1\r\nHost: t\r\n\r\n",
     b"GET /events?topic=a&lastEventId=5 HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 3\r\n\r\n",
@@ -38,6 +22,8 @@ const SEEDS: &[&[u8]] = &[
     b"POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
     b"HEAD /stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
     b"OPTIONS /publish HTTP/1.1\r\nHost: t\r\nOrigin: http://o\r\n\r\n",
+    b"\x81\x85\x01\x02\x03\x04ifmmp",
+    b"{\"publish\": \"a\\u00e9\\ud83c\\udf89\", \"topic\": \"t\"}",
 ];
 
 const INTERESTING: &[&[u8]] = &[
@@ -106,8 +92,11 @@ fn the_parsers_never_panic_on_mutated_input() {
         let _ = herald::head::parse_head(&bytes);
         let _ = herald::form::parse_form(&bytes);
         let _ = herald::body::parse_chunk_size(&bytes);
+        let _ = herald::websocket::frame::parse(&bytes, 1000);
+        let _ = herald::record::decode(&bytes, 0);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let _ = herald::Event::new(text).and_then(|e| e.event(text));
+            let _ = herald::json::parse_flat_object(text);
         }
     }
 }

@@ -392,3 +392,45 @@ fn bad_handshakes_get_400_or_426() {
         405
     );
 }
+
+/// Mutated frames after a good handshake: the server answers with frames
+/// or closes, never panics, and keeps serving everyone else.
+#[test]
+fn mutated_frames_never_break_the_server() {
+    let addr = start_with(|config| {
+        config.max_body = 2000;
+        config.heartbeat = Duration::from_millis(200);
+    });
+    let mut sse = Subscriber::all(addr);
+    let seeds: [&[u8]; 4] = [
+        &[0x81, 0x85, 1, 2, 3, 4, b'i', b'f', b'm', b'm', b'p'],
+        &[0x89, 0x80, 9, 9, 9, 9],
+        &[
+            0x01, 0x82, 0, 0, 0, 0, b'{', b'"', 0x80, 0x81, 0, 0, 0, 0, b'}',
+        ],
+        &[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8],
+    ];
+    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
+    for round in 0..150 {
+        let mut bytes = seeds[round % seeds.len()].to_vec();
+        for _ in 0..=rng.below(3) {
+            let at = rng.below(bytes.len());
+            match rng.below(3) {
+                0 => bytes[at] ^= 1 << rng.below(8),
+                1 => bytes.truncate(at.max(1)),
+                _ => bytes.insert(at, (rng.next() & 0xFF) as u8),
+            }
+        }
+        let mut ws = Ws::open(addr, "");
+        ws.stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let _ = ws.stream.write_all(&bytes);
+        // Read what comes for a moment (an answer, a close), then move on.
+        let until = Instant::now() + Duration::from_millis(100);
+        let mut chunk = [0u8; 4096];
+        while Instant::now() < until && !matches!(ws.stream.read(&mut chunk), Ok(0)) {}
+    }
+    let id = publish(addr, "message=still+fine");
+    assert_eq!(sse.next_event().id(), id);
+}
