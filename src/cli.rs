@@ -70,6 +70,9 @@ Server options:
   --data-dir DIR             keep the event log in DIR, so history survives restarts
   --fsync always|interval    with --data-dir: acknowledge after each sync (always,
                              the default) or sync every 100 ms (interval)
+  --redis URL                share events with other instances through Redis
+                             (builds with --features redis), e.g. redis://127.0.0.1:6379/0
+  --redis-stream NAME        the Redis stream's name [default: herald]
   --quiet                    no access log
   -h, --help                 print this help
   -V, --version              print the version
@@ -160,6 +163,8 @@ fn parse_serve(
             "--cors-origin" => config.cors_origins.push(value()?),
             "--quiet" => config.access_log = false,
             "--data-dir" => config.data_dir = Some(PathBuf::from(value()?)),
+            "--redis" => config.redis_url = Some(value()?),
+            "--redis-stream" => config.redis_stream = value()?,
             "--fsync" => {
                 config.fsync = match value()?.as_str() {
                     "always" => FsyncMode::Always,

@@ -41,6 +41,10 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// When a stored event counts as durable (with `data_dir`).
     pub fsync: FsyncMode,
+    /// Share events with other instances through this Redis (feature `redis`).
+    pub redis_url: Option<String>,
+    /// The Redis stream's name.
+    pub redis_stream: String,
 }
 
 /// When a publish is acknowledged, with `--data-dir`.
@@ -70,6 +74,8 @@ impl Default for Config {
             access_log: true,
             data_dir: None,
             fsync: FsyncMode::Always,
+            redis_url: None,
+            redis_stream: "herald".to_string(),
         }
     }
 }

@@ -48,6 +48,8 @@ pub mod event_log;
 pub mod lock_file;
 pub mod log_writer;
 pub mod record;
+#[cfg(feature = "redis")]
+pub mod redis_bus;
 
 // The hub and the event stream: bytes out.
 pub mod batch;

@@ -45,7 +45,7 @@ impl std::error::Error for HubUnavailable {}
 pub enum PublishError {
     /// The server is stopping, or stuck.
     Unavailable,
-    /// The event log could not store it (a full disk); says why.
+    /// The event log (or Redis) could not store it; says why.
     NotStored(&'static str),
 }
 
@@ -68,6 +68,9 @@ pub struct Publisher {
     store: Option<Sender<Store>>,
     /// The next id to give; held while the event is queued.
     next_id: Arc<Mutex<EventId>>,
+    /// The Redis stream, when instances share one: it gives the ids.
+    #[cfg(feature = "redis")]
+    redis: Option<Arc<crate::redis_bus::RedisBus>>,
 }
 
 impl Publisher {
@@ -82,7 +85,17 @@ impl Publisher {
             hub,
             store,
             next_id: Arc::new(Mutex::new(first_id)),
+            #[cfg(feature = "redis")]
+            redis: None,
         }
+    }
+
+    /// Publishes through a Redis stream instead: Redis gives the ids, and
+    /// the events come back to the hub through the stream's reader.
+    #[cfg(feature = "redis")]
+    pub(crate) fn through_redis(mut self, bus: Arc<crate::redis_bus::RedisBus>) -> Publisher {
+        self.redis = Some(bus);
+        self
     }
 
     /// Broadcasts `event` and returns the id it was given. Ids increase
@@ -104,6 +117,10 @@ impl Publisher {
     /// few seconds (it is stuck or stopping); [`PublishError::NotStored`] if
     /// the event log could not store the event.
     pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
+        #[cfg(feature = "redis")]
+        if let Some(bus) = &self.redis {
+            return bus.publish(&event).map_err(PublishError::NotStored);
+        }
         // Nothing in this block can panic, so the lock is never poisoned; if
         // it were, the id inside would still be right.
         let mut next_id = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
@@ -128,6 +145,15 @@ impl Publisher {
         }
     }
 
+    /// With Redis: whether it is up, and ms since its reader heard from it.
+    pub fn redis_state(&self) -> Option<(bool, u64)> {
+        #[cfg(feature = "redis")]
+        if let Some(bus) = &self.redis {
+            return Some((bus.state.is_up(), bus.state.reader_lag_ms()));
+        }
+        None
+    }
+
     /// The hub's current numbers.
     pub fn stats(&self) -> Result<HubStats, HubUnavailable> {
         let (reply, answer) = crossbeam_channel::bounded(1);
@@ -142,6 +168,10 @@ impl Publisher {
     /// Asks the log writer (if any) to sync and end, then the hub to close
     /// every stream and end.
     pub(crate) fn stop(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(bus) = &self.redis {
+            bus.stop();
+        }
         if let Some(store) = &self.store {
             let _ = store.send_timeout(Store::Stop, HUB_REPLY_TIMEOUT);
         }

@@ -71,6 +71,7 @@ pub struct Server {
 struct Threads {
     hub: JoinHandle<()>,
     writer: Option<JoinHandle<()>>,
+    redis_reader: Option<JoinHandle<()>>,
     closer: JoinHandle<()>,
 }
 
@@ -114,6 +115,8 @@ pub enum StartError {
     Thread(io::Error),
     /// The event log in `--data-dir` cannot be used.
     EventLog(OpenError),
+    /// `--redis` cannot be used.
+    Redis(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -127,6 +130,7 @@ impl std::fmt::Display for StartError {
             }
             StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
             StartError::EventLog(error) => write!(f, "{error}"),
+            StartError::Redis(why) => f.write_str(why),
         }
     }
 }
@@ -158,16 +162,24 @@ impl Server {
             addr: config.addr.clone(),
             error,
         })?;
+        if config.data_dir.is_some() && config.redis_url.is_some() {
+            return Err(StartError::Redis(
+                "use --data-dir or --redis, not both (Redis keeps the history)".into(),
+            ));
+        }
         let stored = match &config.data_dir {
             Some(dir) => Some(open_event_log(dir, config.history)?),
-            None => {
-                log::line(format_args!(
-                    "herald: history in memory only (--data-dir DIR keeps it across restarts)"
-                ));
-                None
-            }
+            None => None,
         };
-        let restored = stored.as_ref().map_or(Vec::new(), |s| s.recent.clone());
+        let redis = redis::open(&config)?;
+        let mut restored = stored.as_ref().map_or(Vec::new(), |s| s.recent.clone());
+        if let Some(from_redis) = redis::recent(&redis) {
+            restored = from_redis;
+        } else if stored.is_none() {
+            log::line(format_args!(
+                "herald: history in memory only (--data-dir DIR keeps it across restarts)"
+            ));
+        }
         // Ids go on from the log's last, or from the clock if that is higher.
         let last_stored = restored.last().map_or(0, |record| record.id);
         let first_id = crate::history::clock_id().max(last_stored + 1);
@@ -183,10 +195,12 @@ impl Server {
             None => (None, None),
         };
         let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
+        let (publisher, reader_thread) =
+            redis::connect(redis, Publisher::new(hub.clone(), store, first_id), hub)?;
         let shared = Shared {
             config,
             site,
-            publisher: Publisher::new(hub, store, first_id),
+            publisher,
             connections: Arc::default(),
             started: Instant::now(),
             stopping: AtomicBool::new(false),
@@ -198,6 +212,7 @@ impl Server {
             threads: Threads {
                 hub: hub_thread,
                 writer: writer_thread,
+                redis_reader: reader_thread,
                 closer: closer_thread,
             },
         })
@@ -278,6 +293,9 @@ impl RunningServer {
         self.shared.publisher.stop();
         if let Some(writer) = self.threads.writer {
             let _ = writer.join();
+        }
+        if let Some(reader) = self.threads.redis_reader {
+            let _ = reader.join();
         }
         let _ = self.threads.hub.join();
         self.shared.connections.close_all();
@@ -371,4 +389,92 @@ fn is_out_of_descriptors(error: &io::Error) -> bool {
     const ENFILE: i32 = 23;
     const EMFILE: i32 = 24;
     matches!(error.raw_os_error(), Some(ENFILE | EMFILE))
+}
+
+/// `--redis`, with the feature built in: open the stream and its reader.
+#[cfg(feature = "redis")]
+mod redis {
+    use std::sync::Arc;
+    use std::thread::JoinHandle;
+
+    use crossbeam_channel::Sender;
+
+    use super::StartError;
+    use crate::config::Config;
+    use crate::hub::Command;
+    use crate::publisher::Publisher;
+    use crate::record::Record;
+    use crate::redis_bus::RedisBus;
+
+    /// The bus, the newest entries, and the last entry's id.
+    pub struct Opened(Arc<RedisBus>, Vec<Record>, String);
+
+    pub fn open(config: &Config) -> Result<Option<Opened>, StartError> {
+        let Some(url) = &config.redis_url else {
+            return Ok(None);
+        };
+        let bus =
+            RedisBus::open(url, &config.redis_stream, config.history).map_err(StartError::Redis)?;
+        let (recent, last) = bus.recent(config.history).map_err(StartError::Redis)?;
+        crate::log::line(format_args!(
+            "herald: sharing events through redis stream '{}' ({} held for replay)",
+            config.redis_stream,
+            recent.len()
+        ));
+        Ok(Some(Opened(Arc::new(bus), recent, last)))
+    }
+
+    pub fn recent(opened: &Option<Opened>) -> Option<Vec<Record>> {
+        opened.as_ref().map(|Opened(_, recent, _)| recent.clone())
+    }
+
+    pub fn connect(
+        opened: Option<Opened>,
+        publisher: Publisher,
+        hub: Sender<Command>,
+    ) -> Result<(Publisher, Option<JoinHandle<()>>), StartError> {
+        let Some(Opened(bus, _, last)) = opened else {
+            return Ok((publisher, None));
+        };
+        let reader = bus.spawn_reader(hub, last).map_err(StartError::Thread)?;
+        Ok((publisher.through_redis(bus), Some(reader)))
+    }
+}
+
+/// `--redis` without the feature: say how to build it.
+#[cfg(not(feature = "redis"))]
+mod redis {
+    use std::thread::JoinHandle;
+
+    use crossbeam_channel::Sender;
+
+    use super::StartError;
+    use crate::config::Config;
+    use crate::hub::Command;
+    use crate::publisher::Publisher;
+    use crate::record::Record;
+
+    pub struct Opened;
+
+    pub fn open(config: &Config) -> Result<Option<Opened>, StartError> {
+        match config.redis_url {
+            None => Ok(None),
+            Some(_) => Err(StartError::Redis(
+                "this herald was built without Redis: cargo build --release --features redis"
+                    .into(),
+            )),
+        }
+    }
+
+    pub fn recent(_: &Option<Opened>) -> Option<Vec<Record>> {
+        None
+    }
+
+    pub fn connect(
+        _: Option<Opened>,
+        publisher: Publisher,
+        _: Sender<Command>,
+    ) -> Result<(Publisher, Option<JoinHandle<()>>), StartError> {
+        Ok((publisher, None))
+    }
 }

@@ -1,5 +1,9 @@
 //! `GET /stats`: the server's numbers as JSON, for people and monitoring.
 //!
+//! With `--redis`, also `redis` (`"up"` or `"down"`) and
+//! `redis_reader_lag_ms` (how long since the stream's reader last heard
+//! from Redis; it asks at least every second).
+//!
 //! `listeners` (open streams), `published` (events since start), `dropped`
 //! (subscribers cut off for falling too far behind), `uptime_s`, plus
 //! `connections` (open connections of any kind), `history` (events held
@@ -21,16 +25,17 @@ pub fn handle(shared: &Shared) -> Result<Response, HttpError> {
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
     let connections = shared.connections.open();
     let uptime_s = shared.started.elapsed().as_secs();
-    let mut response = Response::ok(
-        "application/json",
-        to_json(
-            &hub,
-            connections,
-            uptime_s,
-            shared.config.publish_token.is_some(),
-        )
-        .into_bytes(),
-    );
+    let token_required = shared.config.publish_token.is_some();
+    let mut json = to_json(&hub, connections, uptime_s, token_required);
+    if let Some((up, lag_ms)) = shared.publisher.redis_state() {
+        // Put the Redis fields before the closing brace.
+        json.truncate(json.len() - 2);
+        let state = if up { "up" } else { "down" };
+        json.push_str(&format!(
+            ",\"redis\":\"{state}\",\"redis_reader_lag_ms\":{lag_ms}}}\n"
+        ));
+    }
+    let mut response = Response::ok("application/json", json.into_bytes());
     response.add_header("Cache-Control", "no-store");
     Ok(response)
 }

@@ -10,9 +10,9 @@
 mod support;
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -294,52 +294,13 @@ server.shutdown()
     assert_eq!(output.trim(), format!("published {}", event.id()));
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn behind_nginx_events_arrive_without_buffering() {
     if !available("nginx", &["-v"], "nginx") {
         return;
     }
     let addr = start_with(|config| config.heartbeat = Duration::from_secs(1));
-    let dir = scratch("nginx");
-    let port = free_port();
-    let site = recipe("nginx")
-        .replace("127.0.0.1:8000", &addr.to_string())
-        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
-    // The recipe is a conf.d file; nginx needs a main file around it.
-    let main = format!(
-        "pid {dir}/nginx.pid;\nerror_log {dir}/error.log;\nevents {{}}\nhttp {{\n\
-         access_log off;\nclient_body_temp_path {dir}/body;\nproxy_temp_path {dir}/proxy;\n\
-         fastcgi_temp_path {dir}/fastcgi;\nuwsgi_temp_path {dir}/uwsgi;\nscgi_temp_path {dir}/scgi;\n\
-         {site}\n}}\n",
-        dir = dir.display()
-    );
-    fs::write(dir.join("nginx.conf"), main).unwrap();
-    let nginx = Command::new("nginx")
-        .args([
-            "-p",
-            &dir.display().to_string(),
-            "-c",
-            "nginx.conf",
-            "-g",
-            "daemon off;",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _nginx = Stopped(nginx);
-    let proxied: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    wait_until(Duration::from_secs(10), "nginx to listen", || {
-        std::net::TcpStream::connect(proxied).is_ok()
-    });
-
+    let (_nginx, proxied) = Nginx::start(&recipe("nginx"), &[("127.0.0.1:8000", addr)]);
     let mut subscriber = Subscriber::all(proxied);
     assert_eq!(subscriber.status, 200);
     for i in 0..3 {
@@ -358,16 +319,6 @@ fn behind_nginx_events_arrive_without_buffering() {
     );
     publish(proxied, "message=published+through+nginx");
     assert_eq!(subscriber.next_event().data, "published through nginx");
-}
-
-/// nginx is stopped with SIGTERM, so its master takes the workers down too.
-struct Stopped(Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -480,3 +480,69 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// Debian's nginx with a site config of ours, stopped when dropped.
+pub struct Nginx(std::process::Child);
+
+impl Nginx {
+    /// Runs `site` (a `conf.d` file: `upstream` and `server` blocks), with
+    /// each `(from, to)` address replaced and `listen 80;` moved to a free
+    /// loopback port; returns the guard and that port's address.
+    pub fn start(site: &str, upstreams: &[(&str, SocketAddr)]) -> (Nginx, SocketAddr) {
+        let dir = std::env::temp_dir().join(format!(
+            "herald-nginx-{}-{}",
+            std::process::id(),
+            NGINX_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut site = site.replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
+        for (from, to) in upstreams {
+            site = site.replace(from, &to.to_string());
+        }
+        // The recipe is a conf.d file; nginx needs a main file around it.
+        let main = format!(
+            "pid {dir}/nginx.pid;\nerror_log {dir}/error.log;\nevents {{}}\nhttp {{\n\
+             access_log off;\nclient_body_temp_path {dir}/body;\nproxy_temp_path {dir}/proxy;\n\
+             fastcgi_temp_path {dir}/fastcgi;\nuwsgi_temp_path {dir}/uwsgi;\nscgi_temp_path {dir}/scgi;\n\
+             {site}\n}}\n",
+            dir = dir.display()
+        );
+        std::fs::write(dir.join("nginx.conf"), main).unwrap();
+        let child = std::process::Command::new("nginx")
+            .args([
+                "-p",
+                &dir.display().to_string(),
+                "-c",
+                "nginx.conf",
+                "-g",
+                "daemon off;",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot run nginx");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let nginx = Nginx(child);
+        wait_until(Duration::from_secs(10), "nginx to listen", || {
+            TcpStream::connect(addr).is_ok()
+        });
+        (nginx, addr)
+    }
+}
+
+static NGINX_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM, so the master takes its workers down too.
+        let _ = std::process::Command::new("kill")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}

@@ -1,0 +1,258 @@
+//! Several instances on one Redis (cargo feature `redis`), against a real
+//! `redis-server` started on a free loopback port. Run with
+//! `cargo test --features redis --test redis`; `.ci/run` does.
+#![cfg(feature = "redis")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use herald::{Config, RunningServer, Server};
+use support::*;
+
+/// A `redis-server` of our own, killed when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Redis::on(port)
+    }
+
+    fn on(port: u16) -> Redis {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        let redis = Redis { child, port };
+        wait_until(Duration::from_secs(10), "redis to answer PING", || {
+            redis.ping()
+        });
+        redis
+    }
+
+    fn ping(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut answer = [0u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && &answer == b"+PONG\r\n"
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn stop(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+static STREAMS: AtomicU64 = AtomicU64::new(0);
+
+/// Running instances, shut down (their Redis readers joined) when dropped,
+/// before the test's Redis goes.
+struct Instances(Vec<RunningServer>);
+
+impl Drop for Instances {
+    fn drop(&mut self) {
+        let stopping: Vec<_> = self
+            .0
+            .drain(..)
+            .map(|server| thread::spawn(move || server.shutdown()))
+            .collect();
+        for server in stopping {
+            let _ = server.join();
+        }
+    }
+}
+
+/// Two herald instances on one Redis stream of their own.
+fn two_instances(redis: &Redis) -> (Instances, SocketAddr, SocketAddr) {
+    let stream = format!(
+        "test-{}-{}",
+        std::process::id(),
+        STREAMS.fetch_add(1, Ordering::Relaxed)
+    );
+    let instance = || {
+        let config = Config {
+            addr: "127.0.0.1:0".into(),
+            access_log: false,
+            redis_url: Some(redis.url()),
+            redis_stream: stream.clone(),
+            heartbeat: Duration::from_millis(500),
+            ..Config::default()
+        };
+        Server::bind(config)
+            .expect("herald did not start")
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (instance(), instance());
+    let (addr_a, addr_b) = (a.local_addr(), b.local_addr());
+    (Instances(vec![a, b]), addr_a, addr_b)
+}
+
+#[test]
+fn a_publish_to_either_instance_reaches_both_in_the_same_order() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let mut on_a = Subscriber::all(a);
+    let mut on_b = Subscriber::all(b);
+    let publishers: Vec<_> = (0..8)
+        .map(|n| {
+            let target = if n % 2 == 0 { a } else { b };
+            thread::spawn(move || {
+                (0..25)
+                    .map(|i| publish(target, &format!("message={n}-{i}")))
+                    .collect::<Vec<u64>>()
+            })
+        })
+        .collect();
+    let mut acked: Vec<u64> = publishers
+        .into_iter()
+        .flat_map(|p| p.join().unwrap())
+        .collect();
+    acked.sort();
+    let seen_a: Vec<u64> = (0..200).map(|_| on_a.next_event().id()).collect();
+    let seen_b: Vec<u64> = (0..200).map(|_| on_b.next_event().id()).collect();
+    assert_eq!(
+        seen_a, acked,
+        "A sends every event once, in the stream's order"
+    );
+    assert_eq!(seen_b, acked, "B sends the same, in the same order");
+}
+
+#[test]
+fn a_tab_that_moves_from_one_instance_to_the_other_gets_exactly_what_it_missed() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let mut tab = Subscriber::all(a);
+    publish(a, "message=seen+on+a");
+    let last = tab.next_event().id();
+    drop(tab);
+    let missed = [
+        publish(a, "message=one"),
+        publish(b, "message=two"),
+        publish(a, "message=three"),
+    ];
+    // B must have read them from the stream before the tab arrives.
+    wait_until(Duration::from_secs(5), "B to catch up", || {
+        stat(b, "published") >= 4
+    });
+    let mut tab = Subscriber::resume(b, last);
+    let got: Vec<u64> = (0..3).map(|_| tab.next_event().id()).collect();
+    assert_eq!(got, missed);
+    let live = publish(a, "message=live");
+    assert_eq!(tab.next_event().id(), live);
+}
+
+#[test]
+fn when_redis_stops_publishes_fail_fast_and_everything_resumes_after() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let mut on_a = Subscriber::all(a);
+    let mut on_b = Subscriber::all(b);
+    let before = publish(a, "message=before");
+    assert_eq!(on_a.next_event().id(), before);
+    assert_eq!(on_b.next_event().id(), before);
+
+    let port = redis.stop();
+    let started = Instant::now();
+    let refused = post_form(a, "message=while+down");
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert!(refused.text().contains("redis"), "{}", refused.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(stat(a, "listeners"), 1, "subscribers keep their streams");
+    assert!(on_b.wait_for_comment("heartbeat"), "and their heartbeats");
+    let stats = get(a, "/stats").text();
+    assert!(stats.contains("\"redis\":\"down\""), "{stats}");
+
+    let _redis = Redis::on(port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let after = loop {
+        let reply = post_form(b, "message=after+the+restart");
+        if reply.status == 200 {
+            break reply.text().trim().parse::<u64>().unwrap();
+        }
+        assert!(Instant::now() < deadline, "publishing never resumed");
+        thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(on_a.next_event().id(), after, "A got it after the restart");
+    assert_eq!(on_b.next_event().id(), after, "B too");
+    assert!(after > before);
+}
+
+/// The README's load-balancer config in front of two instances: tabs that
+/// land on different instances see the same events in the same order.
+#[test]
+fn behind_the_readmes_load_balancer_every_tab_sees_every_event() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = readme
+        .split_once("<!-- recipe: nginx-balance -->")
+        .unwrap()
+        .1;
+    let site = after
+        .split("```")
+        .nth(1)
+        .unwrap()
+        .trim_start_matches("nginx\n");
+    let (_nginx, balanced) = Nginx::start(site, &[("127.0.0.1:8001", a), ("127.0.0.1:8002", b)]);
+    let mut tabs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stat(a, "listeners") == 0 || stat(b, "listeners") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the balancer never used both instances"
+        );
+        tabs.push(Subscriber::all(balanced));
+    }
+    let ids: Vec<u64> = (0..10)
+        .map(|i| publish(balanced, &format!("message={i}")))
+        .collect();
+    for tab in &mut tabs {
+        let seen: Vec<u64> = (0..10).map(|_| tab.next_event().id()).collect();
+        assert_eq!(seen, ids);
+    }
+}
