@@ -50,6 +50,7 @@ pub mod log_writer;
 pub mod record;
 #[cfg(feature = "redis")]
 pub mod redis_bus;
+pub mod scale_out;
 
 // The hub and the event stream: bytes out.
 pub mod batch;

@@ -35,6 +35,7 @@ use crate::event_log::{EventLog, OpenError, Opened};
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::log;
 use crate::publisher::Publisher;
+use crate::scale_out;
 use crate::static_files::Site;
 
 /// The shortest time between two "out of file descriptors" log lines.
@@ -171,9 +172,9 @@ impl Server {
             Some(dir) => Some(open_event_log(dir, config.history)?),
             None => None,
         };
-        let redis = redis::open(&config)?;
+        let redis = scale_out::open(&config)?;
         let mut restored = stored.as_ref().map_or(Vec::new(), |s| s.recent.clone());
-        if let Some(from_redis) = redis::recent(&redis) {
+        if let Some(from_redis) = scale_out::recent(&redis) {
             restored = from_redis;
         } else if stored.is_none() {
             log::line(format_args!(
@@ -196,7 +197,7 @@ impl Server {
         };
         let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
         let (publisher, reader_thread) =
-            redis::connect(redis, Publisher::new(hub.clone(), store, first_id), hub)?;
+            scale_out::connect(redis, Publisher::new(hub.clone(), store, first_id), hub)?;
         let shared = Shared {
             config,
             site,
@@ -389,92 +390,4 @@ fn is_out_of_descriptors(error: &io::Error) -> bool {
     const ENFILE: i32 = 23;
     const EMFILE: i32 = 24;
     matches!(error.raw_os_error(), Some(ENFILE | EMFILE))
-}
-
-/// `--redis`, with the feature built in: open the stream and its reader.
-#[cfg(feature = "redis")]
-mod redis {
-    use std::sync::Arc;
-    use std::thread::JoinHandle;
-
-    use crossbeam_channel::Sender;
-
-    use super::StartError;
-    use crate::config::Config;
-    use crate::hub::Command;
-    use crate::publisher::Publisher;
-    use crate::record::Record;
-    use crate::redis_bus::RedisBus;
-
-    /// The bus, the newest entries, and the last entry's id.
-    pub struct Opened(Arc<RedisBus>, Vec<Record>, String);
-
-    pub fn open(config: &Config) -> Result<Option<Opened>, StartError> {
-        let Some(url) = &config.redis_url else {
-            return Ok(None);
-        };
-        let bus =
-            RedisBus::open(url, &config.redis_stream, config.history).map_err(StartError::Redis)?;
-        let (recent, last) = bus.recent(config.history).map_err(StartError::Redis)?;
-        crate::log::line(format_args!(
-            "herald: sharing events through redis stream '{}' ({} held for replay)",
-            config.redis_stream,
-            recent.len()
-        ));
-        Ok(Some(Opened(Arc::new(bus), recent, last)))
-    }
-
-    pub fn recent(opened: &Option<Opened>) -> Option<Vec<Record>> {
-        opened.as_ref().map(|Opened(_, recent, _)| recent.clone())
-    }
-
-    pub fn connect(
-        opened: Option<Opened>,
-        publisher: Publisher,
-        hub: Sender<Command>,
-    ) -> Result<(Publisher, Option<JoinHandle<()>>), StartError> {
-        let Some(Opened(bus, _, last)) = opened else {
-            return Ok((publisher, None));
-        };
-        let reader = bus.spawn_reader(hub, last).map_err(StartError::Thread)?;
-        Ok((publisher.through_redis(bus), Some(reader)))
-    }
-}
-
-/// `--redis` without the feature: say how to build it.
-#[cfg(not(feature = "redis"))]
-mod redis {
-    use std::thread::JoinHandle;
-
-    use crossbeam_channel::Sender;
-
-    use super::StartError;
-    use crate::config::Config;
-    use crate::hub::Command;
-    use crate::publisher::Publisher;
-    use crate::record::Record;
-
-    pub struct Opened;
-
-    pub fn open(config: &Config) -> Result<Option<Opened>, StartError> {
-        match config.redis_url {
-            None => Ok(None),
-            Some(_) => Err(StartError::Redis(
-                "this herald was built without Redis: cargo build --release --features redis"
-                    .into(),
-            )),
-        }
-    }
-
-    pub fn recent(_: &Option<Opened>) -> Option<Vec<Record>> {
-        None
-    }
-
-    pub fn connect(
-        _: Option<Opened>,
-        publisher: Publisher,
-        _: Sender<Command>,
-    ) -> Result<(Publisher, Option<JoinHandle<()>>), StartError> {
-        Ok((publisher, None))
-    }
 }
