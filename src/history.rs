@@ -71,10 +71,10 @@ impl History {
     }
 
     /// Keeps `event`, with its id (above every id pushed before), encoded.
-    pub fn push(&mut self, id: EventId, event: &Event) -> &Stored {
+    pub fn push(&mut self, id: EventId, event: Event) -> &Stored {
         self.next_id = id + 1;
         let mut bytes = Vec::with_capacity(event.data().len() + 32);
-        sse::encode_event(id, event, &mut bytes);
+        sse::encode_event(id, &event, &mut bytes);
         if self.events.len() == self.capacity
             && let Some(oldest) = self.events.pop_front()
         {
@@ -82,7 +82,7 @@ impl History {
         }
         self.events.push_back(Stored {
             id,
-            event: event.clone(),
+            event,
             bytes: bytes.into_boxed_slice(),
         });
         // Just pushed, so the history is not empty.
@@ -143,7 +143,7 @@ mod tests {
     fn history_with(capacity: usize, count: usize) -> History {
         let mut history = History::new(capacity, 100);
         for i in 0..count {
-            history.push(100 + i as u64, &Event::new(format!("m{i}")).unwrap());
+            history.push(100 + i as u64, Event::new(format!("m{i}")).unwrap());
         }
         history
     }

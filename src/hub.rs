@@ -125,7 +125,7 @@ pub fn spawn(
     let oldest = restored.first().map_or(first_id, |record| record.id);
     let mut history = History::new(config.history, oldest);
     for record in restored {
-        history.push(record.id, &record.event);
+        history.push(record.id, record.event);
     }
     let hub = Hub {
         commands: receiver,
@@ -230,7 +230,7 @@ impl Hub {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Publish { id, event } => {
-                let stored = self.history.push(id, &event);
+                let stored = self.history.push(id, event);
                 self.batch.add(stored);
                 self.published += 1;
             }
