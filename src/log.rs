@@ -23,7 +23,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 /// Lines that may wait for the logger before connections write their own.
-const QUEUE_LINES: usize = 65536;
+const QUEUE_LINES: usize = 8192;
 
 /// How often the logger writes out what is waiting.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
