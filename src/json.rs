@@ -47,7 +47,7 @@ pub fn string_or_null(text: Option<&str>) -> String {
 /// A short reason when the text is not such an object.
 pub fn parse_flat_object(text: &str) -> Result<Vec<(String, String)>, &'static str> {
     let mut input = Input(text.trim().chars().peekable());
-    input.expect('{')?;
+    input.require('{')?;
     let mut pairs = Vec::new();
     input.skip_space();
     if input.eat('}') {
@@ -57,7 +57,7 @@ pub fn parse_flat_object(text: &str) -> Result<Vec<(String, String)>, &'static s
         input.skip_space();
         let name = input.string()?;
         input.skip_space();
-        input.expect(':')?;
+        input.require(':')?;
         input.skip_space();
         let value = input.string()?;
         pairs.push((name, value));
@@ -65,7 +65,7 @@ pub fn parse_flat_object(text: &str) -> Result<Vec<(String, String)>, &'static s
         if input.eat('}') {
             return input.end(pairs);
         }
-        input.expect(',')?;
+        input.require(',')?;
     }
 }
 
@@ -84,7 +84,7 @@ impl Input<'_> {
         self.0.next_if_eq(&wanted).is_some()
     }
 
-    fn expect(&mut self, wanted: char) -> Result<(), &'static str> {
+    fn require(&mut self, wanted: char) -> Result<(), &'static str> {
         if self.eat(wanted) {
             Ok(())
         } else {
@@ -102,7 +102,7 @@ impl Input<'_> {
 
     /// A string, after its opening quote is next.
     fn string(&mut self) -> Result<String, &'static str> {
-        self.expect('"').map_err(|_| "expected a JSON string")?;
+        self.require('"').map_err(|_| "expected a JSON string")?;
         let mut out = String::new();
         loop {
             match self.0.next().ok_or("unterminated JSON string")? {
