@@ -15,6 +15,9 @@ use crate::client::listen::ListenArgs;
 use crate::client::publish::PublishArgs;
 use crate::config::{Config, FsyncMode};
 
+mod client_args;
+use client_args::{DEFAULT_URL, parse_listen, parse_publish};
+
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
@@ -182,87 +185,6 @@ fn parse_serve(
     Ok(Command::Serve(config))
 }
 
-/// The default server for `publish` and `listen`.
-const DEFAULT_URL: &str = "http://127.0.0.1:8000";
-
-/// Splits `--flag=value` into its two parts; other arguments stay whole.
-fn split_flag(arg: String) -> (String, Option<String>) {
-    match arg.split_once('=') {
-        Some((flag, value)) if flag.starts_with("--") => {
-            (flag.to_string(), Some(value.to_string()))
-        }
-        _ => (arg, None),
-    }
-}
-
-/// The value of `flag`: after `=`, or the next argument.
-fn value_of(
-    flag: &str,
-    inline: Option<String>,
-    args: &mut impl Iterator<Item = String>,
-) -> Result<String, UsageError> {
-    inline
-        .or_else(|| args.next())
-        .ok_or_else(|| UsageError(format!("{flag} needs a value")))
-}
-
-fn parse_publish(
-    mut args: impl Iterator<Item = String>,
-    url: String,
-    env_token: Option<String>,
-) -> Result<Command, UsageError> {
-    let mut publish = PublishArgs {
-        url,
-        message: None,
-        event: None,
-        topic: None,
-        token: env_token,
-    };
-    let mut message_given = false;
-    while let Some(arg) = args.next() {
-        let (flag, inline) = split_flag(arg);
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--url" => publish.url = value_of(&flag, inline, &mut args)?,
-            "--event" => publish.event = Some(value_of(&flag, inline, &mut args)?),
-            "--topic" => publish.topic = Some(value_of(&flag, inline, &mut args)?),
-            "--token" => publish.token = Some(token(&value_of(&flag, inline, &mut args)?)?),
-            _ if flag.starts_with("--") => {
-                return Err(UsageError(format!("unknown argument '{flag}'")));
-            }
-            _ if message_given => return Err(UsageError("give one MESSAGE (quote it)".into())),
-            "-" => message_given = true,
-            _ => {
-                publish.message = Some(flag);
-                message_given = true;
-            }
-        }
-    }
-    Ok(Command::Publish(publish))
-}
-
-fn parse_listen(
-    mut args: impl Iterator<Item = String>,
-    url: String,
-) -> Result<Command, UsageError> {
-    let mut listen = ListenArgs {
-        url,
-        topics: Vec::new(),
-        json: false,
-    };
-    while let Some(arg) = args.next() {
-        let (flag, inline) = split_flag(arg);
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--url" => listen.url = value_of(&flag, inline, &mut args)?,
-            "--topic" => listen.topics.push(value_of(&flag, inline, &mut args)?),
-            "--json" => listen.json = true,
-            _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
-        }
-    }
-    Ok(Command::Listen(listen))
-}
-
 /// A whole number no smaller than `min`.
 fn number(flag: &str, text: &str, min: usize) -> Result<usize, UsageError> {
     match text.parse::<usize>() {
@@ -283,7 +205,7 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, UsageError> {
     }
 }
 
-fn token(text: &str) -> Result<String, UsageError> {
+pub(super) fn token(text: &str) -> Result<String, UsageError> {
     if text.is_empty() || text.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err(UsageError(
             "--publish-token must be non-empty, without spaces or control characters".into(),

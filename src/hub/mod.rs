@@ -34,10 +34,13 @@ use crate::event::{Event, EventId};
 use crate::history::History;
 use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
 use crate::listener::{Delivery, Listener, StreamKind};
+
+mod upkeep;
 use crate::record::Record;
 use crate::server::ConnectionSlot;
 use crate::sse;
 use crate::websocket;
+use upkeep::keep;
 
 /// How many commands may wait for the hub. Past this, senders wait: a burst
 /// of publishes slows its publishers down instead of filling memory.
@@ -336,79 +339,6 @@ impl Hub {
         self.schedule_retry(backlogged);
     }
 
-    /// Sends a comment to every stream that was silent since the last
-    /// heartbeat (one that carried events needs none); one that fails is
-    /// removed. With 10,000 busy streams this is 10,000 checks, not writes.
-    fn send_heartbeat(&mut self) {
-        let max_backlog = self.max_backlog;
-        let mut too_slow = 0;
-        let mut backlogged = false;
-        self.listeners.retain_mut(|listener| {
-            let beat = match listener.kind() {
-                // A WebSocket is pinged every time: its pong is how its
-                // reader knows the peer is still there.
-                StreamKind::WebSocket => websocket::PING,
-                StreamKind::EventStream if listener.take_spoke() => return true,
-                StreamKind::EventStream => sse::HEARTBEAT,
-            };
-            let delivery = listener.send(beat, max_backlog);
-            listener.take_spoke();
-            backlogged |= listener.has_backlog();
-            keep(delivery, &mut too_slow)
-        });
-        self.dropped += too_slow;
-        self.schedule_retry(backlogged);
-    }
-
-    /// Removes the hung-up listeners in the next slice of the list. The
-    /// order of listeners does not matter, so a removal swaps in the last.
-    fn sweep_slice(&mut self) {
-        let count = self.listeners.len().div_ceil(SWEEP_SLICES);
-        let mut at = self.sweep_at;
-        for _ in 0..count {
-            if at >= self.listeners.len() {
-                at = 0;
-                break;
-            }
-            if self.listeners[at].hung_up() {
-                self.listeners.swap_remove(at);
-            } else {
-                at += 1;
-            }
-        }
-        self.sweep_at = at;
-        if at == 0 {
-            // A whole pass is done: stop encoding for WebSocket listeners
-            // once none is left.
-            self.batch.with_websocket = self
-                .listeners
-                .iter()
-                .any(|l| l.kind() == StreamKind::WebSocket);
-        }
-    }
-
-    /// Writes what is waiting for listeners whose sockets were full.
-    fn retry_backlogs(&mut self) {
-        let max_backlog = self.max_backlog;
-        let mut backlogged = false;
-        self.listeners.retain_mut(|listener| {
-            let delivery = listener.flush(max_backlog);
-            backlogged |= listener.has_backlog();
-            delivery == Delivery::Kept
-        });
-        self.schedule_retry(backlogged);
-    }
-
-    fn note_backlog(&mut self, listener: &Listener) {
-        if listener.has_backlog() && self.next_retry.is_none() {
-            self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
-        }
-    }
-
-    fn schedule_retry(&mut self, backlogged: bool) {
-        self.next_retry = backlogged.then(|| Instant::now() + BACKLOG_RETRY_INTERVAL);
-    }
-
     fn stats(&self) -> HubStats {
         HubStats {
             listeners: self.listeners.len(),
@@ -416,18 +346,6 @@ impl Hub {
             dropped: self.dropped,
             history: self.history.len(),
             last_id: self.history.newest_id(),
-        }
-    }
-}
-
-/// Whether to keep a listener after a delivery; counts the ones too slow.
-fn keep(delivery: Delivery, too_slow: &mut u64) -> bool {
-    match delivery {
-        Delivery::Kept => true,
-        Delivery::Gone => false,
-        Delivery::TooSlow => {
-            *too_slow += 1;
-            false
         }
     }
 }

@@ -1,0 +1,100 @@
+//! The hub's upkeep between rounds: heartbeats, the sweep for hung-up
+//! subscribers, and retries for sockets that were full.
+//!
+//! None of these carries an event; they keep streams alive through proxies,
+//! give back the slots of tabs that closed, and drain backlogs. They run on
+//! the hub thread, like everything that touches the listener list.
+
+use std::time::Instant;
+
+use super::Hub;
+use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_SLICES};
+use crate::listener::{Delivery, Listener, StreamKind};
+use crate::{sse, websocket};
+
+impl Hub {
+    /// Sends a comment to every stream that was silent since the last
+    /// heartbeat (one that carried events needs none); one that fails is
+    /// removed. With 10,000 busy streams this is 10,000 checks, not writes.
+    pub(super) fn send_heartbeat(&mut self) {
+        let max_backlog = self.max_backlog;
+        let mut too_slow = 0;
+        let mut backlogged = false;
+        self.listeners.retain_mut(|listener| {
+            let beat = match listener.kind() {
+                // A WebSocket is pinged every time: its pong is how its
+                // reader knows the peer is still there.
+                StreamKind::WebSocket => websocket::PING,
+                StreamKind::EventStream if listener.take_spoke() => return true,
+                StreamKind::EventStream => sse::HEARTBEAT,
+            };
+            let delivery = listener.send(beat, max_backlog);
+            listener.take_spoke();
+            backlogged |= listener.has_backlog();
+            keep(delivery, &mut too_slow)
+        });
+        self.dropped += too_slow;
+        self.schedule_retry(backlogged);
+    }
+
+    /// Removes the hung-up listeners in the next slice of the list. The
+    /// order of listeners does not matter, so a removal swaps in the last.
+    pub(super) fn sweep_slice(&mut self) {
+        let count = self.listeners.len().div_ceil(SWEEP_SLICES);
+        let mut at = self.sweep_at;
+        for _ in 0..count {
+            if at >= self.listeners.len() {
+                at = 0;
+                break;
+            }
+            if self.listeners[at].hung_up() {
+                self.listeners.swap_remove(at);
+            } else {
+                at += 1;
+            }
+        }
+        self.sweep_at = at;
+        if at == 0 {
+            // A whole pass is done: stop encoding for WebSocket listeners
+            // once none is left.
+            self.batch.with_websocket = self
+                .listeners
+                .iter()
+                .any(|l| l.kind() == StreamKind::WebSocket);
+        }
+    }
+
+    /// Writes what is waiting for listeners whose sockets were full.
+    pub(super) fn retry_backlogs(&mut self) {
+        let max_backlog = self.max_backlog;
+        let mut backlogged = false;
+        self.listeners.retain_mut(|listener| {
+            let delivery = listener.flush(max_backlog);
+            backlogged |= listener.has_backlog();
+            delivery == Delivery::Kept
+        });
+        self.schedule_retry(backlogged);
+    }
+
+    pub(super) fn note_backlog(&mut self, listener: &Listener) {
+        if listener.has_backlog() && self.next_retry.is_none() {
+            self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+        }
+    }
+
+    pub(super) fn schedule_retry(&mut self, backlogged: bool) {
+        self.next_retry = backlogged.then(|| Instant::now() + BACKLOG_RETRY_INTERVAL);
+    }
+}
+
+/// Whether to keep a listener after a delivery; counts the ones too slow.
+pub(super) fn keep(delivery: Delivery, too_slow: &mut u64) -> bool {
+    match delivery {
+        Delivery::Kept => true,
+        Delivery::Gone => false,
+        Delivery::TooSlow => {
+            *too_slow += 1;
+            false
+        }
+    }
+}
