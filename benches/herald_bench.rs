@@ -11,7 +11,9 @@
 //! - burst deliveries per second at 100, 1,000 and 10,000 subscribers, with
 //!   8 publishers posting back to back (how the cost grows with listeners);
 //! - publish requests per second (32 keep-alive connections, no
-//!   subscribers) and `GET /` requests per second (64 connections);
+//!   subscribers) and `GET /` requests per second (64 connections), each
+//!   with the server's CPU time per request, user and system (from
+//!   `/proc/PID/stat`), which shows where a request's cost lies;
 //! - publish requests per second with the event log (`--fsync always` and
 //!   `--fsync interval`) next to memory only, and the start-up time with a
 //!   log of 1,000,000 events.
@@ -109,15 +111,10 @@ fn main() {
         "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let rps = requests_per_second(herald.addr, &publish, 32, seconds);
-    println!("publish: {rps:.0} requests/s (32 keep-alive connections, no subscribers)");
-    let rps = requests_per_second(
-        herald.addr,
-        "GET / HTTP/1.1\r\nHost: b\r\n\r\n",
-        64,
-        seconds,
-    );
-    println!("static: {rps:.0} requests/s for GET / (64 keep-alive connections)");
+    let rate = RequestRate::measure(&herald, &publish, 32, seconds);
+    println!("publish: {rate} (32 keep-alive connections, no subscribers)");
+    let rate = RequestRate::measure(&herald, "GET / HTTP/1.1\r\nHost: b\r\n\r\n", 64, seconds);
+    println!("static: {rate} for GET / (64 keep-alive connections)");
 }
 
 // ---- durability ----------------------------------------------------------------
@@ -150,8 +147,8 @@ fn durability(quick: bool) {
             .map(|a| if *a == "DIR" { dir_text.as_str() } else { a })
             .collect();
         let herald = Herald::start(&args);
-        let rps = requests_per_second(herald.addr, &publish, 32, seconds);
-        println!("publish with {name}: {rps:.0} requests/s (32 keep-alive connections)");
+        let rate = RequestRate::measure(&herald, &publish, 32, seconds);
+        println!("publish with {name}: {rate} (32 keep-alive connections)");
     }
 
     let events = if quick { 100_000 } else { 1_000_000 };
@@ -219,6 +216,19 @@ impl Herald {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// The server's CPU time so far, user and system, in clock ticks
+    /// (1/100 s: `USER_HZ`, fixed for `/proc` on Linux). Threads that have
+    /// ended are included.
+    fn cpu_ticks(&self) -> (u64, u64) {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // After the command name in parentheses come the fields from the 3rd
+        // on; utime and stime are the 14th and 15th.
+        let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+        let mut fields = after_name.split_whitespace().skip(11);
+        let mut next = || fields.next().unwrap().parse().unwrap();
+        (next(), next())
     }
 
     fn stat(&self, name: &str) -> u64 {
@@ -496,11 +506,47 @@ fn take_data_lines(pending: &mut Vec<u8>) -> Vec<(usize, u128)> {
 
 // ---- request rates -------------------------------------------------------------
 
+/// Requests answered per second, and the server's CPU time per request:
+/// with one core's worth of CPU to spend, the time per request is what
+/// sets the rate.
+struct RequestRate {
+    per_second: f64,
+    user_us: f64,
+    system_us: f64,
+}
+
+impl RequestRate {
+    /// Sends `request` over and over on `connections` keep-alive
+    /// connections for `seconds`.
+    fn measure(herald: &Herald, request: &str, connections: usize, seconds: u64) -> RequestRate {
+        let (user_before, system_before) = herald.cpu_ticks();
+        let started = Instant::now();
+        let answered = send_repeatedly(herald.addr, request, connections, seconds);
+        let elapsed = started.elapsed().as_secs_f64();
+        let (user_after, system_after) = herald.cpu_ticks();
+        let us_per_request = |ticks: u64| ticks as f64 * 10_000.0 / answered.max(1) as f64;
+        RequestRate {
+            per_second: answered as f64 / elapsed,
+            user_us: us_per_request(user_after - user_before),
+            system_us: us_per_request(system_after - system_before),
+        }
+    }
+}
+
+impl std::fmt::Display for RequestRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} requests/s, server CPU per request {:.1} us user + {:.1} us system",
+            self.per_second, self.user_us, self.system_us
+        )
+    }
+}
+
 /// Sends `request` over and over on `connections` keep-alive connections
-/// for `seconds`; returns answered requests per second.
-fn requests_per_second(addr: SocketAddr, request: &str, connections: usize, seconds: u64) -> f64 {
+/// for `seconds`; returns how many were answered.
+fn send_repeatedly(addr: SocketAddr, request: &str, connections: usize, seconds: u64) -> u64 {
     let stop = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|_| {
             let request = request.to_string();
@@ -519,6 +565,5 @@ fn requests_per_second(addr: SocketAddr, request: &str, connections: usize, seco
             })
         })
         .collect();
-    let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
-    total as f64 / started.elapsed().as_secs_f64()
+    workers.into_iter().map(|w| w.join().unwrap()).sum()
 }
