@@ -9,7 +9,9 @@
 //!   10,000 (50 messages at 10/s): from just before the POST is written to
 //!   the moment a subscriber has read the event; p50, p90, p99, max;
 //! - burst deliveries per second at 100, 1,000 and 10,000 subscribers, with
-//!   8 publishers posting back to back (how the cost grows with listeners);
+//!   8 publishers posting back to back (how the cost grows with listeners),
+//!   and at 1,000 beside 1,000 more that filter on another topic (whether a
+//!   filter slows the listeners without one);
 //! - publish requests per second (32 keep-alive connections, no
 //!   subscribers) and `GET /` requests per second (64 connections), each
 //!   with the server's CPU time per request, user and system (from
@@ -51,7 +53,7 @@ fn main() {
 
     let idle = if quick { 1_000 } else { 10_000 };
     let rest = herald.rss_kib();
-    let subscribers = Subscribers::open(herald.addr, idle);
+    let subscribers = Subscribers::open(herald.addr, idle, "/events");
     herald.wait_for_listeners(idle);
     thread::sleep(Duration::from_millis(500));
     let loaded = herald.rss_kib();
@@ -104,6 +106,22 @@ fn main() {
             result.duplicated
         );
     }
+
+    // A topic filter should not slow the listeners without one: the 1,000
+    // subscriber burst again, beside 1,000 more listeners that filter on a
+    // topic no event carries (each costs the hub a check, and no write).
+    let (clients, messages) = if quick { (1_000, 200) } else { (1_000, 2_000) };
+    let bystanders = Subscribers::open(herald.addr, clients, "/events?topic=elsewhere");
+    herald.wait_for_listeners(clients);
+    let result = fanout(&herald, base, clients, messages, None, 8);
+    println!(
+        "burst: {clients} subscribers x {messages} messages from 8 publishers, beside {clients} filtering on another topic: {:.0} deliveries/s; lost {}, duplicated {}",
+        result.deliveries_per_second(),
+        result.lost,
+        result.duplicated
+    );
+    drop(bystanders);
+    herald.wait_for_listeners(0);
 
     let seconds = if quick { 2 } else { 5 };
     let body = "message=benchmark";
@@ -272,8 +290,9 @@ struct Subscribers {
 }
 
 impl Subscribers {
-    /// Opens `count` streams, at most 64 connecting at once.
-    fn open(addr: SocketAddr, count: usize) -> Subscribers {
+    /// Opens `count` streams of `path`, at most 64 connecting at once.
+    fn open(addr: SocketAddr, count: usize, path: &str) -> Subscribers {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: b\r\n\r\n");
         let mut streams = Vec::with_capacity(count);
         for chunk in (0..count).collect::<Vec<_>>().chunks(64) {
             let mut batch: Vec<TcpStream> = chunk
@@ -281,9 +300,7 @@ impl Subscribers {
                 .map(|_| TcpStream::connect(addr).expect("connect"))
                 .collect();
             for stream in &mut batch {
-                stream
-                    .write_all(b"GET /events HTTP/1.1\r\nHost: b\r\n\r\n")
-                    .unwrap();
+                stream.write_all(request.as_bytes()).unwrap();
             }
             for stream in batch {
                 stream.set_nonblocking(true).unwrap();
@@ -328,8 +345,9 @@ fn fanout(
     interval: Option<Duration>,
     publishers: usize,
 ) -> Fanout {
-    let subscribers = Subscribers::open(herald.addr, clients);
-    herald.wait_for_listeners(clients);
+    let already = herald.stat("listeners") as usize;
+    let subscribers = Subscribers::open(herald.addr, clients, "/events");
+    herald.wait_for_listeners(already + clients);
     let first_send = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
     let publishing: Vec<_> = (0..publishers)
@@ -356,7 +374,7 @@ fn fanout(
     let (mut latencies_ms, delivered, duplicated, last_delivery) = reading.join().unwrap();
     latencies_ms.sort_by(f64::total_cmp);
     let expected = (clients * messages) as u64;
-    herald.wait_for_listeners(0);
+    herald.wait_for_listeners(already);
     Fanout {
         latencies_ms,
         delivered,
