@@ -51,16 +51,38 @@ pub fn default_max_clients() -> usize {
         .unwrap_or(FALLBACK_MAX_CLIENTS)
 }
 
-/// The soft open-file limit, from `/proc/self/limits` (Linux). std has no
-/// call for it, and reading this file needs no `unsafe` and no `libc`.
+/// The soft open-file limit (`ulimit -n`): what the process may open now.
 pub fn open_file_limit() -> Option<usize> {
+    open_file_limits().map(|limits| limits.soft)
+}
+
+/// The process's open-file limits. Only the soft one binds; a process may
+/// raise it as far as the hard one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenFileLimits {
+    /// The limit in force (`ulimit -Sn`).
+    pub soft: usize,
+    /// How far the soft limit may be raised without privilege (`ulimit -Hn`).
+    pub hard: usize,
+}
+
+/// Both open-file limits, from `/proc/self/limits` (Linux). std has no call
+/// to read them, and reading this file needs no `unsafe` and no `libc`.
+/// Raising the soft limit would need `setrlimit`, which std does not offer
+/// either, so herald reports the limits and leaves raising them to the
+/// shell or the service manager.
+pub fn open_file_limits() -> Option<OpenFileLimits> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_file_limits(&limits)
+}
+
+/// Reads the `Max open files  SOFT  HARD  files` line.
+fn parse_open_file_limits(limits: &str) -> Option<OpenFileLimits> {
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line["Max open files".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    let mut numbers = line["Max open files".len()..].split_whitespace();
+    let soft = numbers.next()?.parse().ok()?;
+    let hard = numbers.next()?.parse().ok()?;
+    Some(OpenFileLimits { soft, hard })
 }
 
 /// `--max-backlog`: bytes that may wait for one subscriber that does not read.
@@ -133,3 +155,23 @@ pub const LINGER_BYTES: usize = 1024 * 1024;
 /// How many turned-away sockets the closer thread holds at once; past this
 /// they are closed at once, so a flood cannot grow the list.
 pub const MAX_LINGERING_SOCKETS: usize = 512;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_open_file_limits_are_read() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             63442                63442                processes \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(
+            parse_open_file_limits(limits),
+            Some(OpenFileLimits {
+                soft: 1024,
+                hard: 524288
+            })
+        );
+        assert_eq!(parse_open_file_limits("Max processes 5 5 processes"), None);
+    }
+}

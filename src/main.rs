@@ -37,14 +37,29 @@ fn main() -> ExitCode {
         Ok(addr) => eprintln!("herald listening on http://{addr}/"),
         Err(error) => eprintln!("herald listening (address unknown: {error})"),
     }
-    match herald::limits::open_file_limit() {
-        Some(limit) => eprintln!(
-            "herald: up to {max_clients} open connections (--max-clients); the open-file limit is {limit} (ulimit -n)"
-        ),
-        None => eprintln!("herald: up to {max_clients} open connections (--max-clients)"),
-    }
+    log_connection_limit(max_clients);
     server.run();
     ExitCode::SUCCESS
+}
+
+/// Says how many connections herald takes and what bounds them, so that a
+/// low `ulimit -n` shows at start, not when clients are turned away.
+fn log_connection_limit(max_clients: usize) {
+    let Some(limits) = herald::limits::open_file_limits() else {
+        return eprintln!("herald: up to {max_clients} open connections (--max-clients)");
+    };
+    let raise = if limits.hard > limits.soft {
+        format!(
+            "; it may be raised to {hard} (`ulimit -n {hard}` before starting herald, or LimitNOFILE= in its unit)",
+            hard = limits.hard
+        )
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "herald: up to {max_clients} open connections (--max-clients); the open-file limit is {} (ulimit -n){raise}",
+        limits.soft
+    );
 }
 
 /// `herald publish`: print the id, or the server's reason and fail.

@@ -173,3 +173,66 @@ fn cpu_ticks(pid: u32) -> u64 {
         .collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
+
+/// Started with a soft open-file limit of 100, herald says at once what that
+/// allows (100 less the 64 kept back: 36 connections) and how far the limit
+/// may be raised; the 37th connection is then turned away with `503`.
+#[test]
+fn the_startup_log_says_what_the_open_file_limit_allows() {
+    let hard = hard_open_file_limit();
+    if hard < 100 {
+        eprintln!("skipped: the hard open-file limit here is {hard}, below 100");
+        return;
+    }
+    let (_herald, lines) = Running::with_lines(
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -Sn 100 && exec \"$0\" --addr 127.0.0.1:0 --quiet 2>&1")
+            .arg(env!("CARGO_BIN_EXE_herald")),
+    );
+    let (mut addr, mut limit_line) = (None, None);
+    while addr.is_none() || limit_line.is_none() {
+        let line = lines
+            .recv_timeout(Duration::from_secs(5))
+            .expect("herald's first log lines");
+        if let Some(rest) = line.strip_prefix("herald listening on http://") {
+            addr = rest.trim_end_matches('/').parse::<SocketAddr>().ok();
+        } else if line.contains("open connections") {
+            limit_line = Some(line);
+        }
+    }
+    let (addr, limit_line) = (addr.unwrap(), limit_line.unwrap());
+    assert!(
+        limit_line.contains("up to 36 open connections")
+            && limit_line.contains("the open-file limit is 100"),
+        "{limit_line}"
+    );
+    if hard > 100 {
+        assert!(
+            limit_line.contains(&format!("may be raised to {hard}")),
+            "{limit_line}"
+        );
+    }
+
+    let mut kept = Vec::new();
+    for _ in 0..36 {
+        let mut stream = connect(addr);
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        assert_eq!(read_reply(&mut reader, false).status, 200);
+        kept.push(stream);
+    }
+    assert_eq!(get(addr, "/").status, 503);
+}
+
+/// This process's hard open-file limit, which the shell passes on to herald.
+fn hard_open_file_limit() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    line.split_whitespace().nth(4).unwrap().parse().unwrap()
+}
