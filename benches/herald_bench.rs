@@ -3,6 +3,7 @@
 //! It starts the release `herald` binary on 127.0.0.1 and measures, as a
 //! client would see them:
 //!
+//! - start-up: from spawning the process to its first answer (median of 20);
 //! - idle memory: RSS of the herald process at rest and with 10,000 open
 //!   subscribers, and the KiB per subscriber;
 //! - fan-out latency at 1,000 subscribers (200 messages at 50/s) and at
@@ -49,6 +50,11 @@ fn main() {
         "herald benchmark ({}), server at {}",
         if quick { "quick" } else { "full" },
         herald.addr
+    );
+    let starts = 20;
+    println!(
+        "start-up: first answer {:.1} ms after the process is started (median of {starts})",
+        median_startup_ms(starts)
     );
 
     let idle = if quick { 1_000 } else { 10_000 };
@@ -133,6 +139,21 @@ fn main() {
     println!("publish: {rate} (32 keep-alive connections, no subscribers)");
     let rate = RequestRate::measure(&herald, "GET / HTTP/1.1\r\nHost: b\r\n\r\n", 64, seconds);
     println!("static: {rate} for GET / (64 keep-alive connections)");
+}
+
+/// Starts herald `times` times; the median time from spawning the process to
+/// its first answer.
+fn median_startup_ms(times: usize) -> f64 {
+    let mut took: Vec<f64> = (0..times)
+        .map(|_| {
+            let started = Instant::now();
+            let herald = Herald::start(&[]);
+            let _ = herald.stat("listeners");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    took.sort_by(f64::total_cmp);
+    took[times / 2]
 }
 
 // ---- durability ----------------------------------------------------------------
