@@ -1,12 +1,14 @@
 //! Log lines on stderr: one per request (the access log) and the odd notice.
 //!
-//! Access-log lines go through one logger thread. Connection threads hand it
-//! their line over a channel and go on; the logger wakes every
-//! [`FLUSH_INTERVAL`], writes whatever lines are waiting in one buffered
-//! write, and sleeps again. It is never woken by a line: waking it for each
-//! request would cost a context switch per request, about as much as the
-//! request itself. A line therefore appears within that interval. If the
-//! logger falls behind (its queue is full) a connection writes its line
+//! Access-log lines collect in one buffer that the connection threads share:
+//! a thread takes the lock only to append its line, then goes on. One logger
+//! thread wakes every [`FLUSH_INTERVAL`], swaps the buffer for an empty one,
+//! writes what it took in one write, and sleeps again. It is never woken by a
+//! line: waking it for each request would cost a context switch per request,
+//! about as much as the request itself. A line therefore appears within that
+//! interval, and a request costs no allocation for its line once the two
+//! buffers have grown to what one interval holds. If the logger falls behind
+//! (the buffer passed [`MAX_PENDING_BYTES`]) a connection writes its line
 //! itself, so no line is lost and the log slows the server down rather than
 //! grow memory.
 //!
@@ -15,18 +17,20 @@
 //! the server down.
 
 use std::fmt;
-use std::io::{BufWriter, Write};
-use std::sync::OnceLock;
+use std::io::{Write, stderr};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
-
-/// Lines that may wait for the logger before connections write their own.
-const QUEUE_LINES: usize = 8192;
+/// Bytes of lines that may wait for the logger before connections write
+/// their own: about 20,000 lines.
+pub const MAX_PENDING_BYTES: usize = 1024 * 1024;
 
 /// How often the logger writes out what is waiting.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Lines waiting for the logger.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
 /// Writes one line to stderr, now.
 pub fn line(args: fmt::Arguments<'_>) {
@@ -35,39 +39,48 @@ pub fn line(args: fmt::Arguments<'_>) {
 
 /// One access-log line: `GET /events 200 154B 0.3ms`.
 pub fn access(method: &str, path: &str, status: u16, bytes: usize, took: Duration) {
-    let ms = took.as_secs_f64() * 1000.0;
-    let text = format!("{method} {path} {status} {bytes}B {ms:.1}ms\n");
-    let unsent = match logger() {
-        Some(queue) => queue.try_send(text).err().map(TrySendError::into_inner),
-        None => Some(text),
-    };
-    if let Some(text) = unsent {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    static LOGGER_RUNNING: OnceLock<bool> = OnceLock::new();
+    let logger_running = *LOGGER_RUNNING.get_or_init(start_logger);
+    // Tenths of a millisecond, rounded, written as integers.
+    let tenths = (took.as_micros() + 50) / 100;
+    let line = format_args!(
+        "{method} {path} {status} {bytes}B {}.{}ms\n",
+        tenths / 10,
+        tenths % 10
+    );
+    if logger_running {
+        let mut pending = pending();
+        if pending.len() < MAX_PENDING_BYTES {
+            let _ = pending.write_fmt(line);
+            return;
+        }
     }
+    let _ = stderr().lock().write_fmt(line);
 }
 
-/// The logger's queue, starting the logger on first use.
-fn logger() -> Option<&'static Sender<String>> {
-    static QUEUE: OnceLock<Option<Sender<String>>> = OnceLock::new();
-    QUEUE
-        .get_or_init(|| {
-            let (sender, receiver) = crossbeam_channel::bounded(QUEUE_LINES);
-            thread::Builder::new()
-                .name("herald-log".into())
-                .spawn(move || write_lines(receiver))
-                .ok()
-                .map(|_| sender)
-        })
-        .as_ref()
+/// The waiting lines. Nothing that can panic runs under this lock, and if
+/// something did, the buffer would still be bytes to write: the lock is
+/// taken even then.
+fn pending() -> MutexGuard<'static, Vec<u8>> {
+    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn write_lines(queue: Receiver<String>) {
-    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stderr());
+/// Starts the logger thread; without one, connections write their own lines.
+fn start_logger() -> bool {
+    thread::Builder::new()
+        .name("herald-log".into())
+        .spawn(write_lines)
+        .is_ok()
+}
+
+fn write_lines() {
+    let mut taken = Vec::new();
     loop {
         thread::sleep(FLUSH_INTERVAL);
-        for text in queue.try_iter() {
-            let _ = out.write_all(text.as_bytes());
+        std::mem::swap(&mut *pending(), &mut taken);
+        if !taken.is_empty() {
+            let _ = stderr().lock().write_all(&taken);
+            taken.clear();
         }
-        let _ = out.flush();
     }
 }

@@ -159,3 +159,52 @@ fn refusals_print_the_servers_reason_and_fail() {
         "an unreachable server is a failure"
     );
 }
+
+/// `herald` without `--quiet` logs one line per request on stderr,
+/// `METHOD PATH STATUS BYTESB TIMEms`, within the logger's interval.
+#[test]
+fn the_access_log_has_a_line_per_request() {
+    let (_herald, lines) = Running::with_lines(
+        Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$0\" --addr 127.0.0.1:0 2>&1")
+            .arg(HERALD),
+    );
+    let addr = loop {
+        let line = next_line(&lines);
+        if let Some(rest) = line.strip_prefix("herald listening on http://") {
+            break rest.trim_end_matches('/').parse::<SocketAddr>().unwrap();
+        }
+    };
+    let page = get(addr, "/");
+    publish(addr, "message=logged");
+    assert_eq!(get(addr, "/nowhere").status, 404);
+
+    let mut logged = Vec::new();
+    while logged.len() < 3 {
+        let line = next_line(&lines);
+        if !line.starts_with("herald") {
+            logged.push(line);
+        }
+    }
+    let expected = [
+        ("GET", "/", "200", page.body.len()),
+        ("POST", "/publish", "200", 1),
+        ("GET", "/nowhere", "404", 1),
+    ];
+    for (line, (method, path, status, body_bytes)) in logged.iter().zip(expected) {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 5, "{line}");
+        assert_eq!(
+            (fields[0], fields[1], fields[2]),
+            (method, path, status),
+            "{line}"
+        );
+        // The bytes sent count the head as well as the body.
+        let bytes: usize = fields[3].strip_suffix('B').unwrap().parse().unwrap();
+        assert!(bytes > body_bytes, "{line}");
+        let time = fields[4].strip_suffix("ms").unwrap();
+        let (whole, tenths) = time.split_once('.').unwrap();
+        assert!(whole.parse::<u64>().is_ok() && tenths.len() == 1, "{line}");
+    }
+}
