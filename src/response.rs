@@ -18,11 +18,16 @@ pub struct Response {
     pub status: u16,
     /// The `Content-Type` header.
     pub content_type: &'static str,
-    /// Headers beyond those every response has.
-    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    /// Headers beyond those every response has: most responses have none or
+    /// a fixed few, borrowed from a constant; adding one makes a list of
+    /// this response's own.
+    pub headers: Cow<'static, [Header]>,
     /// The body, sent whole with its `Content-Length`.
     pub body: Cow<'static, [u8]>,
 }
+
+/// One header line: its name and its value.
+pub type Header = (&'static str, Cow<'static, str>);
 
 impl Response {
     /// A `200 OK` with this body.
@@ -30,7 +35,7 @@ impl Response {
         Response {
             status: 200,
             content_type,
-            headers: Vec::new(),
+            headers: Cow::Borrowed(&[]),
             body: body.into(),
         }
     }
@@ -45,7 +50,7 @@ impl Response {
         Response {
             status: 204,
             content_type: TEXT_PLAIN,
-            headers: Vec::new(),
+            headers: Cow::Borrowed(&[]),
             body: Cow::Borrowed(b""),
         }
     }
@@ -55,7 +60,7 @@ impl Response {
         Response {
             status: 303,
             content_type: TEXT_PLAIN,
-            headers: vec![("Location", location.into())],
+            headers: Cow::Owned(vec![("Location", location.into())]),
             body: Cow::Borrowed(b"see other\n"),
         }
     }
@@ -65,7 +70,7 @@ impl Response {
         let mut response = Response {
             status: error.status(),
             content_type: TEXT_PLAIN,
-            headers: Vec::new(),
+            headers: Cow::Borrowed(&[]),
             body: format!("{}\n", error.reason()).into_bytes().into(),
         };
         match error {
@@ -82,7 +87,7 @@ impl Response {
 
     /// Adds one header line.
     pub fn add_header(&mut self, name: &'static str, value: impl Into<Cow<'static, str>>) {
-        self.headers.push((name, value.into()));
+        self.headers.to_mut().push((name, value.into()));
     }
 
     /// Writes the status line, the headers and (unless `head_only`) the body,
@@ -112,7 +117,7 @@ impl Response {
                 self.body.len()
             );
         }
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter() {
             let _ = write!(scratch, "{name}: {value}\r\n");
         }
         let connection = if keep_alive { "keep-alive" } else { "close" };

@@ -14,9 +14,11 @@
 //! method is 405 with `Allow`; a path that does not exist is 404 whatever
 //! the method.
 
+use std::borrow::Cow;
+
 use crate::head::Head;
 use crate::http_error::HttpError;
-use crate::response::Response;
+use crate::response::{Header, Response};
 use crate::server::Shared;
 use crate::subscribe::StreamStart;
 use crate::{cors, publish, stats, subscribe};
@@ -96,8 +98,9 @@ fn static_file(method: &str, path: &str, shared: &Shared) -> Result<Response, Ht
     if method != "GET" && method != "HEAD" {
         return Err(HttpError::MethodNotAllowed("GET, HEAD"));
     }
-    let mut response = Response::ok(asset.content_type, asset.bytes);
     // The page is small and changes with each release: always revalidate.
-    response.add_header("Cache-Control", "no-cache");
+    const REVALIDATE: &[Header] = &[("Cache-Control", Cow::Borrowed("no-cache"))];
+    let mut response = Response::ok(asset.content_type, asset.bytes);
+    response.headers = Cow::Borrowed(REVALIDATE);
     Ok(response)
 }
