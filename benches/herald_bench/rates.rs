@@ -1,0 +1,81 @@
+//! Request rates: keep-alive connections sending one request over and over,
+//! and what each request cost the server in CPU time.
+
+use std::io::{BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::server::{Herald, read_response};
+
+/// Requests answered per second, and the server's CPU time per request:
+/// with one core's worth of CPU to spend, the time per request is what
+/// sets the rate.
+pub(crate) struct RequestRate {
+    per_second: f64,
+    user_us: f64,
+    system_us: f64,
+}
+
+impl RequestRate {
+    /// Sends `request` over and over on `connections` keep-alive
+    /// connections for `seconds`.
+    pub(crate) fn measure(
+        herald: &Herald,
+        request: &str,
+        connections: usize,
+        seconds: u64,
+    ) -> RequestRate {
+        let (user_before, system_before) = herald.cpu_ticks();
+        let started = Instant::now();
+        let answered = send_repeatedly(herald.addr, request, connections, seconds);
+        let elapsed = started.elapsed().as_secs_f64();
+        let (user_after, system_after) = herald.cpu_ticks();
+        let us_per_request = |ticks: u64| ticks as f64 * 10_000.0 / answered.max(1) as f64;
+        RequestRate {
+            per_second: answered as f64 / elapsed,
+            user_us: us_per_request(user_after - user_before),
+            system_us: us_per_request(system_after - system_before),
+        }
+    }
+}
+
+impl std::fmt::Display for RequestRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} requests/s, server CPU per request {:.1} us user + {:.1} us system",
+            self.per_second, self.user_us, self.system_us
+        )
+    }
+}
+
+/// Sends `request` over and over on `connections` keep-alive connections
+/// for `seconds`; returns how many were answered.
+pub(crate) fn send_repeatedly(
+    addr: SocketAddr,
+    request: &str,
+    connections: usize,
+    seconds: u64,
+) -> u64 {
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let request = request.to_string();
+            thread::spawn(move || {
+                let stream = TcpStream::connect(addr).unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut answered = 0u64;
+                while Instant::now() < stop {
+                    writer.write_all(request.as_bytes()).unwrap();
+                    read_response(&mut reader);
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    workers.into_iter().map(|w| w.join().unwrap()).sum()
+}
