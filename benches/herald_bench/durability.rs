@@ -3,18 +3,14 @@
 
 use std::time::Instant;
 
-use crate::rates::RequestRate;
+use crate::rates::{RequestRate, publish_request};
 use crate::server::Herald;
 
 /// `cargo bench --bench herald_bench -- durability`: publish rates with the
 /// event log, and start-up with a large log.
 pub(crate) fn durability(quick: bool) {
     let seconds = if quick { 2 } else { 5 };
-    let body = "message=benchmark";
-    let publish = format!(
-        "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let publish = publish_request("benchmark");
     let dir = std::env::temp_dir().join(format!("herald-bench-{}", std::process::id()));
     for (name, args) in [
         ("memory only", vec![]),

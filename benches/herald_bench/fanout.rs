@@ -2,7 +2,7 @@
 //! threads, and every delivery counted (latency, lost, duplicated).
 
 use std::collections::HashMap;
-use std::io::{BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream as MioStream;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::server::{Herald, read_response};
+use crate::rates::publish_request;
+use crate::server::{Herald, keep_alive_client, read_response};
 
 /// Open subscriber sockets, kept until dropped.
 pub(crate) struct Subscribers {
@@ -125,10 +126,7 @@ pub(crate) fn publish_share(
     messages: usize,
     interval: Option<Duration>,
 ) {
-    let stream = TcpStream::connect(addr).unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
+    let (mut writer, mut reader) = keep_alive_client(addr);
     for seq in (index..messages).step_by(publishers) {
         if let Some(interval) = interval {
             let due = start + interval * seq as u32;
@@ -136,16 +134,9 @@ pub(crate) fn publish_share(
                 thread::sleep(wait);
             }
         }
-        let body = format!(
-            "message={seq}-{}-xxxxxxxxxxxxxxxx",
-            base.elapsed().as_nanos()
-        );
-        write!(
-            writer,
-            "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
+        // The send time goes into the message, taken just before it is written.
+        let text = format!("{seq}-{}-xxxxxxxxxxxxxxxx", base.elapsed().as_nanos());
+        writer.write_all(publish_request(&text).as_bytes()).unwrap();
         read_response(&mut reader);
     }
 }

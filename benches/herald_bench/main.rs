@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use durability::durability;
 use fanout::{Subscribers, fanout};
-use rates::RequestRate;
+use rates::{RequestRate, publish_request};
 use server::Herald;
 
 fn main() {
@@ -131,11 +131,7 @@ fn main() {
     herald.wait_for_listeners(0);
 
     let seconds = if quick { 2 } else { 5 };
-    let body = "message=benchmark";
-    let publish = format!(
-        "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let publish = publish_request("benchmark");
     let rate = RequestRate::measure(&herald, &publish, 32, seconds);
     println!("publish: {rate} (32 keep-alive connections, no subscribers)");
     let rate = RequestRate::measure(&herald, "GET / HTTP/1.1\r\nHost: b\r\n\r\n", 64, seconds);

@@ -1,12 +1,21 @@
 //! Request rates: keep-alive connections sending one request over and over,
 //! and what each request cost the server in CPU time.
 
-use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::server::{Herald, read_response};
+use crate::server::{Herald, keep_alive_client, read_response};
+
+/// A `POST /publish` of the form field `message=TEXT`.
+pub(crate) fn publish_request(text: &str) -> String {
+    let body = format!("message={text}");
+    format!(
+        "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
 
 /// Requests answered per second, and the server's CPU time per request:
 /// with one core's worth of CPU to spend, the time per request is what
@@ -63,10 +72,7 @@ pub(crate) fn send_repeatedly(
         .map(|_| {
             let request = request.to_string();
             thread::spawn(move || {
-                let stream = TcpStream::connect(addr).unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut writer = stream.try_clone().unwrap();
-                let mut reader = BufReader::new(stream);
+                let (mut writer, mut reader) = keep_alive_client(addr);
                 let mut answered = 0u64;
                 while Instant::now() < stop {
                     writer.write_all(request.as_bytes()).unwrap();

@@ -94,6 +94,15 @@ impl Drop for Herald {
     }
 }
 
+/// A keep-alive connection to herald: the half to write requests to, and
+/// the half to read answers from.
+pub(crate) fn keep_alive_client(addr: SocketAddr) -> (TcpStream, BufReader<TcpStream>) {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let writer = stream.try_clone().unwrap();
+    (writer, BufReader::new(stream))
+}
+
 /// Reads one response with a `Content-Length` body.
 pub(crate) fn read_response(reader: &mut BufReader<TcpStream>) {
     let mut length = 0;
