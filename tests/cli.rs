@@ -164,29 +164,24 @@ fn refusals_print_the_servers_reason_and_fail() {
 /// `METHOD PATH STATUS BYTESB TIMEms`, within the logger's interval.
 #[test]
 fn the_access_log_has_a_line_per_request() {
-    let (_herald, lines) = Running::with_lines(
-        Command::new("sh")
-            .arg("-c")
-            .arg("exec \"$0\" --addr 127.0.0.1:0 2>&1")
-            .arg(HERALD),
-    );
-    let addr = loop {
-        let line = next_line(&lines);
-        if let Some(rest) = line.strip_prefix("herald listening on http://") {
-            break rest.trim_end_matches('/').parse::<SocketAddr>().unwrap();
-        }
-    };
+    let herald = HeraldProcess::start_in_shell("exec \"$0\" --addr 127.0.0.1:0");
+    let addr = herald.addr;
     let page = get(addr, "/");
     publish(addr, "message=logged");
     assert_eq!(get(addr, "/nowhere").status, 404);
 
-    let mut logged = Vec::new();
-    while logged.len() < 3 {
-        let line = next_line(&lines);
-        if !line.starts_with("herald") {
-            logged.push(line);
-        }
-    }
+    let logged = || -> Vec<String> {
+        let lines = herald.stderr.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("herald"))
+            .cloned()
+            .collect()
+    };
+    wait_until(Duration::from_secs(5), "three access-log lines", || {
+        logged().len() >= 3
+    });
+    let logged = logged();
     let expected = [
         ("GET", "/", "200", page.body.len()),
         ("POST", "/publish", "200", 1),

@@ -3,10 +3,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -60,16 +58,7 @@ fn past_max_clients_new_connections_get_503_until_some_close() {
         config.heartbeat = Duration::from_millis(300);
     });
     let subscribers: Vec<Subscriber> = (0..25).map(|_| Subscriber::all(addr)).collect();
-    let mut idle: Vec<BufReader<TcpStream>> = Vec::new();
-    for _ in 0..25 {
-        let mut stream = connect(addr);
-        stream
-            .write_all(b"GET /app.css HTTP/1.1\r\nHost: t\r\n\r\n")
-            .unwrap();
-        let mut reader = BufReader::new(stream);
-        assert_eq!(read_reply(&mut reader, false).status, 200);
-        idle.push(reader);
-    }
+    let mut idle: Vec<BufReader<TcpStream>> = (0..25).map(|_| served_keep_alive(addr)).collect();
     let reply = get(addr, "/");
     assert_eq!(reply.status, 503);
     assert_eq!(reply.header("Retry-After"), Some("2"));
@@ -98,46 +87,19 @@ fn past_max_clients_new_connections_get_503_until_some_close() {
 /// once descriptors are free.
 #[test]
 fn out_of_file_descriptors_the_server_waits_and_recovers() {
-    let binary = env!("CARGO_BIN_EXE_herald");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 40 && exec \"$0\" --addr 127.0.0.1:0 --quiet --max-clients 1000")
-        .arg(binary)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start herald");
-    let stderr = child.stderr.take().unwrap();
-    // Killed when the test ends, even by a failed assertion.
-    let child = Running(child);
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (found_addr, lines_seen) = (Arc::new(Mutex::new(None)), Arc::clone(&lines));
-    let addr_slot = Arc::clone(&found_addr);
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("herald listening on http://") {
-                let addr: SocketAddr = rest.trim_end_matches('/').parse().unwrap();
-                *addr_slot.lock().unwrap() = Some(addr);
-            }
-            lines_seen.lock().unwrap().push(line);
-        }
-    });
-    wait_until(Duration::from_secs(5), "herald to start", || {
-        found_addr.lock().unwrap().is_some()
-    });
-    let addr = found_addr.lock().unwrap().unwrap();
+    let herald = HeraldProcess::start_in_shell(
+        "ulimit -n 40 && exec \"$0\" --addr 127.0.0.1:0 --quiet --max-clients 1000",
+    );
+    let addr = herald.addr;
 
     // More connections than descriptors: the kernel queues the rest.
     let hogs: Vec<TcpStream> = (0..60).map(|_| connect(addr)).collect();
     wait_until(Duration::from_secs(5), "the descriptor warning", || {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("out of file descriptors"))
+        herald.said("out of file descriptors")
     });
-    let cpu_before = cpu_ticks(child.0.id());
+    let cpu_before = cpu_ticks(herald.child.id());
     thread::sleep(Duration::from_secs(1));
-    let cpu_used = cpu_ticks(child.0.id()) - cpu_before;
+    let cpu_used = cpu_ticks(herald.child.id()) - cpu_before;
     // Clock ticks are 1/100 s: spinning would use about 100 in one second.
     assert!(
         cpu_used < 20,
@@ -152,13 +114,11 @@ fn out_of_file_descriptors_the_server_waits_and_recovers() {
         let _ = stream.read_to_string(&mut text);
         text.starts_with("HTTP/1.1 200")
     });
-    let warnings = lines
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.contains("out of file descriptors"))
-        .count();
-    assert_eq!(warnings, 1, "said once, not once per failed accept");
+    assert_eq!(
+        herald.lines_with("out of file descriptors"),
+        1,
+        "said once, not once per failed accept"
+    );
 }
 
 /// User plus system CPU time of a process, in clock ticks (Linux).
@@ -184,24 +144,21 @@ fn the_startup_log_says_what_the_open_file_limit_allows() {
         eprintln!("skipped: the hard open-file limit here is {hard}, below 100");
         return;
     }
-    let (_herald, lines) = Running::with_lines(
-        Command::new("sh")
-            .arg("-c")
-            .arg("ulimit -Sn 100 && exec \"$0\" --addr 127.0.0.1:0 --quiet 2>&1")
-            .arg(env!("CARGO_BIN_EXE_herald")),
-    );
-    let (mut addr, mut limit_line) = (None, None);
-    while addr.is_none() || limit_line.is_none() {
-        let line = lines
-            .recv_timeout(Duration::from_secs(5))
-            .expect("herald's first log lines");
-        if let Some(rest) = line.strip_prefix("herald listening on http://") {
-            addr = rest.trim_end_matches('/').parse::<SocketAddr>().ok();
-        } else if line.contains("open connections") {
-            limit_line = Some(line);
-        }
-    }
-    let (addr, limit_line) = (addr.unwrap(), limit_line.unwrap());
+    let herald =
+        HeraldProcess::start_in_shell("ulimit -Sn 100 && exec \"$0\" --addr 127.0.0.1:0 --quiet");
+    let addr = herald.addr;
+    // main says it right after "listening on", which `start_in_shell` waited for.
+    wait_until(Duration::from_secs(5), "the connection limit line", || {
+        herald.said("open connections")
+    });
+    let limit_line = herald
+        .stderr
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|line| line.contains("open connections"))
+        .cloned()
+        .unwrap();
     assert!(
         limit_line.contains("up to 36 open connections")
             && limit_line.contains("the open-file limit is 100"),
@@ -214,17 +171,20 @@ fn the_startup_log_says_what_the_open_file_limit_allows() {
         );
     }
 
-    let mut kept = Vec::new();
-    for _ in 0..36 {
-        let mut stream = connect(addr);
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            .unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        assert_eq!(read_reply(&mut reader, false).status, 200);
-        kept.push(stream);
-    }
+    let _kept: Vec<BufReader<TcpStream>> = (0..36).map(|_| served_keep_alive(addr)).collect();
     assert_eq!(get(addr, "/").status, 503);
+}
+
+/// A keep-alive connection that has been served one request, so it holds
+/// one of herald's connection slots.
+fn served_keep_alive(addr: std::net::SocketAddr) -> BufReader<TcpStream> {
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET /app.css HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    assert_eq!(read_reply(&mut reader, false).status, 200);
+    reader
 }
 
 /// This process's hard open-file limit, which the shell passes on to herald.

@@ -374,9 +374,31 @@ impl HeraldProcess {
 
     /// Like `start`, but gives back the stderr lines if herald exits instead.
     pub fn try_start(args: &[&str]) -> Result<HeraldProcess, Vec<String>> {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(["--addr", "127.0.0.1:0", "--quiet"])
-            .args(args)
+        Self::launch(
+            std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+                .args(["--addr", "127.0.0.1:0", "--quiet"])
+                .args(args),
+        )
+    }
+
+    /// Runs `script` with `sh -c`, `$0` being the herald binary: for what
+    /// only a shell sets up (a `ulimit`), or for arguments other than
+    /// `start`'s. The script ends in `exec "$0" ...`, so the process is
+    /// herald itself.
+    pub fn start_in_shell(script: &str) -> HeraldProcess {
+        Self::launch(
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .arg(env!("CARGO_BIN_EXE_herald")),
+        )
+        .unwrap_or_else(|lines| panic!("herald did not start: {lines:?}"))
+    }
+
+    /// Starts `command`, collects its stderr lines, and waits until herald
+    /// says where it listens.
+    fn launch(command: &mut std::process::Command) -> Result<HeraldProcess, Vec<String>> {
+        let mut child = command
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("cannot run herald");
@@ -417,11 +439,17 @@ impl HeraldProcess {
     }
 
     pub fn said(&self, text: &str) -> bool {
+        self.lines_with(text) > 0
+    }
+
+    /// How many of its stderr lines so far contain `text`.
+    pub fn lines_with(&self, text: &str) -> usize {
         self.stderr
             .lock()
             .unwrap()
             .iter()
-            .any(|line| line.contains(text))
+            .filter(|line| line.contains(text))
+            .count()
     }
 }
 
