@@ -9,10 +9,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use herald::Event;
-use herald::form::parse_form;
-use herald::head::parse_head;
-use herald::history::History;
-use herald::sse::encode_event;
+use herald::http::form::parse_form;
+use herald::http::request_head::parse_head;
+use herald::hub::history::History;
+use herald::wire::sse::encode_event;
 
 /// Runs `work` for about `budget`, returns nanoseconds per call.
 fn time(budget: Duration, mut work: impl FnMut()) -> f64 {

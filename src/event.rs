@@ -12,14 +12,14 @@
 //!   no CR or LF can end their line early and inject a field.
 //!
 //! The message itself may hold any text, line breaks included: the encoder
-//! in [`crate::sse`] writes each of its lines as a `data:` line.
+//! in [`crate::wire::sse`] writes each of its lines as a `data:` line.
 
 use std::fmt;
 
 use crate::limits::MAX_LABEL_BYTES;
 
 /// The id the server gives each event: strictly increasing, also across
-/// restarts (see [`crate::history`]).
+/// restarts (see [`crate::hub::history`]).
 pub type EventId = u64;
 
 /// A message to broadcast, checked when built.

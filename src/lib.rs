@@ -18,56 +18,25 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Settings and their bounds.
+// The command line, and herald's own client (`herald publish`, `herald listen`).
 pub mod cli;
-pub mod config;
-pub mod limits;
-
-// Bytes in: accept, read, parse.
-pub mod body;
-pub mod closer;
-pub mod connection;
-pub mod connections;
-pub mod head;
-pub mod http_error;
-pub mod reader;
-pub mod server;
-
-// Route and handle.
-pub mod cors;
-pub mod form;
-pub mod publish;
-pub mod route;
-pub mod static_files;
-pub mod stats;
-pub mod subscribe;
-
-// The event log, for history that survives a restart.
-pub mod crc32;
-pub mod event_log;
-pub mod lock_file;
-pub mod log_writer;
-pub mod record;
-#[cfg(feature = "redis")]
-pub mod redis_bus;
-pub mod scale_out;
-
-// The hub and the event stream: bytes out.
-pub mod batch;
-pub mod event;
-pub mod history;
-pub mod hub;
-pub mod listener;
-pub mod publisher;
-pub mod sse;
-
-pub mod json;
-pub mod log;
-pub mod response;
-pub mod websocket;
-
-// herald's own client: `herald publish` and `herald listen`.
 pub mod client;
+
+// The path of a message.
+pub mod http;
+pub mod hub;
+pub mod ingest;
+pub mod routes;
+pub mod server;
+pub mod store;
+pub mod wire;
+
+// Leaves that every stage may use.
+pub mod config;
+pub mod connection_slots;
+pub mod event;
+pub mod limits;
+pub mod stderr_log;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../README.md")]
@@ -76,5 +45,5 @@ pub struct ReadmeDoctests;
 
 pub use config::Config;
 pub use event::{Event, EventError, EventId};
-pub use publisher::{HubUnavailable, PublishError, Publisher};
+pub use ingest::publisher::{HubUnavailable, PublishError, Publisher};
 pub use server::{RunningServer, Server, StartError};

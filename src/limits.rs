@@ -145,8 +145,8 @@ pub const RETRY_AFTER_S: u64 = 2;
 
 /// After answering a request it could not read properly, a connection reads
 /// and discards what the client still sends for this long before closing
-/// (see [`crate::connection`]); turned-away connections too (see
-/// [`crate::closer`]).
+/// (see [`crate::server::connection`]); turned-away connections too (see
+/// [`crate::server::closer`]).
 pub const LINGER: Duration = Duration::from_secs(1);
 
 /// How much a closing connection reads and discards at most.

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use herald::cli::{self, Command, USAGE};
-use herald::client::listen::{self as listener, ListenArgs};
-use herald::client::publish::{self as publisher, PublishArgs};
+use herald::client::listen_command::{self, ListenArgs};
+use herald::client::publish_command::{self, PublishArgs};
 
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args().skip(1), cli::Env::from_process()) {
@@ -64,7 +64,7 @@ fn log_connection_limit(max_clients: usize) {
 
 /// `herald publish`: print the id, or the server's reason and fail.
 fn publish(args: &PublishArgs) -> ExitCode {
-    match publisher::publish(args) {
+    match publish_command::publish(args) {
         Ok(id) => {
             println!("{id}");
             ExitCode::SUCCESS
@@ -78,7 +78,7 @@ fn publish(args: &PublishArgs) -> ExitCode {
 
 /// `herald listen`: runs until a final refusal or until stdout closes.
 fn listen(args: &ListenArgs) -> ExitCode {
-    match listener::listen(args, &mut std::io::stdout().lock()) {
+    match listen_command::listen(args, &mut std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("herald listen: {error}");

@@ -89,14 +89,14 @@ fn the_parsers_never_panic_on_mutated_input() {
     for round in 0..50_000 {
         let seed = SEEDS[round % SEEDS.len()];
         let bytes = mutate(&mut rng, seed);
-        let _ = herald::head::parse_head(&bytes);
-        let _ = herald::form::parse_form(&bytes);
-        let _ = herald::body::parse_chunk_size(&bytes);
-        let _ = herald::websocket::frame::parse(&bytes, 1000);
-        let _ = herald::record::decode(&bytes, 0);
+        let _ = herald::http::request_head::parse_head(&bytes);
+        let _ = herald::http::form::parse_form(&bytes);
+        let _ = herald::http::body::parse_chunk_size(&bytes);
+        let _ = herald::wire::websocket::frame::parse(&bytes, 1000);
+        let _ = herald::store::record::decode(&bytes, 0);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let _ = herald::Event::new(text).and_then(|e| e.event(text));
-            let _ = herald::json::parse_flat_object(text);
+            let _ = herald::wire::json::parse_flat_object(text);
         }
     }
 }

@@ -37,12 +37,12 @@ pub(crate) fn durability(quick: bool) {
     let events = if quick { 100_000 } else { 1_000_000 };
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut bytes = herald::record::FILE_HEADER.to_vec();
+    let mut bytes = herald::store::record::FILE_HEADER.to_vec();
     let event = herald::Event::new("an event of about sixty bytes, like a status line").unwrap();
     for id in 1..=events {
-        herald::record::encode(id, 0, &event, &mut bytes);
+        herald::store::record::encode(id, 0, &event, &mut bytes);
     }
-    std::fs::write(dir.join(herald::event_log::LOG_FILE), &bytes).unwrap();
+    std::fs::write(dir.join(herald::store::event_log::LOG_FILE), &bytes).unwrap();
     let started = Instant::now();
     let dir_text = dir.display().to_string();
     let herald = Herald::start(&["--data-dir", &dir_text, "--history", &events.to_string()]);

@@ -2,8 +2,8 @@
 //! `herald listen …` become [`PublishArgs`] and [`ListenArgs`].
 
 use super::{Command, UsageError, token};
-use crate::client::listen::ListenArgs;
-use crate::client::publish::PublishArgs;
+use crate::client::listen_command::ListenArgs;
+use crate::client::publish_command::PublishArgs;
 
 /// The default server for `publish` and `listen`.
 pub(super) const DEFAULT_URL: &str = "http://127.0.0.1:8000";

@@ -11,8 +11,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::client::listen::ListenArgs;
-use crate::client::publish::PublishArgs;
+use crate::client::listen_command::ListenArgs;
+use crate::client::publish_command::PublishArgs;
 use crate::config::{Config, FsyncMode};
 
 mod client_args;

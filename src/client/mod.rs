@@ -7,8 +7,8 @@
 //! proxy in front of it) answers: HTTP/1.1 over plain TCP, with bodies sized
 //! by `Content-Length`, chunked, or ended by the close.
 
-pub mod listen;
-pub mod publish;
+pub mod listen_command;
+pub mod publish_command;
 pub mod stream;
 
 use std::fmt;

@@ -11,7 +11,7 @@
 //! gives each new event its bytes (encoded once, in [`History::push`]), and
 //! then writes the whole batch to each listener in
 //! one `write`: one system call per listener per round, however many events
-//! arrived together. Writes never block (see [`crate::listener`]); a
+//! arrived together. Writes never block (see [`crate::hub::listener`]); a
 //! listener whose socket fails is removed, one that falls too far behind is
 //! dropped and counted.
 //!
@@ -28,18 +28,21 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::batch::Batch;
 use crate::config::Config;
 use crate::event::{Event, EventId};
-use crate::history::History;
+use crate::hub::batch::Batch;
+use crate::hub::history::History;
+use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
-use crate::listener::{Delivery, Listener, StreamKind};
 
+pub mod batch;
+pub mod history;
+pub mod listener;
 mod upkeep;
-use crate::record::Record;
-use crate::server::ConnectionSlot;
-use crate::sse;
-use crate::websocket;
+use crate::connection_slots::ConnectionSlot;
+use crate::store::record::Record;
+use crate::wire::sse;
+use crate::wire::websocket;
 use upkeep::keep;
 
 /// How many commands may wait for the hub. Past this, senders wait: a burst
@@ -53,7 +56,7 @@ const MAX_COMMANDS_PER_ROUND: usize = 1024;
 /// What a connection thread asks of the hub.
 pub enum Command {
     /// Keep `event` and send it. Ids arrive in increasing order: the
-    /// [`crate::publisher::Publisher`] takes an id and queues its event as
+    /// [`crate::ingest::publisher::Publisher`] takes an id and queues its event as
     /// one step.
     Publish {
         /// The id the publisher gave it.
@@ -117,7 +120,7 @@ pub struct HubStats {
 
 /// Starts the hub thread; returns the sending end of its command channel
 /// and the thread. `first_id` is the id the first new event will get (see
-/// [`crate::history`]); `restored` are events from the event log, oldest
+/// [`crate::hub::history`]); `restored` are events from the event log, oldest
 /// first, to hold for replay.
 pub fn spawn(
     config: &Config,

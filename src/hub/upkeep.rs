@@ -8,9 +8,9 @@
 use std::time::Instant;
 
 use super::Hub;
+use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_SLICES};
-use crate::listener::{Delivery, Listener, StreamKind};
-use crate::{sse, websocket};
+use crate::wire::{sse, websocket};
 
 impl Hub {
     /// Sends a comment to every stream that was silent since the last

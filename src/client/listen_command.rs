@@ -1,0 +1,191 @@
+//! `herald listen`: print each event as it arrives, for ever.
+//!
+//! ```text
+//! herald listen [--url URL] [--topic NAME]... [--json]
+//! ```
+//!
+//! One line per event: the data, with `\` written as `\\` and each line
+//! break as `\n`, so a multi-line message stays on one line; or, with
+//! `--json`, one JSON object per line with `id`, `event`, `topic` and
+//! `data`. When the stream drops, it waits as long as the server's `retry:`
+//! said and reconnects with `Last-Event-ID`, so the server replays what was
+//! missed. A refusal that retrying cannot fix (a bad topic, 4xx) ends it
+//! with status 1; so does nothing else.
+
+use std::io::{BufRead, Write};
+use std::thread;
+use std::time::Duration;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::stream::{Chunked, EventReader, ReceivedEvent};
+use super::{ClientError, Url, buffered, read_body, read_head, send_request};
+use crate::wire::json;
+
+/// The delay before reconnecting until the server says otherwise.
+const DEFAULT_RETRY: Duration = Duration::from_secs(2);
+
+/// A stream that stays silent this long is taken for dead. herald sends a
+/// heartbeat every 15 s by default.
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+
+/// What to listen to, and how to print it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenArgs {
+    /// The server.
+    pub url: String,
+    /// Only these topics; none for all.
+    pub topics: Vec<String>,
+    /// One JSON object per line instead of the data alone.
+    pub json: bool,
+}
+
+/// Where a stream left off, carried from one connection to the next.
+struct Resume {
+    last_id: Option<String>,
+    retry: Duration,
+}
+
+/// Listens until a refusal that retrying cannot fix, or until `out` closes
+/// (then it returns `Ok`, as `herald listen | head -1` expects).
+pub fn listen(args: &ListenArgs, out: &mut impl Write) -> Result<(), ClientError> {
+    let url = Url::parse(&args.url)?;
+    let mut resume = Resume {
+        last_id: None,
+        retry: DEFAULT_RETRY,
+    };
+    loop {
+        match follow(&url, args, &mut resume, out) {
+            Ok(Followed::OutputClosed) => return Ok(()),
+            Ok(Followed::Ended) => eprintln!("herald listen: the stream ended"),
+            Err(ClientError::Refused { status, reason }) if is_final(status) => {
+                return Err(ClientError::Refused { status, reason });
+            }
+            Err(error) => eprintln!("herald listen: {error}"),
+        }
+        eprintln!(
+            "herald listen: reconnecting in {:.1} s",
+            resume.retry.as_secs_f64()
+        );
+        thread::sleep(resume.retry);
+    }
+}
+
+/// 4xx answers other than 408 and 429 will not change by retrying.
+fn is_final(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
+}
+
+enum Followed {
+    Ended,
+    OutputClosed,
+}
+
+/// One connection: open the stream and print its events until it ends.
+fn follow(
+    url: &Url,
+    args: &ListenArgs,
+    resume: &mut Resume,
+    out: &mut impl Write,
+) -> Result<Followed, ClientError> {
+    let mut stream = url.connect(SILENCE_LIMIT)?;
+    let query: Vec<String> = args
+        .topics
+        .iter()
+        .map(|t| format!("topic={}", utf8_percent_encode(t, NON_ALPHANUMERIC)))
+        .collect();
+    let target = match query.is_empty() {
+        true => format!("{}/events", url.prefix),
+        false => format!("{}/events?{}", url.prefix, query.join("&")),
+    };
+    let mut headers = vec![
+        ("Accept", "text/event-stream"),
+        ("Cache-Control", "no-cache"),
+    ];
+    if let Some(last_id) = &resume.last_id {
+        headers.push(("Last-Event-ID", last_id));
+    }
+    send_request(
+        &mut stream,
+        url,
+        &format!("GET {target} HTTP/1.1"),
+        &headers,
+        b"",
+    )?;
+    let mut reader = buffered(stream);
+    let head = read_head(&mut reader)?;
+    if head.status != 200 {
+        let reason = read_body(&mut reader, &head)?;
+        return Err(ClientError::Refused {
+            status: head.status,
+            reason,
+        });
+    }
+    if !head
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/event-stream"))
+    {
+        return Err(ClientError::BadResponse("not an event stream"));
+    }
+    let body: Box<dyn BufRead> = match head.is_chunked() {
+        true => Box::new(Chunked::new(reader)),
+        false => Box::new(reader),
+    };
+    let mut events = EventReader::new(body, resume.last_id.clone());
+    loop {
+        let next = events.next_event();
+        resume.retry = events.retry.unwrap_or(resume.retry);
+        match next? {
+            None => return Ok(Followed::Ended),
+            Some(event) => {
+                resume.last_id.clone_from(&events.last_id);
+                let line = match args.json {
+                    true => json_line(&event),
+                    false => plain_line(&event.data),
+                };
+                if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                    return Ok(Followed::OutputClosed);
+                }
+            }
+        }
+    }
+}
+
+/// The data on one line: `\` as `\\`, line breaks as `\n`.
+fn plain_line(data: &str) -> String {
+    data.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// `{"id":…,"event":…,"topic":…,"data":…}`; a numeric id is a number.
+fn json_line(event: &ReceivedEvent) -> String {
+    let id = match event.id.as_deref() {
+        Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.to_string(),
+        other => json::string_or_null(other),
+    };
+    format!(
+        "{{\"id\":{id},\"event\":{},\"topic\":{},\"data\":{}}}",
+        json::string_or_null(event.event.as_deref()),
+        json::string_or_null(event.topic.as_deref()),
+        json::string_or_null(Some(&event.data)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        assert_eq!(plain_line("a\nb\\c"), "a\\nb\\\\c");
+        let event = ReceivedEvent {
+            id: Some("42".into()),
+            event: None,
+            topic: Some("ops".into()),
+            data: "x\"y".into(),
+        };
+        assert_eq!(
+            json_line(&event),
+            r#"{"id":42,"event":null,"topic":"ops","data":"x\"y"}"#
+        );
+    }
+}

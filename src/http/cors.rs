@@ -1,0 +1,86 @@
+//! Cross-origin access: letting pages from other intranet sites listen and
+//! publish.
+//!
+//! A browser lets a page read an answer from another origin (scheme, host
+//! and port) only if the answer names that page's origin in
+//! `Access-Control-Allow-Origin` (WHATWG Fetch, "CORS protocol"). Before a
+//! request that a plain form could not send (a `POST` with an
+//! `Authorization` header, say), the browser first asks with `OPTIONS`, the
+//! "preflight", and sends the real request only if the answer allows it.
+//!
+//! `--cors-origin` lists the origins allowed, or `*` for any. Only
+//! `/events`, `/publish` and `/stats` are opened this way; the page itself
+//! needs no such header. herald never allows credentials (cookies), so `*`
+//! can be used safely with a `--publish-token`.
+
+use crate::http::response::Response;
+
+/// The `Access-Control-Allow-Origin` value for a request from `origin`, if
+/// that origin is allowed.
+pub fn allowed_origin(allowed: &[String], origin: Option<&str>) -> Option<String> {
+    let origin = origin?;
+    if allowed.iter().any(|a| a == "*") {
+        Some("*".to_string())
+    } else if allowed.iter().any(|a| a == origin) {
+        Some(origin.to_string())
+    } else {
+        None
+    }
+}
+
+/// Adds the CORS headers for an allowed origin to a response.
+pub fn add_headers(response: &mut Response, allowed_origin: Option<String>) {
+    if let Some(origin) = allowed_origin {
+        let vary = origin != "*";
+        response.add_header("Access-Control-Allow-Origin", origin);
+        if vary {
+            // The answer depends on the asking origin: caches must know.
+            response.add_header("Vary", "Origin");
+        }
+    }
+}
+
+/// The answer to a preflight `OPTIONS` request: 204, and what is allowed.
+pub fn preflight(allowed_origin: Option<String>) -> Response {
+    let mut response = Response::no_content();
+    if allowed_origin.is_some() {
+        add_headers(&mut response, allowed_origin);
+        response.add_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        response.add_header(
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type, Last-Event-ID",
+        );
+        response.add_header("Access-Control-Max-Age", "600");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn only_listed_origins_are_allowed() {
+        let list = origins(&["http://intranet:8080"]);
+        assert_eq!(
+            allowed_origin(&list, Some("http://intranet:8080")).as_deref(),
+            Some("http://intranet:8080")
+        );
+        assert_eq!(allowed_origin(&list, Some("http://evil")), None);
+        assert_eq!(allowed_origin(&list, None), None);
+        assert_eq!(allowed_origin(&[], Some("http://intranet:8080")), None);
+    }
+
+    #[test]
+    fn a_star_allows_any_origin() {
+        let list = origins(&["*"]);
+        assert_eq!(
+            allowed_origin(&list, Some("http://x")).as_deref(),
+            Some("*")
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! Bytes in: reading one request after another from a socket, within bounds.
+//!
+//! TCP delivers a stream of bytes, not requests: one `read` may return half a
+//! request line, or two whole requests (pipelining). A [`Reader`] keeps the
+//! bytes received but not yet used in its buffer, so a head split over many
+//! packets is parsed once it is whole, and the bytes after one request are
+//! kept for the next.
+//!
+//! Every read has a bound in time. An idle keep-alive connection waits at most
+//! `--keepalive-timeout` for the next request and is then closed quietly; once
+//! the first byte of a request has come, the whole head must follow within
+//! `--header-timeout` (one deadline, not a timeout per read, so a client that
+//! trickles one byte at a time is still cut off) and gets 408 if it does not.
+
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::http::error::HttpError;
+use crate::http::request_head::{Head, parse_head};
+
+/// How reading a request can end, other than with the request.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The client closed the connection, or an idle keep-alive connection
+    /// timed out: nothing to answer.
+    Closed,
+    /// The socket failed: nothing to answer.
+    Io(io::Error),
+    /// The request is bad or late: answer with this status, then close.
+    Http(HttpError),
+}
+
+impl From<HttpError> for ReadError {
+    fn from(error: HttpError) -> Self {
+        ReadError::Http(error)
+    }
+}
+
+/// Why [`Reader::fill`] returned no bytes.
+enum NoBytes {
+    Closed,
+    TimedOut,
+    Failed(io::Error),
+}
+
+/// How many bytes one `read` asks for.
+const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// A socket and the bytes read from it but not used yet.
+pub struct Reader {
+    stream: TcpStream,
+    /// Bytes received and not yet used.
+    buf: Vec<u8>,
+    /// Where each `read` lands before its bytes join `buf`: allocated once
+    /// per connection, so a read costs a copy of what arrived, not a fresh
+    /// zeroed buffer.
+    chunk: Box<[u8]>,
+    /// The read timeout last set on the socket, to skip a system call when
+    /// it does not change (the common case: an idle keep-alive wait).
+    timeout_set: Option<Duration>,
+}
+
+impl Reader {
+    /// Starts reading from a newly accepted connection.
+    pub fn new(stream: TcpStream) -> Reader {
+        Reader {
+            stream,
+            buf: Vec::with_capacity(READ_CHUNK_BYTES),
+            chunk: vec![0; READ_CHUNK_BYTES].into_boxed_slice(),
+            timeout_set: None,
+        }
+    }
+
+    /// The socket, to write responses to.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Gives up the socket (to hand it to the hub); unread bytes are dropped.
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
+    /// Gives up the socket and the bytes read but not used (a WebSocket
+    /// client may send its first frames right behind the handshake).
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        (self.stream, self.buf)
+    }
+
+    /// Reads the next request head.
+    ///
+    /// # Errors
+    /// [`ReadError::Closed`] if the client closes or stays idle past
+    /// `idle_timeout` before sending a byte; [`HttpError::RequestTimeout`] if
+    /// the head is not complete within `head_timeout` of its first byte; the
+    /// errors of [`parse_head`] for a bad head.
+    pub fn read_head(
+        &mut self,
+        idle_timeout: Duration,
+        head_timeout: Duration,
+    ) -> Result<Head, ReadError> {
+        let mut deadline = None;
+        loop {
+            if self.buf.is_empty() {
+                match self.fill(idle_timeout) {
+                    Ok(()) => {}
+                    Err(NoBytes::Failed(error)) => return Err(ReadError::Io(error)),
+                    Err(_) => return Err(ReadError::Closed),
+                }
+                continue;
+            }
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + head_timeout);
+            if let Some((head, used)) = parse_head(&self.buf)? {
+                self.buf.drain(..used);
+                return Ok(head);
+            }
+            self.fill_before(deadline)?;
+        }
+    }
+
+    /// Takes exactly `n` bytes, reading more as needed before `deadline`.
+    pub fn take_exact(&mut self, n: usize, deadline: Instant) -> Result<Vec<u8>, ReadError> {
+        while self.buf.len() < n {
+            self.fill_before(deadline)?;
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
+    /// Takes one line ending in LF (the CR before it, if any, is dropped).
+    ///
+    /// # Errors
+    /// 400 if no line end comes within `max_bytes`.
+    pub fn take_line(&mut self, max_bytes: usize, deadline: Instant) -> Result<Vec<u8>, ReadError> {
+        loop {
+            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buf.drain(..=end).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(line);
+            }
+            if self.buf.len() > max_bytes {
+                return Err(HttpError::BadRequest("line too long in chunked body").into());
+            }
+            self.fill_before(deadline)?;
+        }
+    }
+
+    /// Reads more bytes, failing with 408 once `deadline` has passed.
+    fn fill_before(&mut self, deadline: Instant) -> Result<(), ReadError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(HttpError::RequestTimeout.into());
+        }
+        match self.fill(left) {
+            Ok(()) => Ok(()),
+            Err(NoBytes::TimedOut) => Err(HttpError::RequestTimeout.into()),
+            Err(NoBytes::Closed) => Err(ReadError::Closed),
+            Err(NoBytes::Failed(error)) => Err(ReadError::Io(error)),
+        }
+    }
+
+    /// One `read` of up to [`READ_CHUNK_BYTES`], waiting at most `timeout`.
+    fn fill(&mut self, timeout: Duration) -> Result<(), NoBytes> {
+        if self.timeout_set != Some(timeout) {
+            // A zero timeout is an error for std; `fill_before` never passes one.
+            self.stream
+                .set_read_timeout(Some(timeout))
+                .map_err(NoBytes::Failed)?;
+            self.timeout_set = Some(timeout);
+        }
+        let result = loop {
+            match self.stream.read(&mut self.chunk) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        match result {
+            Ok(0) => Err(NoBytes::Closed),
+            Ok(n) => {
+                self.buf.extend_from_slice(&self.chunk[..n]);
+                Ok(())
+            }
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Err(NoBytes::TimedOut)
+            }
+            Err(error) => Err(NoBytes::Failed(error)),
+        }
+    }
+}

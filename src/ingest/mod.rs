@@ -1,0 +1,4 @@
+//! Where a published event enters: it is given its id, then stored (with
+//! `--data-dir` or `--redis`) and queued for the hub.
+
+pub mod publisher;

@@ -1,0 +1,197 @@
+//! The way into the hub: a [`Publisher`] gives each event its id and queues
+//! it, and asks the hub for its stats.
+//!
+//! Ids must reach the hub in increasing order, since every stream shows them
+//! in the order the hub writes them. So taking the next id and queueing the
+//! event happen as one step, under one small lock: whichever thread takes id
+//! 6 queues its event after the thread that took id 5.
+//!
+//! Without `--data-dir` the event is queued for the hub and the publisher
+//! answers its client with the id at once; the hub takes the event in its
+//! next round. With `--data-dir` it is queued for the log writer (see
+//! [`crate::store::writer`]) instead, and the publisher waits until the event
+//! is stored before answering.
+//!
+//! Cloning a `Publisher` is cheap (it shares the lock and the queue), and
+//! clones can be used from any number of threads.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+
+use crate::event::{Event, EventId};
+use crate::hub::{Command, HubStats, Subscription};
+use crate::limits::HUB_REPLY_TIMEOUT;
+use crate::store::writer::Store;
+
+/// How long a publisher waits for the log writer to store its event.
+const STORE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The hub did not take a command or did not answer in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubUnavailable;
+
+impl std::fmt::Display for HubUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the hub is not answering")
+    }
+}
+
+impl std::error::Error for HubUnavailable {}
+
+/// Why an event was not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishError {
+    /// The server is stopping, or stuck.
+    Unavailable,
+    /// The event log (or Redis) could not store it; says why.
+    NotStored(&'static str),
+}
+
+impl std::fmt::Display for PublishError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PublishError::Unavailable => f.write_str("the server is not answering"),
+            PublishError::NotStored(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+/// A handle for publishing events to one server's subscribers.
+#[derive(Clone)]
+pub struct Publisher {
+    hub: Sender<Command>,
+    /// The log writer, when there is an event log.
+    store: Option<Sender<Store>>,
+    /// The next id to give; held while the event is queued.
+    next_id: Arc<Mutex<EventId>>,
+    /// The Redis stream, when instances share one: it gives the ids.
+    #[cfg(feature = "redis")]
+    redis: Option<Arc<crate::store::redis_bus::RedisBus>>,
+}
+
+impl Publisher {
+    /// A publisher whose first event gets `first_id`; with `store`, events
+    /// go through the log writer.
+    pub(crate) fn new(
+        hub: Sender<Command>,
+        store: Option<Sender<Store>>,
+        first_id: EventId,
+    ) -> Publisher {
+        Publisher {
+            hub,
+            store,
+            next_id: Arc::new(Mutex::new(first_id)),
+            #[cfg(feature = "redis")]
+            redis: None,
+        }
+    }
+
+    /// Publishes through a Redis stream instead: Redis gives the ids, and
+    /// the events come back to the hub through the stream's reader.
+    #[cfg(feature = "redis")]
+    pub(crate) fn through_redis(
+        mut self,
+        bus: Arc<crate::store::redis_bus::RedisBus>,
+    ) -> Publisher {
+        self.redis = Some(bus);
+        self
+    }
+
+    /// Broadcasts `event` and returns the id it was given. Ids increase
+    /// with every call, from any thread.
+    ///
+    /// ```
+    /// use herald::{Config, Event, Server};
+    ///
+    /// let server = Server::bind(Config { addr: "127.0.0.1:0".into(), ..Config::default() })?;
+    /// let publisher = server.publisher();
+    /// let first = publisher.publish(Event::new("one")?)?;
+    /// let second = publisher.publish(Event::new("two")?.event("chat")?.topic("ops")?)?;
+    /// assert_eq!(second, first + 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`PublishError::Unavailable`] if the server's queue stays full for a
+    /// few seconds (it is stuck or stopping); [`PublishError::NotStored`] if
+    /// the event log could not store the event.
+    pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
+        #[cfg(feature = "redis")]
+        if let Some(bus) = &self.redis {
+            return bus.publish(&event).map_err(PublishError::NotStored);
+        }
+        // Nothing in this block can panic, so the lock is never poisoned; if
+        // it were, the id inside would still be right.
+        let mut next_id = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = *next_id;
+        let Some(store) = &self.store else {
+            self.hub
+                .send_timeout(Command::Publish { id, event }, HUB_REPLY_TIMEOUT)
+                .map_err(|_| PublishError::Unavailable)?;
+            *next_id = id + 1;
+            return Ok(id);
+        };
+        let (reply, outcome) = crossbeam_channel::bounded(1);
+        store
+            .send_timeout(Store::Event { id, event, reply }, HUB_REPLY_TIMEOUT)
+            .map_err(|_| PublishError::Unavailable)?;
+        *next_id = id + 1;
+        drop(next_id);
+        match outcome.recv_timeout(STORE_TIMEOUT) {
+            Ok(Ok(())) => Ok(id),
+            Ok(Err(reason)) => Err(PublishError::NotStored(reason)),
+            Err(_) => Err(PublishError::Unavailable),
+        }
+    }
+
+    /// With Redis: whether it is up, and ms since its reader heard from it.
+    pub fn redis_state(&self) -> Option<(bool, u64)> {
+        #[cfg(feature = "redis")]
+        if let Some(bus) = &self.redis {
+            return Some((bus.state.is_up(), bus.state.reader_lag_ms()));
+        }
+        None
+    }
+
+    /// The hub's current numbers.
+    pub fn stats(&self) -> Result<HubStats, HubUnavailable> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.hub
+            .send_timeout(Command::Stats { reply }, HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)?;
+        answer
+            .recv_timeout(HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+
+    /// Asks the log writer (if any) to sync and end, then the hub to close
+    /// every stream and end.
+    pub(crate) fn stop(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(bus) = &self.redis {
+            bus.stop();
+        }
+        if let Some(store) = &self.store {
+            let _ = store.send_timeout(Store::Stop, HUB_REPLY_TIMEOUT);
+        }
+        let _ = self.hub.send_timeout(Command::Shutdown, HUB_REPLY_TIMEOUT);
+    }
+
+    /// Sends the hub a command that needs no answer.
+    pub(crate) fn command(&self, command: Command) -> Result<(), HubUnavailable> {
+        self.hub
+            .send_timeout(command, HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+
+    /// Hands a new subscriber to the hub.
+    pub(crate) fn subscribe(&self, subscription: Subscription) -> Result<(), HubUnavailable> {
+        self.hub
+            .send_timeout(Command::Subscribe(subscription), HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+}

@@ -1,0 +1,219 @@
+//! One connection's life, on its own thread: read a request, answer it,
+//! repeat, until the client leaves or the connection becomes an event stream.
+//!
+//! HTTP/1.1 keeps a connection open for more requests unless either side
+//! says `Connection: close` (HTTP/1.0 closes unless the client asks for
+//! keep-alive). The loop below follows that, with a bound on each wait (see
+//! [`crate::http::reader`]).
+//!
+//! A request the server cannot read properly (malformed, too large, too
+//! slow) gets its error status and then the connection is closed, because
+//! after such a request there is no telling where the next one would start.
+//! Closing is done gently ("lingering close"): the server stops sending,
+//! then reads and discards what the client is still sending for a moment,
+//! because closing a socket with unread bytes makes the kernel send a reset,
+//! which can destroy the error response before the client reads it.
+//!
+//! A panic in a handler ends only this thread; its [`ConnectionSlot`] is
+//! released as the thread unwinds.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::connection_slots::ConnectionSlot;
+use crate::http::body::read_body;
+use crate::http::error::HttpError;
+use crate::http::reader::{ReadError, Reader};
+use crate::http::request_head::Head;
+use crate::http::response::Response;
+use crate::hub::Subscription;
+use crate::hub::listener::StreamKind;
+use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
+use crate::routes::subscribe::StreamStart;
+use crate::routes::{Outcome, Request, dispatch};
+use crate::server::Shared;
+use crate::stderr_log;
+
+/// Serves every request on `stream`, then closes it (or hands it to the hub).
+pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {
+    // Responses are written whole, so Nagle's delay would only add latency.
+    let _ = stream.set_nodelay(true);
+    if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
+        return;
+    }
+    let connection = Connection {
+        reader: Reader::new(stream),
+        shared,
+        scratch: Vec::new(),
+    };
+    connection.run(slot);
+}
+
+struct Connection {
+    reader: Reader,
+    shared: Arc<Shared>,
+    /// Reused to assemble each response.
+    scratch: Vec<u8>,
+}
+
+impl Connection {
+    fn run(mut self, slot: ConnectionSlot) {
+        let config = &self.shared.config;
+        let (idle_timeout, head_timeout) = (config.keepalive_timeout, config.header_timeout);
+        let max_body = config.max_body;
+        loop {
+            let head = match self.reader.read_head(idle_timeout, head_timeout) {
+                Ok(head) => head,
+                Err(ReadError::Http(error)) => return self.refuse(error, None),
+                Err(ReadError::Closed | ReadError::Io(_)) => return,
+            };
+            let started = Instant::now();
+            let deadline = started + head_timeout;
+            let body = match read_body(&mut self.reader, head.body, max_body, deadline) {
+                Ok(body) => body,
+                Err(ReadError::Http(error)) => return self.refuse(error, Some(&head)),
+                Err(ReadError::Closed | ReadError::Io(_)) => return,
+            };
+            let request = Request { head, body };
+            match dispatch(&request, &self.shared) {
+                Outcome::Respond(response) => {
+                    if !self.respond(&request, &response, started) {
+                        return;
+                    }
+                }
+                Outcome::Stream(start) => return self.start_stream(&request, start, slot, started),
+            }
+        }
+    }
+
+    /// Sends a response; returns whether the connection stays open.
+    fn respond(&mut self, request: &Request, response: &Response, started: Instant) -> bool {
+        let keep_alive = request.head.keep_alive;
+        let written = response.write_to(
+            &mut self.reader.stream(),
+            &mut self.scratch,
+            request.is_head(),
+            keep_alive,
+        );
+        self.log(&request.head, response.status, &written, started);
+        written.is_ok() && keep_alive
+    }
+
+    /// Answers a request that could not be read, and closes.
+    fn refuse(mut self, error: HttpError, head: Option<&Head>) {
+        let started = Instant::now();
+        let response = Response::error(error);
+        let is_head = head.is_some_and(|head| head.method == "HEAD");
+        let written =
+            response.write_to(&mut self.reader.stream(), &mut self.scratch, is_head, false);
+        let unknown = Head {
+            method: "-".into(),
+            target: "-".into(),
+            ..Head::default()
+        };
+        self.log(head.unwrap_or(&unknown), response.status, &written, started);
+        linger_close(self.reader.into_stream());
+    }
+
+    /// `HEAD /events` gets the stream's head; `GET` hands the socket to the hub.
+    fn start_stream(
+        self,
+        request: &Request,
+        start: StreamStart,
+        slot: ConnectionSlot,
+        started: Instant,
+    ) {
+        let StreamStart {
+            kind,
+            mut http_head,
+            preamble,
+            last_id,
+            topics,
+        } = start;
+        if kind == StreamKind::WebSocket {
+            return self.start_websocket(request, http_head, last_id, topics, slot, started);
+        }
+        if request.is_head() {
+            let written = io::Write::write_all(&mut self.reader.stream(), &http_head)
+                .map(|()| http_head.len());
+            self.log(&request.head, 200, &written, started);
+            return;
+        }
+        slot.stop_reading();
+        let head_bytes = http_head.len();
+        self.log(&request.head, 200, &Ok(head_bytes), started);
+        http_head.extend_from_slice(&preamble);
+        let subscription = Subscription {
+            stream: self.reader.into_stream(),
+            head: http_head,
+            last_id,
+            topics,
+            slot,
+            kind,
+        };
+        // If the hub does not take it, the socket is dropped and closes.
+        let _ = self.shared.publisher.subscribe(subscription);
+    }
+
+    /// Hands one handle of the socket to the hub (which writes the `101`,
+    /// the replay and the events) and stays as its reader.
+    fn start_websocket(
+        self,
+        request: &Request,
+        http_head: Vec<u8>,
+        last_id: Option<crate::event::EventId>,
+        topics: Vec<String>,
+        slot: ConnectionSlot,
+        started: Instant,
+    ) {
+        self.log(&request.head, 101, &Ok(http_head.len()), started);
+        let key = slot.key();
+        let shared = Arc::clone(&self.shared);
+        let (stream, leftover) = self.reader.into_parts();
+        let Ok(reading) = stream.try_clone() else {
+            return;
+        };
+        // The handshake's write timeout would cut a reader that waits.
+        let _ = reading.set_write_timeout(None);
+        let subscription = Subscription {
+            stream,
+            head: http_head,
+            last_id,
+            topics,
+            slot,
+            kind: StreamKind::WebSocket,
+        };
+        if shared.publisher.subscribe(subscription).is_ok() {
+            crate::server::websocket_reader::run(reading, leftover, key, &shared);
+        }
+    }
+
+    fn log(&self, head: &Head, status: u16, written: &io::Result<usize>, started: Instant) {
+        if self.shared.config.access_log {
+            let bytes = written.as_ref().map_or(0, |n| *n);
+            stderr_log::access(&head.method, head.path(), status, bytes, started.elapsed());
+        }
+    }
+}
+
+/// Stops sending, reads what the client still sends for a moment, closes.
+fn linger_close(mut stream: TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let until = Instant::now() + LINGER;
+    let mut discarded = 0;
+    let mut scratch = [0u8; 8192];
+    while discarded < LINGER_BYTES {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut scratch) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => discarded += n,
+        }
+    }
+}

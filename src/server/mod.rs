@@ -1,0 +1,396 @@
+//! The server: a listening socket, an accept loop, a thread per connection.
+//!
+//! [`Server::bind`] opens the socket and starts the hub. [`Server::run`]
+//! then accepts connections for ever, or [`Server::spawn`] does it on a
+//! thread of its own and returns a [`RunningServer`] that can be shut down.
+//! Each accepted connection gets a [`ConnectionSlot`](crate::connection_slots::ConnectionSlot), one of
+//! `--max-clients`, and a thread of its own that runs
+//! [`crate::server::connection::serve`]. A subscriber's thread hands its socket (and
+//! its slot) to the hub and ends, so the slot, not the thread, is what a
+//! subscriber holds for as long as it stays.
+//!
+//! When every slot is taken, the accept loop hands the socket to
+//! [`crate::server::closer`], which answers `503`; no thread is started, so a flood
+//! of connections costs no more than the sockets it opens. When the process
+//! runs out of file descriptors, `accept` fails; the loop says so (once a
+//! minute at most), waits a little and carries on.
+//!
+//! Shutting down goes in the order the data flows: stop accepting, stop the
+//! hub (which closes every stream after its last whole event), close the
+//! connections that are still reading, wait for their threads, and let the
+//! closer finish its last refusals.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::connection_slots::Connections;
+use crate::ingest::publisher::Publisher;
+use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
+use crate::routes::page::Site;
+use crate::server::closer::Closer;
+use crate::stderr_log;
+use crate::store::event_log::{EventLog, OpenError, Opened};
+use crate::store::scale_out;
+
+pub mod closer;
+pub mod connection;
+pub mod websocket_reader;
+
+/// The shortest time between two "out of file descriptors" log lines.
+const OUT_OF_DESCRIPTORS_WARNING: Duration = Duration::from_secs(60);
+
+/// How long a shutdown waits for connection threads to finish.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// What every connection thread shares: the settings, the page, the hub.
+pub struct Shared {
+    /// The settings the server was started with.
+    pub config: Config,
+    /// Where the page's files come from.
+    pub site: Site,
+    /// The way to the hub.
+    pub publisher: Publisher,
+    /// Open connections, subscribers included.
+    pub connections: Arc<Connections>,
+    /// When the server started, for `uptime_s`.
+    pub started: Instant,
+    /// Set when the server is shutting down: the accept loop stops.
+    pub stopping: AtomicBool,
+}
+
+/// A bound, ready server.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    closer: Closer,
+    threads: Threads,
+}
+
+/// The threads a server starts besides those of its connections.
+struct Threads {
+    hub: JoinHandle<()>,
+    writer: Option<JoinHandle<()>>,
+    redis_reader: Option<JoinHandle<()>>,
+    closer: JoinHandle<()>,
+}
+
+/// A server accepting connections on a thread of its own.
+///
+/// ```
+/// use herald::{Config, Event, Server};
+///
+/// let config = Config { addr: "127.0.0.1:0".into(), access_log: false, ..Config::default() };
+/// let server = Server::bind(config)?.spawn()?;
+/// let id = server.publisher().publish(Event::new("hello")?)?;
+/// assert!(id > 0);
+/// server.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RunningServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: JoinHandle<()>,
+    threads: Threads,
+}
+
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The address could not be listened on.
+    Listen {
+        /// The address asked for.
+        addr: String,
+        /// What the system said.
+        error: io::Error,
+    },
+    /// The `--www` folder cannot be served.
+    Www {
+        /// The folder asked for.
+        folder: String,
+        /// What the system said.
+        error: io::Error,
+    },
+    /// A thread could not be started.
+    Thread(io::Error),
+    /// The event log in `--data-dir` cannot be used.
+    EventLog(OpenError),
+    /// `--redis` cannot be used.
+    Redis(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Listen { addr, error } => {
+                write!(f, "cannot listen on {addr}: {error} (try --addr HOST:PORT)")
+            }
+            StartError::Www { folder, error } => {
+                write!(f, "cannot serve --www {folder}: {error}")
+            }
+            StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
+            StartError::EventLog(error) => write!(f, "{error}"),
+            StartError::Redis(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl Server {
+    /// Opens the listening socket and starts the hub.
+    ///
+    /// ```
+    /// let config = herald::Config { addr: "127.0.0.1:0".into(), ..Default::default() };
+    /// let server = herald::Server::bind(config)?;
+    /// assert_ne!(server.local_addr()?.port(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`StartError`] when the address cannot be listened on, the `--www`
+    /// folder cannot be served, or the hub thread cannot start.
+    pub fn bind(config: Config) -> Result<Server, StartError> {
+        let site = match &config.www {
+            None => Site::Embedded,
+            Some(folder) => Site::folder(folder).map_err(|error| StartError::Www {
+                folder: folder.display().to_string(),
+                error,
+            })?,
+        };
+        let listener = TcpListener::bind(&config.addr).map_err(|error| StartError::Listen {
+            addr: config.addr.clone(),
+            error,
+        })?;
+        if config.data_dir.is_some() && config.redis_url.is_some() {
+            return Err(StartError::Redis(
+                "use --data-dir or --redis, not both (Redis keeps the history)".into(),
+            ));
+        }
+        let stored = match &config.data_dir {
+            Some(dir) => Some(open_event_log(dir, config.history)?),
+            None => None,
+        };
+        let redis = scale_out::open(&config)?;
+        let mut restored = stored.as_ref().map_or(Vec::new(), |s| s.recent.clone());
+        if let Some(from_redis) = scale_out::recent(&redis) {
+            restored = from_redis;
+        } else if stored.is_none() {
+            stderr_log::line(format_args!(
+                "herald: history in memory only (--data-dir DIR keeps it across restarts)"
+            ));
+        }
+        // Ids go on from the log's last, or from the clock if that is higher.
+        let last_stored = restored.last().map_or(0, |record| record.id);
+        let first_id = crate::hub::history::clock_id().max(last_stored + 1);
+        let (hub, hub_thread) =
+            crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
+        let (store, writer_thread) = match stored {
+            Some(opened) => {
+                let (store, thread) =
+                    crate::store::writer::spawn(opened.log, config.fsync, hub.clone())
+                        .map_err(StartError::Thread)?;
+                (Some(store), Some(thread))
+            }
+            None => (None, None),
+        };
+        let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
+        let (publisher, reader_thread) =
+            scale_out::connect(redis, Publisher::new(hub.clone(), store, first_id), hub)?;
+        let shared = Shared {
+            config,
+            site,
+            publisher,
+            connections: Arc::default(),
+            started: Instant::now(),
+            stopping: AtomicBool::new(false),
+        };
+        Ok(Server {
+            listener,
+            shared: Arc::new(shared),
+            closer,
+            threads: Threads {
+                hub: hub_thread,
+                writer: writer_thread,
+                redis_reader: reader_thread,
+                closer: closer_thread,
+            },
+        })
+    }
+
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle for publishing to this server's subscribers from Rust,
+    /// before or after it starts accepting.
+    ///
+    /// ```
+    /// let config = herald::Config { addr: "127.0.0.1:0".into(), ..Default::default() };
+    /// let server = herald::Server::bind(config)?;
+    /// let publisher = server.publisher();
+    /// let event = herald::Event::new("from a thread")?;
+    /// let sent = std::thread::spawn(move || publisher.publish(event)).join();
+    /// assert!(matches!(sent, Ok(Ok(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn publisher(&self) -> Publisher {
+        self.shared.publisher.clone()
+    }
+
+    /// Accepts connections for ever, on this thread.
+    pub fn run(self) {
+        accept_loop(&self.listener, &self.shared, &self.closer);
+    }
+
+    /// Accepts connections on a thread of its own; the returned
+    /// [`RunningServer`] can shut the server down.
+    ///
+    /// # Errors
+    /// [`StartError::Thread`] if the thread cannot start.
+    pub fn spawn(self) -> Result<RunningServer, StartError> {
+        let addr = self.listener.local_addr().map_err(StartError::Thread)?;
+        let Server {
+            listener,
+            shared,
+            closer,
+            threads,
+        } = self;
+        let accepting = Arc::clone(&shared);
+        let accept = thread::Builder::new()
+            .name("herald-accept".into())
+            // The closer moves in here, and is dropped when the loop ends.
+            .spawn(move || accept_loop(&listener, &accepting, &closer))
+            .map_err(StartError::Thread)?;
+        Ok(RunningServer {
+            addr,
+            shared,
+            accept,
+            threads,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle for publishing to this server's subscribers.
+    pub fn publisher(&self) -> Publisher {
+        self.shared.publisher.clone()
+    }
+
+    /// Stops accepting, ends every stream cleanly (after its last whole
+    /// event), closes every other connection, joins the threads, and returns.
+    pub fn shutdown(self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        // `accept` blocks; a connection of our own wakes it to see the flag.
+        let _ = TcpStream::connect_timeout(&wake_address(self.addr), Duration::from_secs(1));
+        let _ = self.accept.join();
+        self.shared.publisher.stop();
+        if let Some(writer) = self.threads.writer {
+            let _ = writer.join();
+        }
+        if let Some(reader) = self.threads.redis_reader {
+            let _ = reader.join();
+        }
+        let _ = self.threads.hub.join();
+        self.shared.connections.close_all();
+        if !self.shared.connections.wait_until_all_closed(SHUTDOWN_WAIT) {
+            stderr_log::line(format_args!(
+                "herald: some connections did not close in time"
+            ));
+        }
+        let _ = self.threads.closer.join();
+    }
+}
+
+/// Opens the event log, and says what was found in it.
+fn open_event_log(dir: &std::path::Path, history: usize) -> Result<Opened, StartError> {
+    let opened = EventLog::open(dir, history).map_err(StartError::EventLog)?;
+    let path = dir.join(crate::store::event_log::LOG_FILE);
+    if opened.dropped_bytes > 0 {
+        stderr_log::line(format_args!(
+            "herald: {} ended in a torn record (a crash mid-write): cut {} bytes",
+            path.display(),
+            opened.dropped_bytes
+        ));
+    }
+    stderr_log::line(format_args!(
+        "herald: event log {}: {} events, the newest {} held for replay",
+        path.display(),
+        opened.records,
+        opened.recent.len()
+    ));
+    Ok(opened)
+}
+
+/// Where to connect to reach a listener bound to `addr` (an unspecified
+/// address such as `0.0.0.0` is reached through loopback).
+fn wake_address(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+/// Accepts connections until the server is stopping.
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, closer: &Closer) {
+    let mut last_warning: Option<Instant> = None;
+    loop {
+        match listener.accept() {
+            Ok(_) if shared.stopping.load(Ordering::Acquire) => return,
+            Ok((stream, _)) => admit(stream, shared, closer),
+            Err(error) if is_out_of_descriptors(&error) => {
+                // Once a minute at most: a long shortage must not flood the log.
+                if last_warning.is_none_or(|at| at.elapsed() >= OUT_OF_DESCRIPTORS_WARNING) {
+                    stderr_log::line(format_args!(
+                        "herald: out of file descriptors ({error}); new connections wait (raise `ulimit -n` or lower --max-clients)"
+                    ));
+                    last_warning = Some(Instant::now());
+                }
+                thread::sleep(ACCEPT_BACKOFF);
+            }
+            // A client that gave up between connect and accept, and the
+            // like: nothing to do but take the next one.
+            Err(_) => thread::sleep(ACCEPT_BACKOFF / 10),
+        }
+    }
+}
+
+/// Gives a new connection a slot and a thread, or turns it away.
+fn admit(stream: TcpStream, shared: &Arc<Shared>, closer: &Closer) {
+    let max = shared.config.max_clients;
+    let Some(slot) = shared.connections.admit(&stream, max) else {
+        closer.turn_away(stream);
+        return;
+    };
+    let shared = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("herald-conn".into())
+        .stack_size(CONNECTION_STACK_BYTES)
+        .spawn(move || crate::server::connection::serve(stream, slot, shared));
+    if let Err(error) = spawned {
+        // The closure, and with it the socket and the slot, is dropped:
+        // the client sees the connection close.
+        stderr_log::line(format_args!(
+            "herald: cannot start a connection thread: {error}"
+        ));
+    }
+}
+
+/// EMFILE (this process) and ENFILE (the whole system) on Linux and the BSDs.
+fn is_out_of_descriptors(error: &io::Error) -> bool {
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    matches!(error.raw_os_error(), Some(ENFILE | EMFILE))
+}

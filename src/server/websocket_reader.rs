@@ -1,0 +1,255 @@
+//! A WebSocket's reader: the thread that reads what the client sends.
+//!
+//! After the handshake the hub writes the socket (events, pings); this
+//! thread reads it, on a second handle to the same socket, and sends every
+//! answer through the hub as a [`Command::Frame`], so the hub stays the only
+//! writer and an answer never cuts into an event.
+//!
+//! What it does with each frame (RFC 6455 §5.5, §6.2, §7):
+//! - ping: answer with a pong carrying the same payload;
+//! - text: a whole message (fragments joined, at most `--max-body` bytes,
+//!   UTF-8 checked) of the form `{"publish": "…", "event": "…", "topic":
+//!   "…", "token": "…"}` is published like `POST /publish`, and answered with
+//!   `{"ack": ID}` or `{"error": "reason"}`;
+//! - close: answer with a close carrying the same code, then close.
+//!
+//! Any breach of the protocol is answered with the close code it earns, and
+//! the connection is closed. The hub pings every `--heartbeat`; a client
+//! that sends nothing (not even the pong) for two heartbeats has gone away.
+//!
+//! The two handles share one open socket, and so its non-blocking mode,
+//! which the hub needs. std has no way to wait for a socket to become
+//! readable, so this reader polls: when nothing has come it sleeps, first
+//! [`POLL_MIN`], then twice as long each time up to [`POLL_MAX`], and back to
+//! the shortest as soon as something arrives. A busy socket is read within
+//! milliseconds; an idle WebSocket costs a thread and a few wake-ups a
+//! second, and the first message after a quiet spell waits up to
+//! [`POLL_MAX`]. `/events` costs neither.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::http::form;
+use crate::hub::Command;
+use crate::routes::publish;
+use crate::server::Shared;
+use crate::wire::json;
+use crate::wire::websocket::frame::{self, Frame, close_code};
+
+/// The reader's shortest sleep when the socket has nothing.
+pub const POLL_MIN: Duration = Duration::from_millis(5);
+
+/// The reader's longest sleep, reached after a quiet spell.
+pub const POLL_MAX: Duration = Duration::from_millis(250);
+
+/// Why the session ends.
+enum End {
+    /// Answer with a close frame carrying this code.
+    Close(u16),
+    /// Answer the client's close with this close frame's payload.
+    Echo(Vec<u8>),
+    /// The client vanished: nothing to answer.
+    Gone,
+}
+
+/// Reads frames until the session ends, then has the hub close it.
+/// `buf` holds bytes that came after the handshake, `key` names the
+/// connection to the hub.
+pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, shared: &Shared) {
+    let silence = shared.config.heartbeat * 2 + Duration::from_secs(1);
+    // Until the hub makes the socket non-blocking, a read waits this long.
+    if stream.set_read_timeout(Some(POLL_MIN)).is_err() {
+        return;
+    }
+    let mut heard_at = Instant::now();
+    let mut pause = POLL_MIN;
+    let mut session = Session {
+        key,
+        shared,
+        message: None,
+    };
+    let end = loop {
+        match frame::parse(&buf, shared.config.max_body) {
+            Err(code) => break End::Close(code),
+            Ok(Some((frame, used))) => {
+                buf.drain(..used);
+                if let Some(end) = session.handle(frame) {
+                    break end;
+                }
+            }
+            Ok(None) => match read_more(&mut stream, &mut buf) {
+                Ok(true) => {
+                    heard_at = Instant::now();
+                    pause = POLL_MIN;
+                }
+                Ok(false) => break End::Gone,
+                Err(error) if is_timeout(&error) => {
+                    if heard_at.elapsed() > silence {
+                        break End::Close(close_code::GOING_AWAY);
+                    }
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(POLL_MAX);
+                }
+                Err(_) => break End::Gone,
+            },
+        }
+    };
+    let bytes = match end {
+        End::Close(code) => frame::close(code),
+        End::Echo(payload) => {
+            let mut out = Vec::new();
+            frame::encode(frame::CLOSE, &payload, &mut out);
+            out
+        }
+        End::Gone => Vec::new(),
+    };
+    session.send(bytes, true);
+    // The hub closes its handle; this one goes when the thread ends. Shut
+    // the socket down now, so a peer that stalled sees the end at once.
+    let _ = stream.shutdown(Shutdown::Read);
+}
+
+fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Ok(false),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Ok(true);
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+struct Session<'a> {
+    key: u64,
+    shared: &'a Shared,
+    /// A fragmented message being put together: its opcode and bytes.
+    message: Option<(u8, Vec<u8>)>,
+}
+
+impl Session<'_> {
+    /// Handles one frame; `Some` when the session must end.
+    fn handle(&mut self, frame: Frame) -> Option<End> {
+        match frame.opcode {
+            frame::PING => {
+                let mut pong = Vec::new();
+                frame::encode(frame::PONG, &frame.payload, &mut pong);
+                self.send(pong, false);
+                None
+            }
+            frame::PONG => None,
+            frame::CLOSE => Some(close_reply(&frame.payload)),
+            frame::CONTINUATION => {
+                let Some((_, message)) = &mut self.message else {
+                    return Some(End::Close(close_code::PROTOCOL_ERROR));
+                };
+                message.extend_from_slice(&frame.payload);
+                if message.len() > self.shared.config.max_body {
+                    return Some(End::Close(close_code::TOO_BIG));
+                }
+                if !frame.fin {
+                    return None;
+                }
+                let (opcode, message) = self.message.take()?;
+                self.message_done(opcode, message)
+            }
+            opcode => {
+                if self.message.is_some() {
+                    return Some(End::Close(close_code::PROTOCOL_ERROR));
+                }
+                if !frame.fin {
+                    self.message = Some((opcode, frame.payload));
+                    return None;
+                }
+                self.message_done(opcode, frame.payload)
+            }
+        }
+    }
+
+    /// A whole message arrived.
+    fn message_done(&mut self, opcode: u8, message: Vec<u8>) -> Option<End> {
+        if opcode == frame::BINARY {
+            return Some(End::Close(close_code::UNSUPPORTED_DATA));
+        }
+        let Ok(text) = String::from_utf8(message) else {
+            return Some(End::Close(close_code::INVALID_DATA));
+        };
+        let answer = self.publish(&text);
+        let mut out = Vec::new();
+        frame::encode(frame::TEXT, answer.as_bytes(), &mut out);
+        self.send(out, false);
+        None
+    }
+
+    /// Publishes a `{"publish": …}` message; the answer as JSON.
+    fn publish(&self, text: &str) -> String {
+        let outcome = json::parse_flat_object(text)
+            .map_err(str::to_string)
+            .and_then(|fields| self.publish_fields(fields));
+        match outcome {
+            Ok(id) => format!("{{\"ack\":{id}}}"),
+            Err(reason) => format!("{{\"error\":{}}}", json::string_or_null(Some(&reason))),
+        }
+    }
+
+    fn publish_fields(&self, fields: Vec<(String, String)>) -> Result<u64, String> {
+        let message = form::first(&fields, "publish")
+            .ok_or("send {\"publish\": \"your message\"}")?
+            .to_string();
+        if let Some(expected) = self.shared.config.publish_token.as_deref() {
+            publish::check_token(form::first(&fields, "token"), expected)
+                .map_err(|e| e.reason().to_string())?;
+        }
+        let mut as_form: Vec<(String, String)> = fields
+            .into_iter()
+            .filter(|(name, _)| name == "event" || name == "topic")
+            .collect();
+        as_form.push(("message".into(), message));
+        let event = publish::event_from(&as_form).map_err(|e| e.reason().to_string())?;
+        publish::publish_event(self.shared, event).map_err(|e| e.reason().to_string())
+    }
+
+    /// Has the hub write `bytes` to this connection (and close it).
+    fn send(&self, bytes: Vec<u8>, close: bool) {
+        let command = Command::Frame {
+            key: self.key,
+            bytes,
+            close,
+        };
+        let _ = self.shared.publisher.command(command);
+    }
+}
+
+/// The answer to the client's close frame: the same code back, or 1002 for
+/// a malformed one, 1007 for a reason that is not UTF-8.
+fn close_reply(payload: &[u8]) -> End {
+    match payload {
+        [] => End::Echo(Vec::new()),
+        [_] => End::Close(close_code::PROTOCOL_ERROR),
+        [high, low, reason @ ..] => {
+            let code = u16::from_be_bytes([*high, *low]);
+            // Codes a peer may send (RFC 6455 §7.4): 1000-1003, 1007-1011, 3000-4999.
+            let allowed = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
+            if !allowed {
+                End::Close(close_code::PROTOCOL_ERROR)
+            } else if std::str::from_utf8(reason).is_err() {
+                End::Close(close_code::INVALID_DATA)
+            } else {
+                End::Echo(code.to_be_bytes().to_vec())
+            }
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The event log on disk: an append-only file of records, written the way a
+//! careful storage engine writes it.
+//!
+//! - **Append only.** A batch of records is written at the end with one
+//!   `write`; if the write fails (a full disk), the file is cut back to where
+//!   it was, so no half-written record stays behind.
+//! - **Recovery.** At start-up the whole file is read. A record cut short at
+//!   the very end (the server died mid-write) is cut off and reported; a bad
+//!   record with more after it is damage, and start-up stops with its offset,
+//!   since skipping it would lose events silently.
+//! - **Compaction.** The file keeps growing, so once it holds four times the
+//!   history, the records still in the history are copied to a new file,
+//!   which is synced and renamed over the old one, and then the folder is
+//!   synced. A crash at any moment leaves either the old file or the new one,
+//!   each whole.
+//! - **One server per folder.** A lock file with the owner's pid keeps a
+//!   second herald from writing the same log.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::store::lock_file::LockFile;
+use crate::store::record::{self, FILE_HEADER, FRAME_BYTES, MAX_PAYLOAD_BYTES, Record};
+
+/// The log's file name inside `--data-dir`.
+pub const LOG_FILE: &str = "events.log";
+
+/// The file is compacted once it holds this many times the history.
+const COMPACT_FACTOR: usize = 4;
+
+/// An open event log.
+pub struct EventLog {
+    file: File,
+    dir: PathBuf,
+    /// Bytes in the file.
+    len: u64,
+    /// Where each of the newest `keep` records starts.
+    offsets: VecDeque<u64>,
+    /// How many records the history holds (and compaction keeps).
+    keep: usize,
+    /// Records in the file.
+    records: usize,
+    _lock: LockFile,
+}
+
+/// A log just opened, and what was found in it.
+pub struct Opened {
+    /// The log, ready to append to.
+    pub log: EventLog,
+    /// The newest records, up to the history's size, oldest first.
+    pub recent: Vec<Record>,
+    /// How many records the file holds.
+    pub records: usize,
+    /// Bytes of a torn last record that were cut off.
+    pub dropped_bytes: u64,
+}
+
+/// Why the log could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Another herald holds the folder.
+    Locked {
+        /// The folder.
+        dir: PathBuf,
+        /// The other server's process id.
+        pid: u32,
+    },
+    /// The folder or file could not be created, read or written.
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What the system said.
+        error: io::Error,
+    },
+    /// A damaged record in the middle of the log.
+    Corrupt {
+        /// The log file.
+        path: PathBuf,
+        /// Where the damaged record starts.
+        offset: u64,
+    },
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Locked { dir, pid } => write!(
+                f,
+                "{} is in use by another herald (pid {pid}); stop it or use another --data-dir",
+                dir.display()
+            ),
+            OpenError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
+            OpenError::Corrupt { path, offset } => write!(
+                f,
+                "{} is damaged at byte {offset}: a record there is not whole, and more follow. \
+                 Keep a copy, then cut the file at that offset to start with what comes before",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl EventLog {
+    /// Opens (or creates) the log in `dir`, recovering what it holds.
+    /// `keep` is the history's size.
+    pub fn open(dir: &Path, keep: usize) -> Result<Opened, OpenError> {
+        let io_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |error| OpenError::Io { path, error }
+        };
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let lock = LockFile::take(dir)?;
+        let path = dir.join(LOG_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        let file_len = file.metadata().map_err(io_error(&path))?.len();
+        if file_len == 0 {
+            file.write_all(FILE_HEADER).map_err(io_error(&path))?;
+            file.sync_all().map_err(io_error(&path))?;
+            sync_dir(dir).map_err(io_error(dir))?;
+        }
+        let scan = scan(&mut file, keep, &path)?;
+        let dropped_bytes = file_len.saturating_sub(scan.good_len).min(file_len);
+        if file_len > 0 && scan.good_len < file_len {
+            file.set_len(scan.good_len).map_err(io_error(&path))?;
+            file.sync_all().map_err(io_error(&path))?;
+        }
+        let log = EventLog {
+            file,
+            dir: dir.to_path_buf(),
+            len: scan.good_len.max(FILE_HEADER.len() as u64),
+            offsets: scan.offsets,
+            keep,
+            records: scan.records,
+            _lock: lock,
+        };
+        Ok(Opened {
+            log,
+            recent: scan.recent.into(),
+            records: scan.records,
+            dropped_bytes: if file_len == 0 { 0 } else { dropped_bytes },
+        })
+    }
+
+    /// Writes `batch` (records from [`record::encode`]) at the end; `starts`
+    /// are where each record begins within it. On failure the file is cut
+    /// back, so nothing of the batch remains.
+    pub fn append(&mut self, batch: &[u8], starts: &[usize]) -> io::Result<()> {
+        if let Err(error) = self.file.write_all(batch) {
+            self.cut_back();
+            return Err(error);
+        }
+        for &start in starts {
+            self.offsets.push_back(self.len + start as u64);
+            if self.offsets.len() > self.keep {
+                self.offsets.pop_front();
+            }
+        }
+        self.len += batch.len() as u64;
+        self.records += starts.len();
+        Ok(())
+    }
+
+    /// Makes everything appended so far durable. On failure the last batch
+    /// is cut back: `starts` and `batch_len` say what it was.
+    pub fn sync(&mut self, batch_len: usize, batch_records: usize) -> io::Result<()> {
+        if let Err(error) = self.file.sync_data() {
+            self.len -= batch_len as u64;
+            self.records -= batch_records;
+            while self.offsets.back().is_some_and(|&at| at >= self.len) {
+                self.offsets.pop_back();
+            }
+            self.cut_back();
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Whether the file has grown past its bound.
+    pub fn needs_compaction(&self) -> bool {
+        self.records > COMPACT_FACTOR * self.keep.max(16)
+    }
+
+    /// Rewrites the file with only the records the history holds.
+    pub fn compact(&mut self) -> io::Result<()> {
+        let Some(&from) = self.offsets.front() else {
+            return Ok(());
+        };
+        let path = self.dir.join(LOG_FILE);
+        let temporary = self.dir.join(format!("{LOG_FILE}.compacting"));
+        let mut new = File::create(&temporary)?;
+        new.write_all(FILE_HEADER)?;
+        let mut old = File::open(&path)?;
+        old.seek(SeekFrom::Start(from))?;
+        io::copy(&mut old.take(self.len - from), &mut new)?;
+        new.sync_all()?;
+        fs::rename(&temporary, &path)?;
+        sync_dir(&self.dir)?;
+        self.file = OpenOptions::new().read(true).append(true).open(&path)?;
+        let shift = from - FILE_HEADER.len() as u64;
+        for offset in &mut self.offsets {
+            *offset -= shift;
+        }
+        self.len -= shift;
+        self.records = self.offsets.len();
+        Ok(())
+    }
+
+    /// Cuts the file back to its last whole record after a failed write.
+    fn cut_back(&mut self) {
+        let _ = self.file.set_len(self.len);
+    }
+}
+
+/// What a scan of the file found.
+struct Scan {
+    recent: VecDeque<Record>,
+    offsets: VecDeque<u64>,
+    records: usize,
+    /// The length up to the end of the last whole record.
+    good_len: u64,
+}
+
+/// Reads every record, keeping the newest `keep`.
+fn scan(file: &mut File, keep: usize, path: &Path) -> Result<Scan, OpenError> {
+    let io_error = |error| OpenError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file_len = file.metadata().map_err(io_error)?.len();
+    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    let mut input = BufReader::with_capacity(1 << 20, &*file);
+    let mut header = vec![0; FILE_HEADER.len()];
+    if input.read_exact(&mut header).is_err() || header != FILE_HEADER {
+        return Err(OpenError::Corrupt {
+            path: path.to_path_buf(),
+            offset: 0,
+        });
+    }
+    let mut scan = Scan {
+        recent: VecDeque::new(),
+        offsets: VecDeque::new(),
+        records: 0,
+        good_len: FILE_HEADER.len() as u64,
+    };
+    let mut payload = Vec::new();
+    loop {
+        let offset = scan.good_len;
+        if offset == file_len {
+            return Ok(scan);
+        }
+        let mut frame = [0u8; FRAME_BYTES];
+        if offset + FRAME_BYTES as u64 > file_len || input.read_exact(&mut frame).is_err() {
+            return Ok(scan); // a torn frame header at the end
+        }
+        let (length, checksum) = record::frame(frame);
+        let end = offset + (FRAME_BYTES + length) as u64;
+        if length > MAX_PAYLOAD_BYTES || end > file_len {
+            return Ok(scan); // a record cut short at the end
+        }
+        payload.resize(length, 0);
+        input.read_exact(&mut payload).map_err(io_error)?;
+        let Some(record) = record::decode(&payload, checksum) else {
+            if end == file_len {
+                return Ok(scan); // the last record, written in part
+            }
+            return Err(OpenError::Corrupt {
+                path: path.to_path_buf(),
+                offset,
+            });
+        };
+        scan.records += 1;
+        scan.recent.push_back(record);
+        scan.offsets.push_back(offset);
+        if scan.recent.len() > keep {
+            scan.recent.pop_front();
+            scan.offsets.pop_front();
+        }
+        scan.good_len = end;
+    }
+}
+
+/// Syncs a folder, so a file created or renamed in it survives a crash.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("herald-log-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn append_events(log: &mut EventLog, ids: std::ops::Range<u64>) {
+        let mut batch = Vec::new();
+        let mut starts = Vec::new();
+        for id in ids {
+            starts.push(batch.len());
+            record::encode(
+                id,
+                0,
+                &Event::new(format!("event {id}")).unwrap(),
+                &mut batch,
+            );
+        }
+        log.append(&batch, &starts).unwrap();
+        log.sync(batch.len(), starts.len()).unwrap();
+    }
+
+    #[test]
+    fn records_survive_a_reopen_and_the_newest_are_kept() {
+        let dir = temp_dir("reopen");
+        let mut opened = EventLog::open(&dir, 3).unwrap();
+        append_events(&mut opened.log, 1..6);
+        drop(opened);
+        let opened = EventLog::open(&dir, 3).unwrap();
+        let ids: Vec<u64> = opened.recent.iter().map(|r| r.id).collect();
+        assert_eq!(
+            (ids, opened.records, opened.dropped_bytes),
+            (vec![3, 4, 5], 5, 0)
+        );
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_and_damage_in_the_middle_stops() {
+        let dir = temp_dir("torn");
+        let mut opened = EventLog::open(&dir, 10).unwrap();
+        append_events(&mut opened.log, 1..4);
+        drop(opened);
+        let path = dir.join(LOG_FILE);
+        let whole = fs::read(&path).unwrap();
+        fs::write(&path, &whole[..whole.len() - 3]).unwrap();
+        let opened = EventLog::open(&dir, 10).unwrap();
+        assert_eq!(opened.recent.len(), 2);
+        assert!(opened.dropped_bytes > 0);
+        drop(opened);
+        let mut damaged = fs::read(&path).unwrap();
+        damaged[FILE_HEADER.len() + FRAME_BYTES + 2] ^= 0x40;
+        fs::write(&path, &damaged).unwrap();
+        let error = EventLog::open(&dir, 10)
+            .err()
+            .expect("damage stops start-up");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("at byte {}", FILE_HEADER.len())),
+            "{error}"
+        );
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn compaction_keeps_the_history_and_the_file_stays_whole() {
+        let dir = temp_dir("compact");
+        let mut opened = EventLog::open(&dir, 16).unwrap();
+        append_events(&mut opened.log, 1..100);
+        assert!(opened.log.needs_compaction());
+        opened.log.compact().unwrap();
+        append_events(&mut opened.log, 100..103);
+        drop(opened);
+        let opened = EventLog::open(&dir, 16).unwrap();
+        let ids: Vec<u64> = opened.recent.iter().map(|r| r.id).collect();
+        assert_eq!(ids, (87..103).collect::<Vec<u64>>());
+        assert_eq!(opened.records, 19);
+        let _ = fs::remove_dir_all(dir);
+    }
+}

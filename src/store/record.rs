@@ -1,0 +1,141 @@
+//! One event in the event log, as bytes.
+//!
+//! The log (see [`crate::store::event_log`]) starts with [`FILE_HEADER`] and then
+//! holds one record per event, each framed so that a reader can tell a
+//! whole record from one a crash cut short:
+//!
+//! ```text
+//! | length: u32 LE | crc32 of payload: u32 LE | payload: `length` bytes |
+//!
+//! payload = id: u64 LE | time in ms since 1970: u64 LE
+//!         | type length: u16 LE | type | topic length: u16 LE | topic | data
+//! ```
+//!
+//! The length says where the next record starts; the checksum says whether
+//! this one was written completely. Encoding and decoding do no I/O.
+
+use crate::event::{Event, EventId};
+use crate::store::crc32::crc32;
+
+/// The first bytes of every log file: what it is, and the format's version.
+pub const FILE_HEADER: &[u8] = b"herald event log v1\n";
+
+/// Length and checksum before each payload.
+pub const FRAME_BYTES: usize = 8;
+
+/// A payload longer than this is taken for damage, not an event.
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// An event as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its id.
+    pub id: EventId,
+    /// When it was stored, in milliseconds since 1970.
+    pub time_ms: u64,
+    /// The event.
+    pub event: Event,
+}
+
+/// Appends one framed record to `out`.
+pub fn encode(id: EventId, time_ms: u64, event: &Event, out: &mut Vec<u8>) {
+    let frame_start = out.len();
+    out.extend_from_slice(&[0; FRAME_BYTES]);
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&time_ms.to_le_bytes());
+    for label in [event.event_type(), event.topic_name()] {
+        let label = label.unwrap_or("").as_bytes();
+        // Labels are at most 128 bytes (see `crate::event::is_label`).
+        out.extend_from_slice(&(label.len() as u16).to_le_bytes());
+        out.extend_from_slice(label);
+    }
+    out.extend_from_slice(event.data().as_bytes());
+    let payload = &out[frame_start + FRAME_BYTES..];
+    let length = (payload.len() as u32).to_le_bytes();
+    let checksum = crc32(payload).to_le_bytes();
+    out[frame_start..frame_start + 4].copy_from_slice(&length);
+    out[frame_start + 4..frame_start + 8].copy_from_slice(&checksum);
+}
+
+/// Reads a frame's header: the payload's length and checksum.
+pub fn frame(header: [u8; FRAME_BYTES]) -> (usize, u32) {
+    let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let checksum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+    (length as usize, checksum)
+}
+
+/// Decodes a payload whose checksum is `checksum`; `None` if it does not
+/// match or the payload does not hold a valid event.
+pub fn decode(payload: &[u8], checksum: u32) -> Option<Record> {
+    if crc32(payload) != checksum {
+        return None;
+    }
+    let mut rest = payload;
+    let id = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
+    let time_ms = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
+    let mut labels = [None, None];
+    for label in &mut labels {
+        let length = u16::from_le_bytes(take(&mut rest, 2)?.try_into().ok()?) as usize;
+        let text = std::str::from_utf8(take(&mut rest, length)?).ok()?;
+        *label = (!text.is_empty()).then(|| text.to_string());
+    }
+    let mut event = Event::new(std::str::from_utf8(rest).ok()?).ok()?;
+    if let Some(event_type) = labels[0].take() {
+        event = event.event(event_type).ok()?;
+    }
+    if let Some(topic) = labels[1].take() {
+        event = event.topic(topic).ok()?;
+    }
+    Some(Record { id, time_ms, event })
+}
+
+fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if rest.len() < n {
+        return None;
+    }
+    let (taken, left) = rest.split_at(n);
+    *rest = left;
+    Some(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(event: Event) {
+        let mut bytes = Vec::new();
+        encode(42, 1_700_000_000_000, &event, &mut bytes);
+        let (length, checksum) = frame(bytes[..FRAME_BYTES].try_into().unwrap());
+        assert_eq!(length, bytes.len() - FRAME_BYTES);
+        let record = decode(&bytes[FRAME_BYTES..], checksum).unwrap();
+        assert_eq!(
+            (record.id, record.time_ms, record.event),
+            (42, 1_700_000_000_000, event)
+        );
+    }
+
+    #[test]
+    fn events_round_trip() {
+        round_trip(Event::new("plain").unwrap());
+        round_trip(
+            Event::new("a\nb é 🎉")
+                .unwrap()
+                .event("chat")
+                .unwrap()
+                .topic("ops")
+                .unwrap(),
+        );
+        round_trip(Event::new("only a topic").unwrap().topic("t").unwrap());
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let mut bytes = Vec::new();
+        encode(1, 2, &Event::new("hello").unwrap(), &mut bytes);
+        let (_, checksum) = frame(bytes[..FRAME_BYTES].try_into().unwrap());
+        let mut payload = bytes[FRAME_BYTES..].to_vec();
+        payload[20] ^= 1;
+        assert_eq!(decode(&payload, checksum), None);
+        assert_eq!(decode(&bytes[FRAME_BYTES..bytes.len() - 1], checksum), None);
+    }
+}

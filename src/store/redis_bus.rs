@@ -1,0 +1,374 @@
+//! Several herald instances on one Redis stream (cargo feature `redis`).
+//!
+//! With `--redis URL`, a publish is appended to a Redis stream (`XADD`, with
+//! an approximate `MAXLEN` of the history size) and acknowledged only once
+//! Redis has taken it. The event's id comes from the stream entry's id, so
+//! every instance gives the same event the same id. Each instance runs one
+//! reader thread that follows the stream (`XREAD BLOCK`) from the last entry
+//! it saw and feeds its own hub; a local publish reaches local subscribers
+//! the same way as a remote one, so every instance sends events in the
+//! stream's order. Everything after the hub is unchanged.
+//!
+//! An entry id is `MILLISECONDS-SEQUENCE`; herald's id is
+//! `MILLISECONDS * 1000 + SEQUENCE`, which keeps ids in the same range as a
+//! single server's (microseconds since 1970) and below 2^53, so browsers
+//! compare them exactly. That allows 1,000 entries per millisecond; an entry
+//! past that is refused with 503 rather than given an id out of order.
+//!
+//! When Redis fails, a publish gets `503` within about a second (the
+//! connection's timeouts), subscribers keep their streams, and the reader
+//! reconnects with a growing pause and resumes after its last entry, so
+//! nothing appended in the meantime is skipped.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::Sender;
+use redis::{Connection, Value};
+
+use crate::event::{Event, EventId};
+use crate::hub::Command;
+use crate::stderr_log;
+use crate::store::record::Record;
+
+/// How long connecting to Redis, and each command, may take.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long one `XREAD` waits for new entries, in milliseconds.
+const READ_BLOCK_MS: u64 = 1000;
+
+/// The reader's longest pause between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The way to one Redis stream, shared by every connection thread.
+pub struct RedisBus {
+    client: redis::Client,
+    stream: String,
+    max_len: usize,
+    /// The publishing connection, made again after a failure.
+    connection: Mutex<Option<Connection>>,
+    /// Set at shutdown: the reader stops after its current `XREAD`.
+    stopping: AtomicBool,
+    /// What `/stats` shows.
+    pub state: Arc<RedisState>,
+}
+
+/// The Redis link's health, for `/stats`.
+#[derive(Default)]
+pub struct RedisState {
+    up: AtomicBool,
+    /// When the reader last heard from Redis, in ms since 1970.
+    last_read_ms: AtomicU64,
+}
+
+impl RedisState {
+    /// Whether the last command to Redis worked.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Acquire)
+    }
+
+    /// Milliseconds since the reader last heard from Redis.
+    pub fn reader_lag_ms(&self) -> u64 {
+        now_ms().saturating_sub(self.last_read_ms.load(Ordering::Acquire))
+    }
+}
+
+impl RedisBus {
+    /// Opens the bus (the URL is checked now; connections are made lazily).
+    pub fn open(url: &str, stream: &str, max_len: usize) -> Result<RedisBus, String> {
+        let client = redis::Client::open(url).map_err(|e| format!("bad --redis URL: {e}"))?;
+        Ok(RedisBus {
+            client,
+            stream: stream.to_string(),
+            max_len,
+            connection: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+            state: Arc::default(),
+        })
+    }
+
+    fn connect(&self) -> redis::RedisResult<Connection> {
+        let connection = self.client.get_connection_with_timeout(REDIS_TIMEOUT)?;
+        connection.set_read_timeout(Some(REDIS_TIMEOUT))?;
+        connection.set_write_timeout(Some(REDIS_TIMEOUT))?;
+        Ok(connection)
+    }
+
+    /// Appends `event` to the stream; its id once Redis has it.
+    ///
+    /// # Errors
+    /// The reason for the client when Redis cannot be reached or refuses.
+    pub fn publish(&self, event: &Event) -> Result<EventId, &'static str> {
+        let mut command = redis::cmd("XADD");
+        command
+            .arg(&self.stream)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.max_len)
+            .arg("*")
+            .arg("d")
+            .arg(event.data());
+        if let Some(event_type) = event.event_type() {
+            command.arg("e").arg(event_type);
+        }
+        if let Some(topic) = event.topic_name() {
+            command.arg("t").arg(topic);
+        }
+        let mut connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if connection.is_none() {
+            *connection = self.connect().ok();
+        }
+        let reply = match connection.as_mut() {
+            Some(live) => command.query::<String>(live),
+            None => Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "no connection",
+            ))),
+        };
+        match reply {
+            Ok(entry) => {
+                self.state.up.store(true, Ordering::Release);
+                event_id(&entry).ok_or("too many events in one millisecond: try again")
+            }
+            Err(_) => {
+                *connection = None;
+                self.state.up.store(false, Ordering::Release);
+                Err("redis is unavailable: the event was not published")
+            }
+        }
+    }
+
+    /// The newest `count` entries, oldest first, and the last entry's id
+    /// (`0` for an empty stream), to fill the history at start-up.
+    pub fn recent(&self, count: usize) -> Result<(Vec<Record>, String), String> {
+        let mut connection = self
+            .connect()
+            .map_err(|e| format!("cannot reach redis: {e}"))?;
+        let reply: Value = redis::cmd("XREVRANGE")
+            .arg(&self.stream)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(count.max(1))
+            .query(&mut connection)
+            .map_err(|e| format!("cannot read the redis stream: {e}"))?;
+        let mut entries = entries(&reply);
+        entries.reverse();
+        let last = entries
+            .last()
+            .map_or("0".to_string(), |(entry, _)| entry.clone());
+        let records = entries
+            .into_iter()
+            .filter_map(|(entry, event)| {
+                Some(Record {
+                    id: event_id(&entry)?,
+                    time_ms: 0,
+                    event,
+                })
+            })
+            .collect();
+        self.state.up.store(true, Ordering::Release);
+        self.state.last_read_ms.store(now_ms(), Ordering::Release);
+        Ok((records, last))
+    }
+
+    /// Starts the reader, which follows the stream after entry `after` and
+    /// hands each event to the hub.
+    pub fn spawn_reader(
+        self: &Arc<Self>,
+        hub: Sender<Command>,
+        after: String,
+    ) -> std::io::Result<JoinHandle<()>> {
+        let bus = Arc::clone(self);
+        thread::Builder::new()
+            .name("herald-redis".into())
+            .spawn(move || bus.follow(&hub, after))
+    }
+
+    fn follow(&self, hub: &Sender<Command>, mut after: String) {
+        let mut pause = Duration::from_millis(100);
+        let mut connection: Option<Connection> = None;
+        while !self.stopping.load(Ordering::Acquire) {
+            let live = match connection.as_mut() {
+                Some(live) => live,
+                None => match self.connect_reader() {
+                    Ok(made) => connection.insert(made),
+                    Err(error) => {
+                        self.went_down(&error.to_string(), pause);
+                        thread::sleep(pause);
+                        pause = (pause * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
+                },
+            };
+            let reply: redis::RedisResult<Value> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(1000)
+                .arg("BLOCK")
+                .arg(READ_BLOCK_MS)
+                .arg("STREAMS")
+                .arg(&self.stream)
+                .arg(&after)
+                .query(live);
+            match reply {
+                Ok(value) => {
+                    pause = Duration::from_millis(100);
+                    if !self.state.up.swap(true, Ordering::AcqRel) {
+                        stderr_log::line(format_args!("herald: redis is reachable again"));
+                    }
+                    self.state.last_read_ms.store(now_ms(), Ordering::Release);
+                    for (entry, event) in streams_entries(&value) {
+                        if let Some(id) = event_id(&entry)
+                            && hub.send(Command::Publish { id, event }).is_err()
+                        {
+                            return; // the hub has stopped: so does the reader
+                        }
+                        after = entry;
+                    }
+                }
+                Err(error) => {
+                    connection = None;
+                    self.went_down(&error.to_string(), pause);
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// Asks the reader to stop (within one `XREAD BLOCK`).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
+    /// A reader connection: its reads wait longer than `XREAD BLOCK`.
+    fn connect_reader(&self) -> redis::RedisResult<Connection> {
+        let connection = self.connect()?;
+        connection.set_read_timeout(Some(Duration::from_millis(READ_BLOCK_MS) + REDIS_TIMEOUT))?;
+        Ok(connection)
+    }
+
+    fn went_down(&self, error: &str, pause: Duration) {
+        if self.state.up.swap(false, Ordering::AcqRel) {
+            stderr_log::line(format_args!(
+                "herald: redis failed ({error}); retrying every {} ms at most",
+                pause.max(MAX_BACKOFF).as_millis()
+            ));
+        }
+    }
+}
+
+/// `1700000000123-4` becomes `1700000000123004`.
+pub fn event_id(entry: &str) -> Option<EventId> {
+    let (ms, seq) = entry.split_once('-')?;
+    let (ms, seq): (u64, u64) = (ms.parse().ok()?, seq.parse().ok()?);
+    (seq < 1000).then(|| ms * 1000 + seq)
+}
+
+/// The entries of an `XREAD` reply: `[[stream, [entry…]]]`.
+fn streams_entries(value: &Value) -> Vec<(String, Event)> {
+    match value {
+        Value::Array(streams) => streams
+            .iter()
+            .filter_map(|stream| match stream {
+                Value::Array(pair) if pair.len() == 2 => Some(entries(&pair[1])),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Entries `[[id, [field, value, …]], …]` as ids and events.
+fn entries(value: &Value) -> Vec<(String, Event)> {
+    let Value::Array(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let Value::Array(pair) = item else {
+                return None;
+            };
+            let id = text(pair.first()?)?;
+            let Value::Array(fields) = pair.get(1)? else {
+                return None;
+            };
+            Some((id, event_from_fields(fields)?))
+        })
+        .collect()
+}
+
+fn event_from_fields(fields: &[Value]) -> Option<Event> {
+    let mut data = None;
+    let (mut event_type, mut topic) = (None, None);
+    for pair in fields.chunks_exact(2) {
+        match text(&pair[0])?.as_str() {
+            "d" => data = text(&pair[1]),
+            "e" => event_type = text(&pair[1]),
+            "t" => topic = text(&pair[1]),
+            _ => {}
+        }
+    }
+    let mut event = Event::new(data?).ok()?;
+    if let Some(event_type) = event_type {
+        event = event.event(event_type).ok()?;
+    }
+    if let Some(topic) = topic {
+        event = event.topic(topic).ok()?;
+    }
+    Some(event)
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_ids_become_event_ids() {
+        assert_eq!(event_id("1700000000123-4"), Some(1_700_000_000_123_004));
+        assert_eq!(event_id("1700000000123-999"), Some(1_700_000_000_123_999));
+        assert_eq!(event_id("1700000000123-1000"), None);
+        assert_eq!(event_id("nonsense"), None);
+        assert!(event_id("1700000000123-0") < event_id("1700000000124-0"));
+    }
+
+    #[test]
+    fn replies_become_events() {
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let reply = Value::Array(vec![Value::Array(vec![
+            bulk("herald"),
+            Value::Array(vec![Value::Array(vec![
+                bulk("5-1"),
+                Value::Array(vec![bulk("d"), bulk("hi"), bulk("t"), bulk("ops")]),
+            ])]),
+        ])]);
+        let got = streams_entries(&reply);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "5-1");
+        assert_eq!(
+            (got[0].1.data(), got[0].1.topic_name()),
+            ("hi", Some("ops"))
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! The log writer: one thread that stores each event before the hub sends it.
+//!
+//! With `--data-dir`, a publish goes here first (the [`Publisher`] still
+//! gives ids in order, under its lock). The writer takes every publish
+//! waiting, appends them all to the log in one `write`, and, with
+//! `--fsync always`, syncs once for the whole batch: **group commit**. Only
+//! then does it answer each publisher and pass the events on to the hub, so
+//! a `2xx` means the event is on disk, and no subscriber ever sees an event
+//! the log lost. Many publishes arriving together share one sync, so
+//! throughput does not fall to one sync per event.
+//!
+//! With `--fsync interval`, it answers once the batch is written (to the
+//! operating system) and syncs at most every [`SYNC_INTERVAL`]: a power
+//! loss may take the last ~100 ms of acknowledged events with it.
+//!
+//! When a write or sync fails (a full disk), the batch is cut from the log,
+//! every publisher in it gets the reason, and nothing is passed on; the next
+//! batch tries again, so publishing resumes when the disk has room.
+//!
+//! [`Publisher`]: crate::ingest::publisher::Publisher
+
+use std::io;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::config::FsyncMode;
+use crate::event::{Event, EventId};
+use crate::hub::Command;
+use crate::stderr_log;
+use crate::store::event_log::EventLog;
+use crate::store::record;
+
+/// How often `--fsync interval` syncs, at most.
+pub const SYNC_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How many publishes one batch takes at most.
+const MAX_BATCH: usize = 4096;
+
+/// What a publisher asks of the writer.
+pub enum Store {
+    /// Store this event, then pass it to the hub; answer when stored.
+    Event {
+        /// Its id.
+        id: EventId,
+        /// The event.
+        event: Event,
+        /// Where the outcome goes: `Err` holds the reason for the client.
+        reply: Sender<Result<(), &'static str>>,
+    },
+    /// Sync what is written, and end.
+    Stop,
+}
+
+/// Starts the writer thread.
+pub fn spawn(
+    log: EventLog,
+    mode: FsyncMode,
+    hub: Sender<Command>,
+) -> io::Result<(Sender<Store>, JoinHandle<()>)> {
+    let (sender, receiver) = crossbeam_channel::bounded(MAX_BATCH);
+    let writer = Writer {
+        log,
+        mode,
+        hub,
+        unsynced_since: None,
+        failing: false,
+    };
+    let thread = thread::Builder::new()
+        .name("herald-log-writer".into())
+        .spawn(move || writer.run(receiver))?;
+    Ok((sender, thread))
+}
+
+struct Writer {
+    log: EventLog,
+    mode: FsyncMode,
+    hub: Sender<Command>,
+    /// With `--fsync interval`: when the oldest unsynced write was made.
+    unsynced_since: Option<Instant>,
+    /// Whether the last batch failed, so the log says so once per episode.
+    failing: bool,
+}
+
+impl Writer {
+    fn run(mut self, requests: Receiver<Store>) {
+        let mut batch = Vec::new();
+        let mut bytes = Vec::new();
+        loop {
+            let first = match self.unsynced_since {
+                Some(since) => {
+                    let left = (since + SYNC_INTERVAL).saturating_duration_since(Instant::now());
+                    match requests.recv_timeout(left) {
+                        Ok(request) => request,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.sync_now();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => Store::Stop,
+                    }
+                }
+                None => requests.recv().unwrap_or(Store::Stop),
+            };
+            let mut stopping = matches!(first, Store::Stop);
+            batch.clear();
+            batch.extend(Some(first).filter(|r| !matches!(r, Store::Stop)));
+            while batch.len() < MAX_BATCH && !stopping {
+                match requests.try_recv() {
+                    Ok(Store::Stop) => stopping = true,
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                self.store(&mut batch, &mut bytes);
+            }
+            if stopping {
+                self.sync_now();
+                return;
+            }
+        }
+    }
+
+    /// Writes (and, as the mode says, syncs) one batch, then answers.
+    fn store(&mut self, batch: &mut Vec<Store>, bytes: &mut Vec<u8>) {
+        bytes.clear();
+        let mut starts = Vec::with_capacity(batch.len());
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        for request in batch.iter() {
+            if let Store::Event { id, event, .. } = request {
+                starts.push(bytes.len());
+                record::encode(*id, now_ms, event, bytes);
+            }
+        }
+        let mut stored = self.log.append(bytes, &starts);
+        if stored.is_ok() {
+            stored = match self.mode {
+                FsyncMode::Always => self.log.sync(bytes.len(), starts.len()),
+                FsyncMode::Interval => {
+                    self.unsynced_since.get_or_insert_with(Instant::now);
+                    Ok(())
+                }
+            };
+        }
+        match stored {
+            Ok(()) => self.pass_on(batch),
+            Err(error) => self.refuse(batch, &error),
+        }
+        if self.log.needs_compaction()
+            && let Err(error) = self.log.compact()
+        {
+            stderr_log::line(format_args!(
+                "herald: compacting the event log failed: {error}"
+            ));
+        }
+    }
+
+    /// The batch is stored: answer each publisher and send each event on.
+    fn pass_on(&mut self, batch: &mut Vec<Store>) {
+        if std::mem::take(&mut self.failing) {
+            stderr_log::line(format_args!("herald: the event log is writable again"));
+        }
+        for request in batch.drain(..) {
+            if let Store::Event { id, event, reply } = request {
+                let _ = self.hub.send(Command::Publish { id, event });
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    /// The batch could not be stored: tell each publisher why.
+    fn refuse(&mut self, batch: &mut Vec<Store>, error: &io::Error) {
+        let reason = if error.kind() == io::ErrorKind::StorageFull {
+            "the disk is full: the event was not stored"
+        } else {
+            "the event log cannot be written: the event was not stored"
+        };
+        if !std::mem::replace(&mut self.failing, true) {
+            stderr_log::line(format_args!(
+                "herald: writing the event log failed: {error}"
+            ));
+        }
+        for request in batch.drain(..) {
+            if let Store::Event { reply, .. } = request {
+                let _ = reply.send(Err(reason));
+            }
+        }
+    }
+
+    fn sync_now(&mut self) {
+        if self.unsynced_since.take().is_some()
+            && let Err(error) = self.log.sync(0, 0)
+        {
+            stderr_log::line(format_args!(
+                "herald: syncing the event log failed: {error}"
+            ));
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The bytes subscribers read: pure encoders, with no I/O.
+
+pub mod json;
+pub mod sse;
+pub mod websocket;

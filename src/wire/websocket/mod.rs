@@ -1,0 +1,81 @@
+//! The same live stream over WebSocket, at `GET /ws`.
+//!
+//! A WebSocket subscriber is a listener of the hub like an SSE one: same
+//! topic filter, same replay, same bounded backlog, same drop when it stops
+//! reading. Only the bytes differ: each event is one text frame holding
+//! `{"id": …, "event": …, "topic": …, "data": …}`, encoded once per event
+//! for all WebSocket listeners. The hub remains the only writer of the
+//! socket, so a pong or an acknowledgement can never cut into an event.
+//!
+//! Unlike an SSE stream, a WebSocket talks back: pings, publishes, the
+//! closing handshake. So the connection thread does not end after the
+//! handshake: it stays as the socket's reader ([`crate::server::websocket_reader`]), and sends its
+//! answers through the hub. That thread is the price of a WebSocket
+//! subscriber (see the README for the memory it costs).
+
+pub mod base64;
+pub mod frame;
+pub mod sha1;
+
+use crate::event::{Event, EventId};
+use crate::wire::json;
+
+/// The ping the hub sends every `--heartbeat`, with an empty payload.
+pub const PING: &[u8] = &[0x80 | frame::PING, 0];
+
+/// An event as a text frame: `{"id":…,"event":…,"topic":…,"data":…}`.
+pub fn encode_event(id: EventId, event: &Event, out: &mut Vec<u8>) {
+    let text = event_json(
+        Some(id),
+        event.event_type(),
+        event.topic_name(),
+        event.data(),
+    );
+    frame::encode(frame::TEXT, text.as_bytes(), out);
+}
+
+/// The JSON object for one event; `id` is `null` for the missed notice.
+pub fn event_json(
+    id: Option<EventId>,
+    event: Option<&str>,
+    topic: Option<&str>,
+    data: &str,
+) -> String {
+    format!(
+        "{{\"id\":{},\"event\":{},\"topic\":{},\"data\":{}}}",
+        id.map_or("null".to_string(), |id| id.to_string()),
+        json::string_or_null(event),
+        json::string_or_null(topic),
+        json::string_or_null(Some(data)),
+    )
+}
+
+/// The "you missed some" notice, as on `/events`: an event of type
+/// `herald-missed` with no id, whose data is the same JSON.
+pub fn missed_frame(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
+    let data = format!(
+        "{{\"last_event_id\":{asked_after},\"oldest_held\":{}}}",
+        oldest_held.map_or("null".to_string(), |id| id.to_string())
+    );
+    let text = event_json(None, Some(crate::wire::sse::MISSED_EVENT_TYPE), None, &data);
+    let mut out = Vec::new();
+    frame::encode(frame::TEXT, text.as_bytes(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_frame_holds_its_json() {
+        let mut out = Vec::new();
+        let event = Event::new("say \"hi\"\n🎉").unwrap().topic("ops").unwrap();
+        encode_event(7, &event, &mut out);
+        assert_eq!(out[0], 0x81);
+        assert_eq!(
+            std::str::from_utf8(&out[2..]).unwrap(),
+            r#"{"id":7,"event":null,"topic":"ops","data":"say \"hi\"\n🎉"}"#
+        );
+    }
+}
