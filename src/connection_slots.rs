@@ -6,7 +6,7 @@
 //! limits and what `/stats` shows as `connections`.
 //!
 //! While a connection has a thread reading from it, a second handle to its
-//! socket is kept here, so that [`Connections::close_all`] can end those
+//! socket is kept here, so that [`ConnectionSlots::close_all`] can end those
 //! threads at once when the server shuts down: a thread waiting for the next
 //! request on an idle keep-alive connection would otherwise wait out its
 //! timeout. Subscribers need no such handle, as the hub closes their sockets
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// The open connections of one server.
 #[derive(Default)]
-pub struct Connections {
+pub struct ConnectionSlots {
     open: AtomicUsize,
     next_key: AtomicU64,
     /// Second handles to the sockets that have a thread reading them.
@@ -29,7 +29,7 @@ pub struct Connections {
     closed: Condvar,
 }
 
-impl Connections {
+impl ConnectionSlots {
     /// How many connections are open, subscribers included.
     pub fn open(&self) -> usize {
         self.open.load(Ordering::Acquire)
@@ -89,7 +89,7 @@ impl Connections {
 /// One of the `--max-clients` places, held for as long as a connection is
 /// open; dropping it frees the place.
 pub struct ConnectionSlot {
-    connections: Arc<Connections>,
+    connections: Arc<ConnectionSlots>,
     key: u64,
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::stream::{Chunked, EventReader, ReceivedEvent};
-use super::{ClientError, Url, buffered, read_body, read_head, send_request};
+use super::{ClientError, Url, buffered, read_body, read_response_head, send_request};
 use crate::wire::json;
 
 /// The delay before reconnecting until the server says otherwise.
@@ -113,7 +113,7 @@ fn follow(
         b"",
     )?;
     let mut reader = buffered(stream);
-    let head = read_head(&mut reader)?;
+    let head = read_response_head(&mut reader)?;
     if head.status != 200 {
         let reason = read_body(&mut reader, &head)?;
         return Err(ClientError::Refused {

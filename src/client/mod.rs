@@ -166,7 +166,7 @@ pub fn send_request(
 }
 
 /// Reads a response's status line and headers.
-pub fn read_head(reader: &mut impl BufRead) -> Result<ResponseHead, ClientError> {
+pub fn read_response_head(reader: &mut impl BufRead) -> Result<ResponseHead, ClientError> {
     let mut seen = 0;
     let mut line = String::new();
     let mut next_line = |line: &mut String| -> Result<(), ClientError> {
@@ -253,10 +253,10 @@ mod tests {
     fn response_heads() {
         let mut input =
             &b"HTTP/1.1 403 Forbidden\r\nContent-Length: 12\r\nX-A: b\r\n\r\nwrong token\n"[..];
-        let head = read_head(&mut input).unwrap();
+        let head = read_response_head(&mut input).unwrap();
         assert_eq!(head.status, 403);
         assert_eq!(head.header("x-a"), Some("b"));
         assert_eq!(read_body(&mut input, &head).unwrap(), "wrong token");
-        assert!(read_head(&mut &b"SSH-2.0\r\n"[..]).is_err());
+        assert!(read_response_head(&mut &b"SSH-2.0\r\n"[..]).is_err());
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::{ClientError, Url, buffered, read_body, read_head, send_request};
+use super::{ClientError, Url, buffered, read_body, read_response_head, send_request};
 
 /// What to publish, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
     let request_line = format!("POST {}/publish HTTP/1.1", url.prefix);
     send_request(&mut stream, &url, &request_line, &headers, body.as_bytes())?;
     let mut reader = buffered(stream);
-    let head = read_head(&mut reader)?;
+    let head = read_response_head(&mut reader)?;
     let text = read_body(&mut reader, &head)?;
     if (200..300).contains(&head.status) {
         Ok(text)

@@ -2,7 +2,7 @@
 //!
 //! Nothing here knows what herald does with a request. [`reader`] takes bytes
 //! from a socket within a size and a time bound, [`request_head`] and
-//! [`body`] turn them into a request (a [`request_head::Head`] and a body), and [`response`] writes an
+//! [`body`] turn them into a request (a [`request_head::RequestHead`] and a body), and [`response`] writes an
 //! answer. Every failure is an [`error::HttpError`], which maps to its status
 //! in one place.
 

@@ -17,7 +17,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::http::error::HttpError;
-use crate::http::request_head::{Head, parse_head};
+use crate::http::request_head::{RequestHead, parse_head};
 
 /// How reading a request can end, other than with the request.
 #[derive(Debug)]
@@ -95,11 +95,11 @@ impl Reader {
     /// `idle_timeout` before sending a byte; [`HttpError::RequestTimeout`] if
     /// the head is not complete within `head_timeout` of its first byte; the
     /// errors of [`parse_head`] for a bad head.
-    pub fn read_head(
+    pub fn read_request_head(
         &mut self,
         idle_timeout: Duration,
         head_timeout: Duration,
-    ) -> Result<Head, ReadError> {
+    ) -> Result<RequestHead, ReadError> {
         let mut deadline = None;
         loop {
             if self.buf.is_empty() {

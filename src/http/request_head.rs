@@ -1,4 +1,4 @@
-//! The request head: from bytes to a [`Head`] holding what herald needs to know.
+//! The request head: from bytes to a [`RequestHead`] holding what herald needs to know.
 //!
 //! [`parse_head`] is a pure function over the bytes received so far. It asks
 //! `httparse` to parse them; `httparse` answers "not yet" (`Partial`), "done,
@@ -17,7 +17,7 @@ use crate::limits::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_TARGET_BYTES};
 
 /// What the request's head says, in the terms herald uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Head {
+pub struct RequestHead {
     /// `GET`, `POST`, …
     pub method: String,
     /// The request target as sent: path and query, still percent-encoded.
@@ -60,7 +60,7 @@ pub enum BodyFraming {
     Chunked,
 }
 
-impl Head {
+impl RequestHead {
     /// The path part of the target, before any `?`.
     pub fn path(&self) -> &str {
         self.target
@@ -87,7 +87,7 @@ impl Head {
 ///   [`MAX_HEADERS`] lines;
 /// - 501 for a transfer coding other than `chunked`;
 /// - 505 for an HTTP version other than 1.0 and 1.1.
-pub fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, HttpError> {
+pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     match request.parse(buf) {
@@ -125,7 +125,7 @@ fn names_http_version(buf: &[u8]) -> bool {
     version.starts_with(b"HTTP/")
 }
 
-fn interpret(request: &httparse::Request<'_, '_>) -> Result<Head, HttpError> {
+fn interpret(request: &httparse::Request<'_, '_>) -> Result<RequestHead, HttpError> {
     // httparse fills these three in before it can report `Complete`.
     let (Some(method), Some(target), Some(minor_version)) =
         (request.method, request.path, request.version)
@@ -135,12 +135,12 @@ fn interpret(request: &httparse::Request<'_, '_>) -> Result<Head, HttpError> {
     if target.len() > MAX_TARGET_BYTES {
         return Err(HttpError::UriTooLong);
     }
-    let mut head = Head {
+    let mut head = RequestHead {
         method: method.to_string(),
         target: target.to_string(),
         minor_version,
         keep_alive: minor_version == 1,
-        ..Head::default()
+        ..RequestHead::default()
     };
     let mut framing = Framing::default();
     for header in request.headers.iter() {
@@ -180,7 +180,7 @@ impl Framing {
 }
 
 fn read_header(
-    head: &mut Head,
+    head: &mut RequestHead,
     framing: &mut Framing,
     name: &str,
     value: &[u8],
@@ -252,11 +252,11 @@ fn parse_length(value: &[u8]) -> Result<u64, HttpError> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Option<(Head, usize)>, HttpError> {
+    fn parse(text: &str) -> Result<Option<(RequestHead, usize)>, HttpError> {
         parse_head(text.as_bytes())
     }
 
-    fn head(text: &str) -> Head {
+    fn head(text: &str) -> RequestHead {
         parse(text).unwrap().unwrap().0
     }
 

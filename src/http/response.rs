@@ -90,14 +90,14 @@ impl Response {
         self.headers.to_mut().push((name, value.into()));
     }
 
-    /// Writes the status line, the headers and (unless `head_only`) the body,
+    /// Writes the status line, the headers and (unless `without_body`) the body,
     /// in one `write_all` so a small response leaves in one packet.
     /// Returns the number of bytes written.
     pub fn write_to(
         &self,
         out: &mut impl Write,
         scratch: &mut Vec<u8>,
-        head_only: bool,
+        without_body: bool,
         keep_alive: bool,
     ) -> io::Result<usize> {
         scratch.clear();
@@ -122,7 +122,7 @@ impl Response {
         }
         let connection = if keep_alive { "keep-alive" } else { "close" };
         let _ = write!(scratch, "Connection: {connection}\r\n\r\n");
-        if !head_only {
+        if !without_body {
             scratch.extend_from_slice(&self.body);
         }
         out.write_all(scratch)?;
@@ -163,10 +163,10 @@ pub fn reason_phrase(status: u16) -> &'static str {
 mod tests {
     use super::*;
 
-    fn written(response: &Response, head_only: bool, keep_alive: bool) -> String {
+    fn written(response: &Response, without_body: bool, keep_alive: bool) -> String {
         let mut out = Vec::new();
         let n = response
-            .write_to(&mut out, &mut Vec::new(), head_only, keep_alive)
+            .write_to(&mut out, &mut Vec::new(), without_body, keep_alive)
             .unwrap();
         assert_eq!(n, out.len());
         String::from_utf8(out).unwrap()

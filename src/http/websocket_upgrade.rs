@@ -9,7 +9,7 @@
 //! with the version herald speaks.
 
 use crate::http::error::HttpError;
-use crate::http::request_head::Head;
+use crate::http::request_head::RequestHead;
 use crate::wire::websocket::{base64, sha1};
 
 /// The GUID every WebSocket server appends to the client's key.
@@ -25,7 +25,7 @@ pub fn accept_key(key: &str) -> String {
 /// # Errors
 /// 400 for a request that is not a valid upgrade, 426 for a version other
 /// than 13.
-pub fn check(head: &Head) -> Result<String, HttpError> {
+pub fn check(head: &RequestHead) -> Result<String, HttpError> {
     let upgrade = head.upgrade.as_deref().unwrap_or("");
     if head.minor_version != 1 || !has_token(upgrade, "websocket") || !head.connection_upgrade {
         return Err(HttpError::BadRequest(
@@ -73,8 +73,8 @@ mod tests {
         );
     }
 
-    fn upgrade() -> Head {
-        Head {
+    fn upgrade() -> RequestHead {
+        RequestHead {
             method: "GET".into(),
             target: "/ws".into(),
             minor_version: 1,
@@ -82,7 +82,7 @@ mod tests {
             connection_upgrade: true,
             websocket_version: Some("13".into()),
             websocket_key: Some("dGhlIHNhbXBsZSBub25jZQ==".into()),
-            ..Head::default()
+            ..RequestHead::default()
         }
     }
 
@@ -93,19 +93,19 @@ mod tests {
         head.websocket_version = Some("8".into());
         assert_eq!(check(&head), Err(HttpError::UpgradeRequired));
         for broken in [
-            Head {
+            RequestHead {
                 upgrade: None,
                 ..upgrade()
             },
-            Head {
+            RequestHead {
                 connection_upgrade: false,
                 ..upgrade()
             },
-            Head {
+            RequestHead {
                 websocket_key: Some("short".into()),
                 ..upgrade()
             },
-            Head {
+            RequestHead {
                 minor_version: 0,
                 ..upgrade()
             },

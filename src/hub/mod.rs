@@ -89,10 +89,10 @@ pub enum Command {
 /// A new subscriber, handed over with its socket by the connection thread,
 /// which then ends.
 pub struct Subscription {
-    /// The socket; the hub writes `head` to it first.
+    /// The socket; the hub writes `opening` to it first.
     pub stream: TcpStream,
     /// The response head and the stream's opening lines, not yet written.
-    pub head: Vec<u8>,
+    pub opening: Vec<u8>,
     /// The `Last-Event-ID` to resume after, if any.
     pub last_id: Option<EventId>,
     /// Only these topics; empty for all.
@@ -257,7 +257,7 @@ impl Hub {
         self.send_batch();
         let Subscription {
             stream,
-            mut head,
+            mut opening,
             last_id,
             topics,
             slot,
@@ -267,13 +267,13 @@ impl Hub {
             return;
         };
         if let Some(last_id) = last_id {
-            self.replay(&listener, last_id, &mut head);
+            self.replay(&listener, last_id, &mut opening);
         }
         if kind == StreamKind::WebSocket {
             self.batch.with_websocket = true;
         }
-        listener.allow_replay(head.len());
-        let delivery = listener.send(&head, self.max_backlog);
+        listener.allow_replay(opening.len());
+        let delivery = listener.send(&opening, self.max_backlog);
         // The opening lines do not count as speaking: the first heartbeat
         // comes one interval after the stream opens.
         listener.take_spoke();

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use crate::http::cors;
 use crate::http::error::HttpError;
-use crate::http::request_head::Head;
+use crate::http::request_head::RequestHead;
 use crate::http::response::{Header, Response};
 use crate::routes::subscribe::StreamStart;
 use crate::server::Shared;
@@ -31,14 +31,14 @@ pub mod subscribe;
 /// A whole request: its head and its body.
 pub struct Request {
     /// The parsed head.
-    pub head: Head,
+    pub head: RequestHead,
     /// The body, read in full.
     pub body: Vec<u8>,
 }
 
 impl Request {
     /// Whether this is a `HEAD` request (answered like `GET`, without body).
-    pub fn is_head(&self) -> bool {
+    pub fn is_head_method(&self) -> bool {
         self.head.method == "HEAD"
     }
 }

@@ -22,7 +22,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::event::Event;
 use crate::http::error::HttpError;
 use crate::http::form::{self, parse_form};
-use crate::http::request_head::Head;
+use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
 use crate::ingest::publisher::PublishError;
 use crate::routes::Request;
@@ -95,7 +95,7 @@ pub fn event_from(fields: &[(String, String)]) -> Result<Event, HttpError> {
 /// With `--publish-token`, the request must carry the token, as
 /// `Authorization: Bearer TOKEN` or as a `token` field.
 fn authorize(
-    head: &Head,
+    head: &RequestHead,
     fields: &[(String, String)],
     expected: Option<&str>,
 ) -> Result<(), HttpError> {
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn tokens() {
-        let mut head = Head::default();
+        let mut head = RequestHead::default();
         assert_eq!(authorize(&head, &[], None), Ok(()));
         assert_eq!(
             authorize(&head, &[], Some("s")),

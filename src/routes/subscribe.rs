@@ -29,7 +29,7 @@ pub struct StreamStart {
     /// Event stream (`/events`) or WebSocket (`/ws`).
     pub kind: StreamKind,
     /// The HTTP response head.
-    pub http_head: Vec<u8>,
+    pub response_head: Vec<u8>,
     /// The stream's opening lines (see [`sse::preamble`]).
     pub preamble: Vec<u8>,
     /// Resume after this id, if given.
@@ -72,7 +72,7 @@ pub fn handle(request: &Request, allowed_origin: Option<&str>) -> Result<Outcome
         .and_then(parse_last_id);
     Ok(Outcome::Stream(StreamStart {
         kind: StreamKind::EventStream,
-        http_head: stream_head(allowed_origin),
+        response_head: stream_head(allowed_origin),
         preamble: sse::preamble(),
         last_id,
         topics,
@@ -90,7 +90,7 @@ pub fn handle_websocket(request: &Request) -> Result<Outcome, HttpError> {
     let (topics, last_id) = topics_and_last_id(request)?;
     Ok(Outcome::Stream(StreamStart {
         kind: StreamKind::WebSocket,
-        http_head: websocket_upgrade::switching_protocols(&accept),
+        response_head: websocket_upgrade::switching_protocols(&accept),
         preamble: Vec::new(),
         last_id: last_id.as_deref().and_then(parse_last_id),
         topics,

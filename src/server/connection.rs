@@ -26,7 +26,7 @@ use crate::connection_slots::ConnectionSlot;
 use crate::http::body::read_body;
 use crate::http::error::HttpError;
 use crate::http::reader::{ReadError, Reader};
-use crate::http::request_head::Head;
+use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
 use crate::hub::Subscription;
 use crate::hub::listener::StreamKind;
@@ -64,7 +64,7 @@ impl Connection {
         let (idle_timeout, head_timeout) = (config.keepalive_timeout, config.header_timeout);
         let max_body = config.max_body;
         loop {
-            let head = match self.reader.read_head(idle_timeout, head_timeout) {
+            let head = match self.reader.read_request_head(idle_timeout, head_timeout) {
                 Ok(head) => head,
                 Err(ReadError::Http(error)) => return self.refuse(error, None),
                 Err(ReadError::Closed | ReadError::Io(_)) => return,
@@ -94,7 +94,7 @@ impl Connection {
         let written = response.write_to(
             &mut self.reader.stream(),
             &mut self.scratch,
-            request.is_head(),
+            request.is_head_method(),
             keep_alive,
         );
         self.log(&request.head, response.status, &written, started);
@@ -102,16 +102,16 @@ impl Connection {
     }
 
     /// Answers a request that could not be read, and closes.
-    fn refuse(mut self, error: HttpError, head: Option<&Head>) {
+    fn refuse(mut self, error: HttpError, head: Option<&RequestHead>) {
         let started = Instant::now();
         let response = Response::error(error);
         let is_head = head.is_some_and(|head| head.method == "HEAD");
         let written =
             response.write_to(&mut self.reader.stream(), &mut self.scratch, is_head, false);
-        let unknown = Head {
+        let unknown = RequestHead {
             method: "-".into(),
             target: "-".into(),
-            ..Head::default()
+            ..RequestHead::default()
         };
         self.log(head.unwrap_or(&unknown), response.status, &written, started);
         linger_close(self.reader.into_stream());
@@ -127,27 +127,27 @@ impl Connection {
     ) {
         let StreamStart {
             kind,
-            mut http_head,
+            mut response_head,
             preamble,
             last_id,
             topics,
         } = start;
         if kind == StreamKind::WebSocket {
-            return self.start_websocket(request, http_head, last_id, topics, slot, started);
+            return self.start_websocket(request, response_head, last_id, topics, slot, started);
         }
-        if request.is_head() {
-            let written = io::Write::write_all(&mut self.reader.stream(), &http_head)
-                .map(|()| http_head.len());
+        if request.is_head_method() {
+            let written = io::Write::write_all(&mut self.reader.stream(), &response_head)
+                .map(|()| response_head.len());
             self.log(&request.head, 200, &written, started);
             return;
         }
         slot.stop_reading();
-        let head_bytes = http_head.len();
+        let head_bytes = response_head.len();
         self.log(&request.head, 200, &Ok(head_bytes), started);
-        http_head.extend_from_slice(&preamble);
+        response_head.extend_from_slice(&preamble);
         let subscription = Subscription {
             stream: self.reader.into_stream(),
-            head: http_head,
+            opening: response_head,
             last_id,
             topics,
             slot,
@@ -162,13 +162,13 @@ impl Connection {
     fn start_websocket(
         self,
         request: &Request,
-        http_head: Vec<u8>,
+        response_head: Vec<u8>,
         last_id: Option<crate::event::EventId>,
         topics: Vec<String>,
         slot: ConnectionSlot,
         started: Instant,
     ) {
-        self.log(&request.head, 101, &Ok(http_head.len()), started);
+        self.log(&request.head, 101, &Ok(response_head.len()), started);
         let key = slot.key();
         let shared = Arc::clone(&self.shared);
         let (stream, leftover) = self.reader.into_parts();
@@ -179,7 +179,7 @@ impl Connection {
         let _ = reading.set_write_timeout(None);
         let subscription = Subscription {
             stream,
-            head: http_head,
+            opening: response_head,
             last_id,
             topics,
             slot,
@@ -190,7 +190,7 @@ impl Connection {
         }
     }
 
-    fn log(&self, head: &Head, status: u16, written: &io::Result<usize>, started: Instant) {
+    fn log(&self, head: &RequestHead, status: u16, written: &io::Result<usize>, started: Instant) {
         if self.shared.config.access_log {
             let bytes = written.as_ref().map_or(0, |n| *n);
             stderr_log::access(&head.method, head.path(), status, bytes, started.elapsed());

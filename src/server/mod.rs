@@ -28,7 +28,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::connection_slots::Connections;
+use crate::connection_slots::ConnectionSlots;
 use crate::ingest::publisher::Publisher;
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::routes::page::Site;
@@ -56,7 +56,7 @@ pub struct Shared {
     /// The way to the hub.
     pub publisher: Publisher,
     /// Open connections, subscribers included.
-    pub connections: Arc<Connections>,
+    pub connections: Arc<ConnectionSlots>,
     /// When the server started, for `uptime_s`.
     pub started: Instant,
     /// Set when the server is shutting down: the accept loop stops.
