@@ -11,6 +11,7 @@ pub mod cors;
 pub mod error;
 pub mod form;
 pub mod reader;
+pub mod request;
 pub mod request_head;
 pub mod response;
 pub mod websocket_upgrade;

@@ -18,30 +18,16 @@ use std::borrow::Cow;
 
 use crate::http::cors;
 use crate::http::error::HttpError;
-use crate::http::request_head::RequestHead;
+use crate::http::request::Request;
 use crate::http::response::{Header, Response};
+use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
-use crate::server::Shared;
 
+pub mod context;
 pub mod page;
 pub mod publish;
 pub mod stats;
 pub mod subscribe;
-
-/// A whole request: its head and its body.
-pub struct Request {
-    /// The parsed head.
-    pub head: RequestHead,
-    /// The body, read in full.
-    pub body: Vec<u8>,
-}
-
-impl Request {
-    /// Whether this is a `HEAD` request (answered like `GET`, without body).
-    pub fn is_head_method(&self) -> bool {
-        self.head.method == "HEAD"
-    }
-}
 
 /// What the connection does next.
 pub enum Outcome {
@@ -58,7 +44,7 @@ impl From<Response> for Outcome {
 }
 
 /// Finds the handler for `request` and runs it.
-pub fn dispatch(request: &Request, shared: &Shared) -> Outcome {
+pub fn dispatch(request: &Request, context: &Context) -> Outcome {
     let head = &request.head;
     let method = head.method.as_str();
     let path = head.path();
@@ -71,17 +57,17 @@ pub fn dispatch(request: &Request, shared: &Shared) -> Outcome {
     }
     let api = matches!(path, "/publish" | "/events" | "/stats");
     if !api {
-        return static_file(method, path, shared)
+        return static_file(method, path, context)
             .unwrap_or_else(Response::error)
             .into();
     }
-    let origin = cors::allowed_origin(&shared.config.cors_origins, head.origin.as_deref());
+    let origin = cors::allowed_origin(&context.config.cors_origins, head.origin.as_deref());
     let result = match (path, method) {
         (_, "OPTIONS") => Ok(Outcome::Respond(cors::preflight(origin.clone()))),
-        ("/publish", "POST") => publish::handle(request, shared).map(Outcome::from),
+        ("/publish", "POST") => publish::handle(request, context).map(Outcome::from),
         ("/publish", _) => Err(HttpError::MethodNotAllowed("POST, OPTIONS")),
         ("/events", "GET" | "HEAD") => subscribe::handle(request, origin.as_deref()),
-        ("/stats", "GET" | "HEAD") => stats::handle(shared).map(Outcome::from),
+        ("/stats", "GET" | "HEAD") => stats::handle(context).map(Outcome::from),
         _ => Err(HttpError::MethodNotAllowed("GET, HEAD, OPTIONS")),
     };
     match result {
@@ -98,8 +84,8 @@ pub fn dispatch(request: &Request, shared: &Shared) -> Outcome {
     }
 }
 
-fn static_file(method: &str, path: &str, shared: &Shared) -> Result<Response, HttpError> {
-    let asset = shared.site.lookup(path).ok_or(HttpError::NotFound)?;
+fn static_file(method: &str, path: &str, context: &Context) -> Result<Response, HttpError> {
+    let asset = context.site.lookup(path).ok_or(HttpError::NotFound)?;
     if method != "GET" && method != "HEAD" {
         return Err(HttpError::MethodNotAllowed("GET, HEAD"));
     }

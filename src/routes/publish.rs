@@ -22,23 +22,23 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::event::Event;
 use crate::http::error::HttpError;
 use crate::http::form::{self, parse_form};
+use crate::http::request::Request;
 use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
 use crate::ingest::publisher::PublishError;
-use crate::routes::Request;
-use crate::server::Shared;
+use crate::routes::context::Context;
 
 /// Publishes the event the request describes.
-pub fn handle(request: &Request, shared: &Shared) -> Result<Response, HttpError> {
+pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpError> {
     let fields = fields_of(request)?;
     authorize(
         &request.head,
         &fields,
-        shared.config.publish_token.as_deref(),
+        context.config.publish_token.as_deref(),
     )?;
     let event = event_from(&fields)?;
     let topic = event.topic_name().map(str::to_owned);
-    let id = publish_event(shared, event)?;
+    let id = publish_event(context, event)?;
     if request.head.accepts_html {
         Ok(Response::see_other(page_for(topic.as_deref())))
     } else {
@@ -47,8 +47,8 @@ pub fn handle(request: &Request, shared: &Shared) -> Result<Response, HttpError>
 }
 
 /// Publishes `event`; a failure becomes the 503 the client gets.
-pub fn publish_event(shared: &Shared, event: Event) -> Result<crate::event::EventId, HttpError> {
-    shared
+pub fn publish_event(context: &Context, event: Event) -> Result<crate::event::EventId, HttpError> {
+    context
         .publisher
         .publish(event)
         .map_err(|error| match error {

@@ -15,19 +15,19 @@
 use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::hub::HubStats;
-use crate::server::Shared;
+use crate::routes::context::Context;
 
 /// Asks the hub for its numbers and answers with them.
-pub fn handle(shared: &Shared) -> Result<Response, HttpError> {
-    let hub = shared
+pub fn handle(context: &Context) -> Result<Response, HttpError> {
+    let hub = context
         .publisher
         .stats()
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
-    let connections = shared.connections.open();
-    let uptime_s = shared.started.elapsed().as_secs();
-    let token_required = shared.config.publish_token.is_some();
+    let connections = context.connections.open();
+    let uptime_s = context.started.elapsed().as_secs();
+    let token_required = context.config.publish_token.is_some();
     let mut json = to_json(&hub, connections, uptime_s, token_required);
-    if let Some((up, lag_ms)) = shared.publisher.redis_state() {
+    if let Some((up, lag_ms)) = context.publisher.redis_state() {
         // Put the Redis fields before the closing brace.
         json.truncate(json.len() - 2);
         let state = if up { "up" } else { "down" };

@@ -18,10 +18,11 @@
 use crate::event::{EventId, is_label};
 use crate::http::error::HttpError;
 use crate::http::form::parse_form;
+use crate::http::request::Request;
 use crate::http::websocket_upgrade;
 use crate::hub::listener::StreamKind;
 use crate::limits::MAX_TOPICS_PER_LISTENER;
-use crate::routes::{Outcome, Request};
+use crate::routes::Outcome;
 use crate::wire::sse;
 
 /// An event stream about to start.

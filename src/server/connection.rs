@@ -26,18 +26,19 @@ use crate::connection_slots::ConnectionSlot;
 use crate::http::body::read_body;
 use crate::http::error::HttpError;
 use crate::http::reader::{ReadError, Reader};
+use crate::http::request::Request;
 use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
 use crate::hub::Subscription;
 use crate::hub::listener::StreamKind;
 use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
+use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
-use crate::routes::{Outcome, Request, dispatch};
-use crate::server::Shared;
+use crate::routes::{Outcome, dispatch};
 use crate::stderr_log;
 
 /// Serves every request on `stream`, then closes it (or hands it to the hub).
-pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {
+pub fn serve(stream: TcpStream, slot: ConnectionSlot, context: Arc<Context>) {
     // Responses are written whole, so Nagle's delay would only add latency.
     let _ = stream.set_nodelay(true);
     if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
@@ -45,7 +46,7 @@ pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {
     }
     let connection = Connection {
         reader: Reader::new(stream),
-        shared,
+        context,
         scratch: Vec::new(),
     };
     connection.run(slot);
@@ -53,14 +54,14 @@ pub fn serve(stream: TcpStream, slot: ConnectionSlot, shared: Arc<Shared>) {
 
 struct Connection {
     reader: Reader,
-    shared: Arc<Shared>,
+    context: Arc<Context>,
     /// Reused to assemble each response.
     scratch: Vec<u8>,
 }
 
 impl Connection {
     fn run(mut self, slot: ConnectionSlot) {
-        let config = &self.shared.config;
+        let config = &self.context.config;
         let (idle_timeout, head_timeout) = (config.keepalive_timeout, config.header_timeout);
         let max_body = config.max_body;
         loop {
@@ -77,7 +78,7 @@ impl Connection {
                 Err(ReadError::Closed | ReadError::Io(_)) => return,
             };
             let request = Request { head, body };
-            match dispatch(&request, &self.shared) {
+            match dispatch(&request, &self.context) {
                 Outcome::Respond(response) => {
                     if !self.respond(&request, &response, started) {
                         return;
@@ -154,7 +155,7 @@ impl Connection {
             kind,
         };
         // If the hub does not take it, the socket is dropped and closes.
-        let _ = self.shared.publisher.subscribe(subscription);
+        let _ = self.context.publisher.subscribe(subscription);
     }
 
     /// Hands one handle of the socket to the hub (which writes the `101`,
@@ -170,7 +171,7 @@ impl Connection {
     ) {
         self.log(&request.head, 101, &Ok(response_head.len()), started);
         let key = slot.key();
-        let shared = Arc::clone(&self.shared);
+        let context = Arc::clone(&self.context);
         let (stream, leftover) = self.reader.into_parts();
         let Ok(reading) = stream.try_clone() else {
             return;
@@ -185,13 +186,13 @@ impl Connection {
             slot,
             kind: StreamKind::WebSocket,
         };
-        if shared.publisher.subscribe(subscription).is_ok() {
-            crate::server::websocket_reader::run(reading, leftover, key, &shared);
+        if context.publisher.subscribe(subscription).is_ok() {
+            crate::server::websocket_reader::run(reading, leftover, key, &context);
         }
     }
 
     fn log(&self, head: &RequestHead, status: u16, written: &io::Result<usize>, started: Instant) {
-        if self.shared.config.access_log {
+        if self.context.config.access_log {
             let bytes = written.as_ref().map_or(0, |n| *n);
             stderr_log::access(&head.method, head.path(), status, bytes, started.elapsed());
         }

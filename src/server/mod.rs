@@ -28,11 +28,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::connection_slots::ConnectionSlots;
 use crate::ingest::publisher::Publisher;
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
+use crate::routes::context::Context;
 use crate::routes::page::Site;
-use crate::server::closer::Closer;
 use crate::stderr_log;
 use crate::store::event_log::{EventLog, OpenError, Opened};
 use crate::store::scale_out;
@@ -41,32 +40,18 @@ pub mod closer;
 pub mod connection;
 pub mod websocket_reader;
 
+use closer::Closer;
+
 /// The shortest time between two "out of file descriptors" log lines.
 const OUT_OF_DESCRIPTORS_WARNING: Duration = Duration::from_secs(60);
 
 /// How long a shutdown waits for connection threads to finish.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
-/// What every connection thread shares: the settings, the page, the hub.
-pub struct Shared {
-    /// The settings the server was started with.
-    pub config: Config,
-    /// Where the page's files come from.
-    pub site: Site,
-    /// The way to the hub.
-    pub publisher: Publisher,
-    /// Open connections, subscribers included.
-    pub connections: Arc<ConnectionSlots>,
-    /// When the server started, for `uptime_s`.
-    pub started: Instant,
-    /// Set when the server is shutting down: the accept loop stops.
-    pub stopping: AtomicBool,
-}
-
 /// A bound, ready server.
 pub struct Server {
     listener: TcpListener,
-    shared: Arc<Shared>,
+    context: Arc<Context>,
     closer: Closer,
     threads: Threads,
 }
@@ -93,7 +78,9 @@ struct Threads {
 /// ```
 pub struct RunningServer {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    context: Arc<Context>,
+    /// Set when the server is shutting down: the accept loop stops.
+    stopping: Arc<AtomicBool>,
     accept: JoinHandle<()>,
     threads: Threads,
 }
@@ -201,17 +188,16 @@ impl Server {
         let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
         let (publisher, reader_thread) =
             scale_out::connect(redis, Publisher::new(hub.clone(), store, first_id), hub)?;
-        let shared = Shared {
+        let context = Context {
             config,
             site,
             publisher,
             connections: Arc::default(),
             started: Instant::now(),
-            stopping: AtomicBool::new(false),
         };
         Ok(Server {
             listener,
-            shared: Arc::new(shared),
+            context: Arc::new(context),
             closer,
             threads: Threads {
                 hub: hub_thread,
@@ -240,12 +226,17 @@ impl Server {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn publisher(&self) -> Publisher {
-        self.shared.publisher.clone()
+        self.context.publisher.clone()
     }
 
     /// Accepts connections for ever, on this thread.
     pub fn run(self) {
-        accept_loop(&self.listener, &self.shared, &self.closer);
+        accept_loop(
+            &self.listener,
+            &self.context,
+            &AtomicBool::new(false),
+            &self.closer,
+        );
     }
 
     /// Accepts connections on a thread of its own; the returned
@@ -257,19 +248,21 @@ impl Server {
         let addr = self.listener.local_addr().map_err(StartError::Thread)?;
         let Server {
             listener,
-            shared,
+            context,
             closer,
             threads,
         } = self;
-        let accepting = Arc::clone(&shared);
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (accepting, stop_flag) = (Arc::clone(&context), Arc::clone(&stopping));
         let accept = thread::Builder::new()
             .name("herald-accept".into())
             // The closer moves in here, and is dropped when the loop ends.
-            .spawn(move || accept_loop(&listener, &accepting, &closer))
+            .spawn(move || accept_loop(&listener, &accepting, &stop_flag, &closer))
             .map_err(StartError::Thread)?;
         Ok(RunningServer {
             addr,
-            shared,
+            context,
+            stopping,
             accept,
             threads,
         })
@@ -284,17 +277,17 @@ impl RunningServer {
 
     /// A handle for publishing to this server's subscribers.
     pub fn publisher(&self) -> Publisher {
-        self.shared.publisher.clone()
+        self.context.publisher.clone()
     }
 
     /// Stops accepting, ends every stream cleanly (after its last whole
     /// event), closes every other connection, joins the threads, and returns.
     pub fn shutdown(self) {
-        self.shared.stopping.store(true, Ordering::Release);
+        self.stopping.store(true, Ordering::Release);
         // `accept` blocks; a connection of our own wakes it to see the flag.
         let _ = TcpStream::connect_timeout(&wake_address(self.addr), Duration::from_secs(1));
         let _ = self.accept.join();
-        self.shared.publisher.stop();
+        self.context.publisher.stop();
         if let Some(writer) = self.threads.writer {
             let _ = writer.join();
         }
@@ -302,8 +295,12 @@ impl RunningServer {
             let _ = reader.join();
         }
         let _ = self.threads.hub.join();
-        self.shared.connections.close_all();
-        if !self.shared.connections.wait_until_all_closed(SHUTDOWN_WAIT) {
+        self.context.connections.close_all();
+        if !self
+            .context
+            .connections
+            .wait_until_all_closed(SHUTDOWN_WAIT)
+        {
             stderr_log::line(format_args!(
                 "herald: some connections did not close in time"
             ));
@@ -344,12 +341,17 @@ fn wake_address(addr: SocketAddr) -> SocketAddr {
 }
 
 /// Accepts connections until the server is stopping.
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, closer: &Closer) {
+fn accept_loop(
+    listener: &TcpListener,
+    context: &Arc<Context>,
+    stopping: &AtomicBool,
+    closer: &Closer,
+) {
     let mut last_warning: Option<Instant> = None;
     loop {
         match listener.accept() {
-            Ok(_) if shared.stopping.load(Ordering::Acquire) => return,
-            Ok((stream, _)) => admit(stream, shared, closer),
+            Ok(_) if stopping.load(Ordering::Acquire) => return,
+            Ok((stream, _)) => admit(stream, context, closer),
             Err(error) if is_out_of_descriptors(&error) => {
                 // Once a minute at most: a long shortage must not flood the log.
                 if last_warning.is_none_or(|at| at.elapsed() >= OUT_OF_DESCRIPTORS_WARNING) {
@@ -368,17 +370,17 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, closer: &Closer) {
 }
 
 /// Gives a new connection a slot and a thread, or turns it away.
-fn admit(stream: TcpStream, shared: &Arc<Shared>, closer: &Closer) {
-    let max = shared.config.max_clients;
-    let Some(slot) = shared.connections.admit(&stream, max) else {
+fn admit(stream: TcpStream, context: &Arc<Context>, closer: &Closer) {
+    let max = context.config.max_clients;
+    let Some(slot) = context.connections.admit(&stream, max) else {
         closer.turn_away(stream);
         return;
     };
-    let shared = Arc::clone(shared);
+    let context = Arc::clone(context);
     let spawned = thread::Builder::new()
         .name("herald-conn".into())
         .stack_size(CONNECTION_STACK_BYTES)
-        .spawn(move || crate::server::connection::serve(stream, slot, shared));
+        .spawn(move || connection::serve(stream, slot, context));
     if let Err(error) = spawned {
         // The closure, and with it the socket and the slot, is dropped:
         // the client sees the connection close.

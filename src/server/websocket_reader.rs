@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use crate::http::form;
 use crate::hub::Command;
+use crate::routes::context::Context;
 use crate::routes::publish;
-use crate::server::Shared;
 use crate::wire::json;
 use crate::wire::websocket::frame::{self, Frame, close_code};
 
@@ -57,8 +57,8 @@ enum End {
 /// Reads frames until the session ends, then has the hub close it.
 /// `buf` holds bytes that came after the handshake, `key` names the
 /// connection to the hub.
-pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, shared: &Shared) {
-    let silence = shared.config.heartbeat * 2 + Duration::from_secs(1);
+pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context) {
+    let silence = context.config.heartbeat * 2 + Duration::from_secs(1);
     // Until the hub makes the socket non-blocking, a read waits this long.
     if stream.set_read_timeout(Some(POLL_MIN)).is_err() {
         return;
@@ -67,11 +67,11 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, shared: &Shared) {
     let mut pause = POLL_MIN;
     let mut session = Session {
         key,
-        shared,
+        context,
         message: None,
     };
     let end = loop {
-        match frame::parse(&buf, shared.config.max_body) {
+        match frame::parse(&buf, context.config.max_body) {
             Err(code) => break End::Close(code),
             Ok(Some((frame, used))) => {
                 buf.drain(..used);
@@ -135,7 +135,7 @@ fn is_timeout(error: &io::Error) -> bool {
 
 struct Session<'a> {
     key: u64,
-    shared: &'a Shared,
+    context: &'a Context,
     /// A fragmented message being put together: its opcode and bytes.
     message: Option<(u8, Vec<u8>)>,
 }
@@ -157,7 +157,7 @@ impl Session<'_> {
                     return Some(End::Close(close_code::PROTOCOL_ERROR));
                 };
                 message.extend_from_slice(&frame.payload);
-                if message.len() > self.shared.config.max_body {
+                if message.len() > self.context.config.max_body {
                     return Some(End::Close(close_code::TOO_BIG));
                 }
                 if !frame.fin {
@@ -209,7 +209,7 @@ impl Session<'_> {
         let message = form::first(&fields, "publish")
             .ok_or("send {\"publish\": \"your message\"}")?
             .to_string();
-        if let Some(expected) = self.shared.config.publish_token.as_deref() {
+        if let Some(expected) = self.context.config.publish_token.as_deref() {
             publish::check_token(form::first(&fields, "token"), expected)
                 .map_err(|e| e.reason().to_string())?;
         }
@@ -219,7 +219,7 @@ impl Session<'_> {
             .collect();
         as_form.push(("message".into(), message));
         let event = publish::event_from(&as_form).map_err(|e| e.reason().to_string())?;
-        publish::publish_event(self.shared, event).map_err(|e| e.reason().to_string())
+        publish::publish_event(self.context, event).map_err(|e| e.reason().to_string())
     }
 
     /// Has the hub write `bytes` to this connection (and close it).
@@ -229,7 +229,7 @@ impl Session<'_> {
             bytes,
             close,
         };
-        let _ = self.shared.publisher.command(command);
+        let _ = self.context.publisher.command(command);
     }
 }
 
