@@ -40,7 +40,6 @@ pub mod history;
 pub mod listener;
 mod upkeep;
 use crate::connection_slots::ConnectionSlot;
-use crate::store::record::Record;
 use crate::wire::sse;
 use crate::wire::websocket;
 use upkeep::keep;
@@ -120,18 +119,18 @@ pub struct HubStats {
 
 /// Starts the hub thread; returns the sending end of its command channel
 /// and the thread. `first_id` is the id the first new event will get (see
-/// [`crate::hub::history`]); `restored` are events from the event log, oldest
-/// first, to hold for replay.
+/// [`crate::hub::history`]); `restored` are events kept from an earlier
+/// run (the event log, or Redis), oldest first, to hold for replay.
 pub fn spawn(
     config: &Config,
     first_id: EventId,
-    restored: Vec<Record>,
+    restored: Vec<(EventId, Event)>,
 ) -> std::io::Result<(Sender<Command>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(COMMAND_QUEUE_LEN);
-    let oldest = restored.first().map_or(first_id, |record| record.id);
+    let oldest = restored.first().map_or(first_id, |(id, _)| *id);
     let mut history = History::new(config.history, oldest);
-    for record in restored {
-        history.push(record.id, record.event);
+    for (id, event) in restored {
+        history.push(id, event);
     }
     let hub = Hub {
         commands: receiver,

@@ -23,6 +23,7 @@ use crossbeam_channel::Sender;
 use crate::event::{Event, EventId};
 use crate::hub::{Command, HubStats, Subscription};
 use crate::limits::HUB_REPLY_TIMEOUT;
+use crate::store::scale_out::Bus;
 use crate::store::writer::Store;
 
 /// How long a publisher waits for the log writer to store its event.
@@ -69,36 +70,26 @@ pub struct Publisher {
     /// The next id to give; held while the event is queued.
     next_id: Arc<Mutex<EventId>>,
     /// The Redis stream, when instances share one: it gives the ids.
-    #[cfg(feature = "redis")]
-    redis: Option<Arc<crate::store::redis_bus::RedisBus>>,
+    redis: Option<Bus>,
 }
 
 impl Publisher {
-    /// A publisher whose first event gets `first_id`; with `store`, events
-    /// go through the log writer.
+    /// A publisher whose first event gets `first_id`. With `store`, events
+    /// go through the log writer; with `redis`, through the Redis stream,
+    /// which gives the ids and brings the events back to the hub through
+    /// the stream's reader.
     pub(crate) fn new(
         hub: Sender<Command>,
         store: Option<Sender<Store>>,
+        redis: Option<Bus>,
         first_id: EventId,
     ) -> Publisher {
         Publisher {
             hub,
             store,
             next_id: Arc::new(Mutex::new(first_id)),
-            #[cfg(feature = "redis")]
-            redis: None,
+            redis,
         }
-    }
-
-    /// Publishes through a Redis stream instead: Redis gives the ids, and
-    /// the events come back to the hub through the stream's reader.
-    #[cfg(feature = "redis")]
-    pub(crate) fn through_redis(
-        mut self,
-        bus: Arc<crate::store::redis_bus::RedisBus>,
-    ) -> Publisher {
-        self.redis = Some(bus);
-        self
     }
 
     /// Broadcasts `event` and returns the id it was given. Ids increase
@@ -120,7 +111,6 @@ impl Publisher {
     /// few seconds (it is stuck or stopping); [`PublishError::NotStored`] if
     /// the event log could not store the event.
     pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
-        #[cfg(feature = "redis")]
         if let Some(bus) = &self.redis {
             return bus.publish(&event).map_err(PublishError::NotStored);
         }
@@ -150,11 +140,8 @@ impl Publisher {
 
     /// With Redis: whether it is up, and ms since its reader heard from it.
     pub fn redis_state(&self) -> Option<(bool, u64)> {
-        #[cfg(feature = "redis")]
-        if let Some(bus) = &self.redis {
-            return Some((bus.state.is_up(), bus.state.reader_lag_ms()));
-        }
-        None
+        let bus = self.redis.as_ref()?;
+        Some((bus.is_up(), bus.reader_lag_ms()))
     }
 
     /// The hub's current numbers.
@@ -171,7 +158,6 @@ impl Publisher {
     /// Asks the log writer (if any) to sync and end, then the hub to close
     /// every stream and end.
     pub(crate) fn stop(&self) {
-        #[cfg(feature = "redis")]
         if let Some(bus) = &self.redis {
             bus.stop();
         }

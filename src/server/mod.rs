@@ -28,6 +28,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::event::{Event, EventId};
 use crate::ingest::publisher::Publisher;
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
 use crate::routes::context::Context;
@@ -153,27 +154,11 @@ impl Server {
             addr: config.addr.clone(),
             error,
         })?;
-        if config.data_dir.is_some() && config.redis_url.is_some() {
-            return Err(StartError::Redis(
-                "use --data-dir or --redis, not both (Redis keeps the history)".into(),
-            ));
-        }
-        let stored = match &config.data_dir {
-            Some(dir) => Some(open_event_log(dir, config.history)?),
-            None => None,
-        };
-        let redis = scale_out::open(&config)?;
-        let mut restored = stored.as_ref().map_or(Vec::new(), |s| s.recent.clone());
-        if let Some(from_redis) = scale_out::recent(&redis) {
-            restored = from_redis;
-        } else if stored.is_none() {
-            stderr_log::line(format_args!(
-                "herald: history in memory only (--data-dir DIR keeps it across restarts)"
-            ));
-        }
-        // Ids go on from the log's last, or from the clock if that is higher.
-        let last_stored = restored.last().map_or(0, |record| record.id);
-        let first_id = crate::hub::history::clock_id().max(last_stored + 1);
+        let (stored, redis) = open_storage(&config)?;
+        let (stored, redis, restored) = take_restored(stored, redis);
+        // Ids go on from the newest stored, or from the clock if that is higher.
+        let newest_stored = restored.last().map_or(0, |(id, _)| *id);
+        let first_id = crate::hub::history::clock_id().max(newest_stored + 1);
         let (hub, hub_thread) =
             crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
         let (store, writer_thread) = match stored {
@@ -185,9 +170,17 @@ impl Server {
             }
             None => (None, None),
         };
+        let (redis, reader_thread) = match redis {
+            Some(opened) => {
+                let (bus, thread) = opened
+                    .start_reader(hub.clone())
+                    .map_err(StartError::Thread)?;
+                (Some(bus), Some(thread))
+            }
+            None => (None, None),
+        };
         let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
-        let (publisher, reader_thread) =
-            scale_out::connect(redis, Publisher::new(hub.clone(), store, first_id), hub)?;
+        let publisher = Publisher::new(hub, store, redis, first_id);
         let context = Context {
             config,
             site,
@@ -307,6 +300,49 @@ impl RunningServer {
         }
         let _ = self.threads.closer.join();
     }
+}
+
+/// Opens the event log (`--data-dir`) or the Redis stream (`--redis`), if
+/// one is asked for; never both, as each would keep the history.
+fn open_storage(
+    config: &Config,
+) -> Result<(Option<Opened>, Option<scale_out::Opened>), StartError> {
+    if config.data_dir.is_some() && config.redis_url.is_some() {
+        return Err(StartError::Redis(
+            "use --data-dir or --redis, not both (Redis keeps the history)".into(),
+        ));
+    }
+    let stored = match &config.data_dir {
+        Some(dir) => Some(open_event_log(dir, config.history)?),
+        None => None,
+    };
+    let redis = scale_out::open(config).map_err(StartError::Redis)?;
+    if stored.is_none() && redis.is_none() {
+        stderr_log::line(format_args!(
+            "herald: history in memory only (--data-dir DIR keeps it across restarts)"
+        ));
+    }
+    Ok((stored, redis))
+}
+
+/// The events the storage holds, oldest first, to fill the hub's history.
+type Restored = Vec<(EventId, Event)>;
+
+/// Takes the held events out of whichever storage was opened.
+fn take_restored(
+    mut stored: Option<Opened>,
+    mut redis: Option<scale_out::Opened>,
+) -> (Option<Opened>, Option<scale_out::Opened>, Restored) {
+    let records = match (&mut stored, &mut redis) {
+        (Some(opened), _) => std::mem::take(&mut opened.recent),
+        (None, Some(opened)) => opened.take_recent(),
+        (None, None) => Vec::new(),
+    };
+    let restored = records
+        .into_iter()
+        .map(|record| (record.id, record.event))
+        .collect();
+    (stored, redis, restored)
 }
 
 /// Opens the event log, and says what was found in it.

@@ -241,6 +241,16 @@ impl RedisBus {
         }
     }
 
+    /// Whether the last command to Redis worked.
+    pub fn is_up(&self) -> bool {
+        self.state.is_up()
+    }
+
+    /// Milliseconds since the reader last heard from Redis.
+    pub fn reader_lag_ms(&self) -> u64 {
+        self.state.reader_lag_ms()
+    }
+
     /// Asks the reader to stop (within one `XREAD BLOCK`).
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::Release);

@@ -1,12 +1,14 @@
 //! Joining other instances on a Redis stream at start-up, or saying why not.
 //!
 //! With the cargo feature `redis`, `--redis URL` opens the stream (see
-//! `redis_bus.rs`), fills the history from it, and starts the reader
-//! that feeds the hub; the publisher then publishes through Redis. Without
+//! `redis_bus.rs`), fills the history from it, and starts the reader that
+//! feeds the hub; the publisher then publishes through the [`Bus`]. Without
 //! the feature, `--redis` is a start-up error that says how to build herald
-//! with it. Either way the server calls the same three functions.
+//! with it, and [`Bus`] is a type with no values, so the publisher's
+//! "through Redis?" branch is there in both builds and never taken in one.
+//! Every `cfg` about Redis lives in this file.
 
-pub use wiring::{Opened, connect, open, recent};
+pub use wiring::{Bus, Opened, open};
 
 /// `--redis`, with the feature built in: open the stream and its reader.
 #[cfg(feature = "redis")]
@@ -18,46 +20,52 @@ mod wiring {
 
     use crate::config::Config;
     use crate::hub::Command;
-    use crate::ingest::publisher::Publisher;
-    use crate::server::StartError;
     use crate::store::record::Record;
     use crate::store::redis_bus::RedisBus;
 
-    /// The bus, the newest entries, and the last entry's id.
-    pub struct Opened(Arc<RedisBus>, Vec<Record>, String);
+    /// The shared way to the Redis stream.
+    pub type Bus = Arc<RedisBus>;
+
+    /// The stream, opened: its newest entries and the last entry's id.
+    pub struct Opened {
+        bus: Bus,
+        recent: Vec<Record>,
+        last_entry: String,
+    }
 
     /// Opens `--redis`, if given.
-    pub fn open(config: &Config) -> Result<Option<Opened>, StartError> {
+    ///
+    /// # Errors
+    /// Why Redis cannot be used, for the start-up message.
+    pub fn open(config: &Config) -> Result<Option<Opened>, String> {
         let Some(url) = &config.redis_url else {
             return Ok(None);
         };
-        let bus =
-            RedisBus::open(url, &config.redis_stream, config.history).map_err(StartError::Redis)?;
-        let (recent, last) = bus.recent(config.history).map_err(StartError::Redis)?;
+        let bus = RedisBus::open(url, &config.redis_stream, config.history)?;
+        let (recent, last_entry) = bus.recent(config.history)?;
         crate::stderr_log::line(format_args!(
             "herald: sharing events through redis stream '{}' ({} held for replay)",
             config.redis_stream,
             recent.len()
         ));
-        Ok(Some(Opened(Arc::new(bus), recent, last)))
+        Ok(Some(Opened {
+            bus: Arc::new(bus),
+            recent,
+            last_entry,
+        }))
     }
 
-    /// The entries that fill the history, if Redis is used.
-    pub fn recent(opened: &Option<Opened>) -> Option<Vec<Record>> {
-        opened.as_ref().map(|Opened(_, recent, _)| recent.clone())
-    }
+    impl Opened {
+        /// The entries that fill the history, oldest first (once).
+        pub fn take_recent(&mut self) -> Vec<Record> {
+            std::mem::take(&mut self.recent)
+        }
 
-    /// Starts the reader and routes the publisher through Redis, if used.
-    pub fn connect(
-        opened: Option<Opened>,
-        publisher: Publisher,
-        hub: Sender<Command>,
-    ) -> Result<(Publisher, Option<JoinHandle<()>>), StartError> {
-        let Some(Opened(bus, _, last)) = opened else {
-            return Ok((publisher, None));
-        };
-        let reader = bus.spawn_reader(hub, last).map_err(StartError::Thread)?;
-        Ok((publisher.through_redis(bus), Some(reader)))
+        /// Starts the reader that follows the stream into the hub.
+        pub fn start_reader(self, hub: Sender<Command>) -> std::io::Result<(Bus, JoinHandle<()>)> {
+            let reader = self.bus.spawn_reader(hub, self.last_entry)?;
+            Ok((self.bus, reader))
+        }
     }
 }
 
@@ -69,36 +77,62 @@ mod wiring {
     use crossbeam_channel::Sender;
 
     use crate::config::Config;
+    use crate::event::{Event, EventId};
     use crate::hub::Command;
-    use crate::ingest::publisher::Publisher;
-    use crate::server::StartError;
     use crate::store::record::Record;
 
-    /// Nothing: this build has no Redis.
-    pub struct Opened;
+    /// No way to Redis: this build has none, so no value of this type exists.
+    #[derive(Clone)]
+    pub enum Bus {}
 
-    /// Opens `--redis`, if given.
-    pub fn open(config: &Config) -> Result<Option<Opened>, StartError> {
-        match config.redis_url {
-            None => Ok(None),
-            Some(_) => Err(StartError::Redis(
-                "this herald was built without Redis: cargo build --release --features redis"
-                    .into(),
-            )),
+    impl Bus {
+        /// Never called: there is no `Bus` to call it on.
+        pub fn publish(&self, _: &Event) -> Result<EventId, &'static str> {
+            match *self {}
+        }
+
+        /// Never called.
+        pub fn is_up(&self) -> bool {
+            match *self {}
+        }
+
+        /// Never called.
+        pub fn reader_lag_ms(&self) -> u64 {
+            match *self {}
+        }
+
+        /// Never called.
+        pub fn stop(&self) {
+            match *self {}
         }
     }
 
-    /// The entries that fill the history, if Redis is used.
-    pub fn recent(_: &Option<Opened>) -> Option<Vec<Record>> {
-        None
+    /// Never made: [`open`] refuses `--redis` in this build.
+    pub enum Opened {}
+
+    /// Refuses `--redis`, which this build cannot serve.
+    ///
+    /// # Errors
+    /// How to build herald with Redis.
+    pub fn open(config: &Config) -> Result<Option<Opened>, String> {
+        match config.redis_url {
+            None => Ok(None),
+            Some(_) => Err(
+                "this herald was built without Redis: cargo build --release --features redis"
+                    .into(),
+            ),
+        }
     }
 
-    /// Starts the reader and routes the publisher through Redis, if used.
-    pub fn connect(
-        _: Option<Opened>,
-        publisher: Publisher,
-        _: Sender<Command>,
-    ) -> Result<(Publisher, Option<JoinHandle<()>>), StartError> {
-        Ok((publisher, None))
+    impl Opened {
+        /// Never called.
+        pub fn take_recent(&mut self) -> Vec<Record> {
+            match *self {}
+        }
+
+        /// Never called.
+        pub fn start_reader(self, _: Sender<Command>) -> std::io::Result<(Bus, JoinHandle<()>)> {
+            match self {}
+        }
     }
 }
