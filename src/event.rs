@@ -85,6 +85,34 @@ impl Event {
         })
     }
 
+    /// An event from its three parts as a transport carries them (a form, a
+    /// record of the event log, a Redis entry): the message, and the type
+    /// and topic if there are any.
+    ///
+    /// ```
+    /// let event = herald::Event::from_parts("deploy finished", Some("status"), None)?;
+    /// assert_eq!((event.event_type(), event.topic_name()), (Some("status"), None));
+    /// # Ok::<(), herald::EventError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first part that breaks its rule, as [`Event::new`], [`Event::event`]
+    /// and [`Event::topic`] check them.
+    pub fn from_parts(
+        data: &str,
+        event_type: Option<&str>,
+        topic: Option<&str>,
+    ) -> Result<Event, EventError> {
+        let mut event = Event::new(data)?;
+        if let Some(event_type) = event_type {
+            event = event.event(event_type)?;
+        }
+        if let Some(topic) = topic {
+            event = event.topic(topic)?;
+        }
+        Ok(event)
+    }
+
     /// Sets the event type, the name a browser dispatches it under.
     ///
     /// # Errors

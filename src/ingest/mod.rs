@@ -2,3 +2,4 @@
 //! `--data-dir` or `--redis`) and queued for the hub.
 
 pub mod publisher;
+pub mod submission;

@@ -19,44 +19,42 @@
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::event::Event;
 use crate::http::error::HttpError;
 use crate::http::form::{self, parse_form};
 use crate::http::request::Request;
 use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
-use crate::ingest::publisher::PublishError;
+use crate::ingest::submission::{Refusal, Submission};
 use crate::routes::context::Context;
 
 /// Publishes the event the request describes.
 pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpError> {
     let fields = fields_of(request)?;
-    authorize(
-        &request.head,
-        &fields,
-        context.config.publish_token.as_deref(),
-    )?;
-    let event = event_from(&fields)?;
-    let topic = event.topic_name().map(str::to_owned);
-    let id = publish_event(context, event)?;
+    let submission = Submission {
+        message: form::first(&fields, "message"),
+        event_type: form::first(&fields, "event"),
+        topic: form::first(&fields, "topic"),
+        token: given_token(&request.head, &fields),
+    };
+    let required_token = context.config.publish_token.as_deref();
+    let id = submission
+        .publish(&context.publisher, required_token)
+        .map_err(status_for)?;
     if request.head.accepts_html {
-        Ok(Response::see_other(page_for(topic.as_deref())))
+        Ok(Response::see_other(page_for(submission.topic_name())))
     } else {
         Ok(Response::text(format!("{id}\n")))
     }
 }
 
-/// Publishes `event`; a failure becomes the 503 the client gets.
-pub fn publish_event(context: &Context, event: Event) -> Result<crate::event::EventId, HttpError> {
-    context
-        .publisher
-        .publish(event)
-        .map_err(|error| match error {
-            PublishError::NotStored(reason) => HttpError::ServiceUnavailable(reason),
-            PublishError::Unavailable => {
-                HttpError::ServiceUnavailable("the server is not answering")
-            }
-        })
+/// The status each refusal earns.
+fn status_for(refusal: Refusal) -> HttpError {
+    match refusal {
+        Refusal::NoToken => HttpError::Unauthorized,
+        Refusal::WrongToken => HttpError::Forbidden,
+        Refusal::NoMessage | Refusal::BadEvent(_) => HttpError::BadRequest(refusal.reason()),
+        Refusal::NotPublished(_) => HttpError::ServiceUnavailable(refusal.reason()),
+    }
 }
 
 /// The body's fields, then the query's, decoded.
@@ -77,57 +75,14 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
     Ok(fields)
 }
 
-/// The event that `message`, `event` and `topic` fields describe.
-pub fn event_from(fields: &[(String, String)]) -> Result<Event, HttpError> {
-    let message = form::first(fields, "message").ok_or(HttpError::BadRequest("missing message"))?;
-    let bad = |error: crate::event::EventError| HttpError::BadRequest(error.reason());
-    let mut event = Event::new(message).map_err(bad)?;
-    // An empty field is no field: the page's form always sends `topic`.
-    if let Some(event_type) = form::first(fields, "event").filter(|t| !t.is_empty()) {
-        event = event.event(event_type).map_err(bad)?;
-    }
-    if let Some(topic) = form::first(fields, "topic").filter(|t| !t.is_empty()) {
-        event = event.topic(topic).map_err(bad)?;
-    }
-    Ok(event)
-}
-
-/// With `--publish-token`, the request must carry the token, as
-/// `Authorization: Bearer TOKEN` or as a `token` field.
-fn authorize(
-    head: &RequestHead,
-    fields: &[(String, String)],
-    expected: Option<&str>,
-) -> Result<(), HttpError> {
-    let Some(expected) = expected else {
-        return Ok(());
-    };
+/// The token, as `Authorization: Bearer TOKEN` or else as a `token` field.
+fn given_token<'a>(head: &'a RequestHead, fields: &'a [(String, String)]) -> Option<&'a str> {
     let bearer = head
         .authorization
         .as_deref()
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    check_token(bearer.or_else(|| form::first(fields, "token")), expected)
-}
-
-/// 401 without a token, 403 with a wrong one.
-pub fn check_token(given: Option<&str>, expected: &str) -> Result<(), HttpError> {
-    match given {
-        None => Err(HttpError::Unauthorized),
-        Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(HttpError::Forbidden),
-    }
-}
-
-/// Compares two secrets in time that depends only on their lengths, so the
-/// answer's timing does not tell an attacker how many leading bytes matched.
-fn same_secret(given: &[u8], expected: &[u8]) -> bool {
-    let mut difference = given.len() ^ expected.len();
-    for (i, &byte) in expected.iter().enumerate() {
-        let other = given.get(i).copied().unwrap_or(!byte);
-        difference |= usize::from(byte ^ other);
-    }
-    difference == 0
+    bearer.or_else(|| form::first(fields, "token"))
 }
 
 /// Where the browser goes after posting: its page, in the same topic.
@@ -150,57 +105,24 @@ mod tests {
     }
 
     #[test]
-    fn an_event_from_fields() {
-        let event = event_from(&fields(&[
-            ("message", "hi"),
-            ("event", "chat"),
-            ("topic", ""),
-        ]))
-        .unwrap();
-        assert_eq!(
-            (event.data(), event.event_type(), event.topic_name()),
-            ("hi", Some("chat"), None)
-        );
-        assert_eq!(event_from(&fields(&[])).unwrap_err().status(), 400);
-        assert_eq!(
-            event_from(&fields(&[("message", "")]))
-                .unwrap_err()
-                .status(),
-            400
-        );
-        let injected = fields(&[("message", "x"), ("event", "a\nb")]);
-        assert_eq!(event_from(&injected).unwrap_err().status(), 400);
-    }
-
-    #[test]
-    fn tokens() {
+    fn the_token_comes_from_the_header_first() {
         let mut head = RequestHead::default();
-        assert_eq!(authorize(&head, &[], None), Ok(()));
-        assert_eq!(
-            authorize(&head, &[], Some("s")),
-            Err(HttpError::Unauthorized)
-        );
-        assert_eq!(
-            authorize(&head, &fields(&[("token", "s")]), Some("s")),
-            Ok(())
-        );
-        assert_eq!(
-            authorize(&head, &fields(&[("token", "t")]), Some("s")),
-            Err(HttpError::Forbidden)
-        );
-        head.authorization = Some("Bearer s".into());
-        assert_eq!(authorize(&head, &[], Some("s")), Ok(()));
-        head.authorization = Some("Bearer ss".into());
-        assert_eq!(authorize(&head, &[], Some("s")), Err(HttpError::Forbidden));
+        assert_eq!(given_token(&head, &[]), None);
+        let with_field = fields(&[("token", "f")]);
+        assert_eq!(given_token(&head, &with_field), Some("f"));
+        head.authorization = Some("Bearer h ".into());
+        assert_eq!(given_token(&head, &with_field), Some("h"));
+        head.authorization = Some("Basic h".into());
+        assert_eq!(given_token(&head, &[]), None);
     }
 
     #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret(b"abc", b"abc"));
-        assert!(!same_secret(b"abd", b"abc"));
-        assert!(!same_secret(b"ab", b"abc"));
-        assert!(!same_secret(b"abcd", b"abc"));
-        assert!(!same_secret(b"", b"abc"));
+    fn refusals_have_their_statuses() {
+        assert_eq!(status_for(Refusal::NoToken).status(), 401);
+        assert_eq!(status_for(Refusal::WrongToken).status(), 403);
+        assert_eq!(status_for(Refusal::NoMessage).status(), 400);
+        let unavailable = Refusal::NotPublished(crate::PublishError::Unavailable);
+        assert_eq!(status_for(unavailable).status(), 503);
     }
 
     #[test]

@@ -31,10 +31,11 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::event::EventId;
 use crate::http::form;
 use crate::hub::Command;
+use crate::ingest::submission::Submission;
 use crate::routes::context::Context;
-use crate::routes::publish;
 use crate::wire::json;
 use crate::wire::websocket::frame::{self, Frame, close_code};
 
@@ -205,21 +206,19 @@ impl Session<'_> {
         }
     }
 
-    fn publish_fields(&self, fields: Vec<(String, String)>) -> Result<u64, String> {
-        let message = form::first(&fields, "publish")
-            .ok_or("send {\"publish\": \"your message\"}")?
-            .to_string();
-        if let Some(expected) = self.context.config.publish_token.as_deref() {
-            publish::check_token(form::first(&fields, "token"), expected)
-                .map_err(|e| e.reason().to_string())?;
-        }
-        let mut as_form: Vec<(String, String)> = fields
-            .into_iter()
-            .filter(|(name, _)| name == "event" || name == "topic")
-            .collect();
-        as_form.push(("message".into(), message));
-        let event = publish::event_from(&as_form).map_err(|e| e.reason().to_string())?;
-        publish::publish_event(self.context, event).map_err(|e| e.reason().to_string())
+    fn publish_fields(&self, fields: Vec<(String, String)>) -> Result<EventId, String> {
+        let message =
+            form::first(&fields, "publish").ok_or("send {\"publish\": \"your message\"}")?;
+        let submission = Submission {
+            message: Some(message),
+            event_type: form::first(&fields, "event"),
+            topic: form::first(&fields, "topic"),
+            token: form::first(&fields, "token"),
+        };
+        let required_token = self.context.config.publish_token.as_deref();
+        submission
+            .publish(&self.context.publisher, required_token)
+            .map_err(|refusal| refusal.reason().to_string())
     }
 
     /// Has the hub write `bytes` to this connection (and close it).

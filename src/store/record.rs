@@ -73,20 +73,18 @@ pub fn decode(payload: &[u8], checksum: u32) -> Option<Record> {
     let mut rest = payload;
     let id = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
     let time_ms = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
-    let mut labels = [None, None];
-    for label in &mut labels {
-        let length = u16::from_le_bytes(take(&mut rest, 2)?.try_into().ok()?) as usize;
-        let text = std::str::from_utf8(take(&mut rest, length)?).ok()?;
-        *label = (!text.is_empty()).then(|| text.to_string());
-    }
-    let mut event = Event::new(std::str::from_utf8(rest).ok()?).ok()?;
-    if let Some(event_type) = labels[0].take() {
-        event = event.event(event_type).ok()?;
-    }
-    if let Some(topic) = labels[1].take() {
-        event = event.topic(topic).ok()?;
-    }
+    let event_type = label(&mut rest)?;
+    let topic = label(&mut rest)?;
+    let data = std::str::from_utf8(rest).ok()?;
+    let event = Event::from_parts(data, event_type, topic).ok()?;
     Some(Record { id, time_ms, event })
+}
+
+/// A length-prefixed label; an empty one is no label.
+fn label<'a>(rest: &mut &'a [u8]) -> Option<Option<&'a str>> {
+    let length = u16::from_le_bytes(take(rest, 2)?.try_into().ok()?) as usize;
+    let text = std::str::from_utf8(take(rest, length)?).ok()?;
+    Some((!text.is_empty()).then_some(text))
 }
 
 fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {

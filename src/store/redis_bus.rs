@@ -326,14 +326,7 @@ fn event_from_fields(fields: &[Value]) -> Option<Event> {
             _ => {}
         }
     }
-    let mut event = Event::new(data?).ok()?;
-    if let Some(event_type) = event_type {
-        event = event.event(event_type).ok()?;
-    }
-    if let Some(topic) = topic {
-        event = event.topic(topic).ok()?;
-    }
-    Some(event)
+    Event::from_parts(&data?, event_type.as_deref(), topic.as_deref()).ok()
 }
 
 fn text(value: &Value) -> Option<String> {

@@ -1,0 +1,160 @@
+//! A publish as a client sends it, whatever carried it: a message, an event
+//! type, a topic and, with `--publish-token`, the token.
+//!
+//! `POST /publish` (a form or plain text) and a WebSocket's `{"publish": …}`
+//! both end here, so the same rules hold on both, in the same order: the
+//! token is checked first (a stranger learns nothing about what a valid
+//! message looks like), then the event is built (see [`Event::from_parts`]),
+//! then it is published. Each transport turns a [`Refusal`] into its own
+//! answer: a status for HTTP, an `{"error": …}` for the WebSocket.
+
+use crate::event::{Event, EventError, EventId};
+use crate::ingest::publisher::{PublishError, Publisher};
+
+/// What a client asked to publish. Every part is as the client sent it; an
+/// empty event type or topic counts as none (a form always sends `topic`,
+/// empty when no topic was chosen).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Submission<'a> {
+    /// The message text.
+    pub message: Option<&'a str>,
+    /// The event type.
+    pub event_type: Option<&'a str>,
+    /// The topic.
+    pub topic: Option<&'a str>,
+    /// The token the client gave, if any.
+    pub token: Option<&'a str>,
+}
+
+/// Why a submission was not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Publishing needs a token and none was given.
+    NoToken,
+    /// The token given is not the server's.
+    WrongToken,
+    /// There is no message.
+    NoMessage,
+    /// The message, type or topic breaks a rule of [`Event`].
+    BadEvent(EventError),
+    /// The event was fine but could not be published.
+    NotPublished(PublishError),
+}
+
+impl Refusal {
+    /// The reason given to the client.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::NoToken => "publishing needs a token",
+            Refusal::WrongToken => "wrong token",
+            Refusal::NoMessage => "missing message",
+            Refusal::BadEvent(error) => error.reason(),
+            Refusal::NotPublished(PublishError::NotStored(reason)) => reason,
+            Refusal::NotPublished(PublishError::Unavailable) => "the server is not answering",
+        }
+    }
+}
+
+impl<'a> Submission<'a> {
+    /// Checks the token against `required_token` (when the server has one),
+    /// builds the event and publishes it; its id.
+    ///
+    /// # Errors
+    /// The first rule the submission breaks, as a [`Refusal`].
+    pub fn publish(
+        self,
+        publisher: &Publisher,
+        required_token: Option<&str>,
+    ) -> Result<EventId, Refusal> {
+        if let Some(required) = required_token {
+            check_token(self.token, required)?;
+        }
+        let event = self.event()?;
+        publisher.publish(event).map_err(Refusal::NotPublished)
+    }
+
+    /// The topic, if one was given.
+    pub fn topic_name(self) -> Option<&'a str> {
+        self.topic.filter(|topic| !topic.is_empty())
+    }
+
+    /// The event this submission describes.
+    fn event(self) -> Result<Event, Refusal> {
+        let message = self.message.ok_or(Refusal::NoMessage)?;
+        let event_type = self.event_type.filter(|t| !t.is_empty());
+        Event::from_parts(message, event_type, self.topic_name()).map_err(Refusal::BadEvent)
+    }
+}
+
+/// No token is [`Refusal::NoToken`], a wrong one [`Refusal::WrongToken`].
+fn check_token(given: Option<&str>, required: &str) -> Result<(), Refusal> {
+    match given {
+        None => Err(Refusal::NoToken),
+        Some(token) if same_secret(token.as_bytes(), required.as_bytes()) => Ok(()),
+        Some(_) => Err(Refusal::WrongToken),
+    }
+}
+
+/// Compares two secrets in time that depends only on their lengths, so the
+/// answer's timing does not tell an attacker how many leading bytes matched.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut difference = given.len() ^ expected.len();
+    for (i, &byte) in expected.iter().enumerate() {
+        let other = given.get(i).copied().unwrap_or(!byte);
+        difference |= usize::from(byte ^ other);
+    }
+    difference == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submission<'a>(message: &'a str, event_type: &'a str, topic: &'a str) -> Submission<'a> {
+        Submission {
+            message: Some(message),
+            event_type: Some(event_type),
+            topic: Some(topic),
+            token: None,
+        }
+    }
+
+    #[test]
+    fn an_event_from_a_submission() {
+        let event = submission("hi", "chat", "").event().unwrap();
+        assert_eq!(
+            (event.data(), event.event_type(), event.topic_name()),
+            ("hi", Some("chat"), None)
+        );
+        assert_eq!(
+            Submission::default().event().unwrap_err(),
+            Refusal::NoMessage
+        );
+        assert_eq!(
+            submission("", "", "").event().unwrap_err().reason(),
+            "message is empty"
+        );
+        let injected = submission("x", "a\nb", "");
+        assert_eq!(
+            injected.event().unwrap_err(),
+            Refusal::BadEvent(EventError::BadEventType)
+        );
+    }
+
+    #[test]
+    fn tokens() {
+        assert_eq!(check_token(None, "s"), Err(Refusal::NoToken));
+        assert_eq!(check_token(Some("s"), "s"), Ok(()));
+        assert_eq!(check_token(Some("t"), "s"), Err(Refusal::WrongToken));
+        assert_eq!(check_token(Some("ss"), "s"), Err(Refusal::WrongToken));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abd", b"abc"));
+        assert!(!same_secret(b"ab", b"abc"));
+        assert!(!same_secret(b"abcd", b"abc"));
+        assert!(!same_secret(b"", b"abc"));
+    }
+}
