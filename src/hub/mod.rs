@@ -42,7 +42,6 @@ mod upkeep;
 use crate::connection_slots::ConnectionSlot;
 use crate::wire::sse;
 use crate::wire::websocket;
-use upkeep::keep;
 
 /// How many commands may wait for the hub. Past this, senders wait: a burst
 /// of publishes slows its publishers down instead of filling memory.
@@ -315,11 +314,8 @@ impl Hub {
         if close || delivery != Delivery::Kept {
             let _ = listener.flush(self.max_backlog);
             self.listeners.swap_remove(at);
-        } else {
-            let has_backlog = listener.has_backlog();
-            if has_backlog && self.next_retry.is_none() {
-                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
-            }
+        } else if listener.has_backlog() && self.next_retry.is_none() {
+            self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
         }
     }
 
@@ -328,15 +324,33 @@ impl Hub {
         if self.batch.is_empty() {
             return;
         }
-        let (batch, max_backlog) = (&mut self.batch, self.max_backlog);
+        // Taken out for the pass, so the listeners can be borrowed beside it;
+        // put back after, with its memory, for the next round.
+        let mut batch = std::mem::take(&mut self.batch);
+        let max_backlog = self.max_backlog;
+        self.write_to_each(|listener| batch.send_to(listener, max_backlog));
+        batch.clear();
+        self.batch = batch;
+    }
+
+    /// One pass over the listeners: `write` to each, then drop those whose
+    /// socket failed or that fell too far behind (counted), and retry soon
+    /// while any has bytes waiting. Every pass that writes goes through here.
+    fn write_to_each(&mut self, mut write: impl FnMut(&mut Listener) -> Delivery) {
         let mut too_slow = 0;
         let mut backlogged = false;
         self.listeners.retain_mut(|listener| {
-            let delivery = batch.send_to(listener, max_backlog);
+            let delivery = write(listener);
             backlogged |= listener.has_backlog();
-            keep(delivery, &mut too_slow)
+            match delivery {
+                Delivery::Kept => true,
+                Delivery::Gone => false,
+                Delivery::TooSlow => {
+                    too_slow += 1;
+                    false
+                }
+            }
         });
-        batch.clear();
         self.dropped += too_slow;
         self.schedule_retry(backlogged);
     }

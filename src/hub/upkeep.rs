@@ -18,23 +18,18 @@ impl Hub {
     /// removed. With 10,000 busy streams this is 10,000 checks, not writes.
     pub(super) fn send_heartbeat(&mut self) {
         let max_backlog = self.max_backlog;
-        let mut too_slow = 0;
-        let mut backlogged = false;
-        self.listeners.retain_mut(|listener| {
+        self.write_to_each(|listener| {
             let beat = match listener.kind() {
                 // A WebSocket is pinged every time: its pong is how its
                 // reader knows the peer is still there.
                 StreamKind::WebSocket => websocket::PING,
-                StreamKind::EventStream if listener.take_spoke() => return true,
+                StreamKind::EventStream if listener.take_spoke() => return Delivery::Kept,
                 StreamKind::EventStream => sse::HEARTBEAT,
             };
             let delivery = listener.send(beat, max_backlog);
             listener.take_spoke();
-            backlogged |= listener.has_backlog();
-            keep(delivery, &mut too_slow)
+            delivery
         });
-        self.dropped += too_slow;
-        self.schedule_retry(backlogged);
     }
 
     /// Removes the hung-up listeners in the next slice of the list. The
@@ -67,13 +62,7 @@ impl Hub {
     /// Writes what is waiting for listeners whose sockets were full.
     pub(super) fn retry_backlogs(&mut self) {
         let max_backlog = self.max_backlog;
-        let mut backlogged = false;
-        self.listeners.retain_mut(|listener| {
-            let delivery = listener.flush(max_backlog);
-            backlogged |= listener.has_backlog();
-            delivery == Delivery::Kept
-        });
-        self.schedule_retry(backlogged);
+        self.write_to_each(|listener| listener.flush(max_backlog));
     }
 
     pub(super) fn note_backlog(&mut self, listener: &Listener) {
@@ -84,17 +73,5 @@ impl Hub {
 
     pub(super) fn schedule_retry(&mut self, backlogged: bool) {
         self.next_retry = backlogged.then(|| Instant::now() + BACKLOG_RETRY_INTERVAL);
-    }
-}
-
-/// Whether to keep a listener after a delivery; counts the ones too slow.
-pub(super) fn keep(delivery: Delivery, too_slow: &mut u64) -> bool {
-    match delivery {
-        Delivery::Kept => true,
-        Delivery::Gone => false,
-        Delivery::TooSlow => {
-            *too_slow += 1;
-            false
-        }
     }
 }
