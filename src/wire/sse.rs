@@ -21,10 +21,7 @@
 
 use crate::event::{Event, EventId};
 use crate::limits::SSE_RETRY_MS;
-
-/// The named event a subscriber gets when the events it asked to resume
-/// from are no longer all held; documented in the README.
-pub const MISSED_EVENT_TYPE: &str = "herald-missed";
+use crate::wire::notice::{self, MISSED_EVENT_TYPE};
 
 /// A comment line, written to every stream every `--heartbeat`.
 pub const HEARTBEAT: &[u8] = b": heartbeat\n";
@@ -54,11 +51,8 @@ pub fn preamble() -> Vec<u8> {
 /// reach back to the id the subscriber asked for. It carries no `id:`, so the
 /// browser's last event id is not changed by it.
 pub fn missed_event(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
-    let oldest = oldest_held.map_or("null".to_string(), |id| id.to_string());
-    format!(
-        "event: {MISSED_EVENT_TYPE}\ndata: {{\"last_event_id\":{asked_after},\"oldest_held\":{oldest}}}\n\n"
-    )
-    .into_bytes()
+    let data = notice::missed_data(asked_after, oldest_held);
+    format!("event: {MISSED_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
 }
 
 fn field(out: &mut Vec<u8>, name: &str, value: &str) {

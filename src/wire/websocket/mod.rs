@@ -18,7 +18,7 @@ pub mod frame;
 pub mod sha1;
 
 use crate::event::{Event, EventId};
-use crate::wire::json;
+use crate::wire::{json, notice};
 
 /// The ping the hub sends every `--heartbeat`, with an empty payload.
 pub const PING: &[u8] = &[0x80 | frame::PING, 0];
@@ -53,11 +53,8 @@ pub fn event_json(
 /// The "you missed some" notice, as on `/events`: an event of type
 /// `herald-missed` with no id, whose data is the same JSON.
 pub fn missed_frame(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
-    let data = format!(
-        "{{\"last_event_id\":{asked_after},\"oldest_held\":{}}}",
-        oldest_held.map_or("null".to_string(), |id| id.to_string())
-    );
-    let text = event_json(None, Some(crate::wire::sse::MISSED_EVENT_TYPE), None, &data);
+    let data = notice::missed_data(asked_after, oldest_held);
+    let text = event_json(None, Some(notice::MISSED_EVENT_TYPE), None, &data);
     let mut out = Vec::new();
     frame::encode(frame::TEXT, text.as_bytes(), &mut out);
     out
