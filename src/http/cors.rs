@@ -13,7 +13,9 @@
 //! needs no such header. herald never allows credentials (cookies), so `*`
 //! can be used safely with a `--publish-token`.
 
-use crate::http::response::Response;
+use std::borrow::Cow;
+
+use crate::http::response::{Header, Response};
 
 /// The `Access-Control-Allow-Origin` value for a request from `origin`, if
 /// that origin is allowed.
@@ -28,15 +30,26 @@ pub fn allowed_origin(allowed: &[String], origin: Option<&str>) -> Option<String
     }
 }
 
+/// The headers that let `allowed_origin` read an answer: the origin, and
+/// `Vary: Origin` unless it is `*` (then the answer depends on the asking
+/// origin, and caches must know). Responses and event streams both take
+/// their CORS headers from here.
+pub fn allow_headers(allowed_origin: Option<String>) -> Vec<Header> {
+    let Some(origin) = allowed_origin else {
+        return Vec::new();
+    };
+    let vary = origin != "*";
+    let mut headers = vec![("Access-Control-Allow-Origin", Cow::Owned(origin))];
+    if vary {
+        headers.push(("Vary", Cow::Borrowed("Origin")));
+    }
+    headers
+}
+
 /// Adds the CORS headers for an allowed origin to a response.
 pub fn add_headers(response: &mut Response, allowed_origin: Option<String>) {
-    if let Some(origin) = allowed_origin {
-        let vary = origin != "*";
-        response.add_header("Access-Control-Allow-Origin", origin);
-        if vary {
-            // The answer depends on the asking origin: caches must know.
-            response.add_header("Vary", "Origin");
-        }
+    for (name, value) in allow_headers(allowed_origin) {
+        response.add_header(name, value);
     }
 }
 

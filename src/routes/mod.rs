@@ -66,7 +66,7 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
         (_, "OPTIONS") => Ok(Outcome::Respond(cors::preflight(origin.clone()))),
         ("/publish", "POST") => publish::handle(request, context).map(Outcome::from),
         ("/publish", _) => Err(HttpError::MethodNotAllowed("POST, OPTIONS")),
-        ("/events", "GET" | "HEAD") => subscribe::handle(request, origin.as_deref()),
+        ("/events", "GET" | "HEAD") => subscribe::handle(request, origin.clone()),
         ("/stats", "GET" | "HEAD") => stats::handle(context).map(Outcome::from),
         _ => Err(HttpError::MethodNotAllowed("GET, HEAD, OPTIONS")),
     };

@@ -16,6 +16,7 @@
 //! then wins, as it is the more recent.
 
 use crate::event::{EventId, is_label};
+use crate::http::cors;
 use crate::http::error::HttpError;
 use crate::http::form::parse_form;
 use crate::http::request::Request;
@@ -46,13 +47,10 @@ const STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\n\
     Connection: close\r\n";
 
 /// The response head, with `Access-Control-Allow-Origin` when one applies.
-fn stream_head(allowed_origin: Option<&str>) -> Vec<u8> {
+fn stream_head(allowed_origin: Option<String>) -> Vec<u8> {
     let mut head = STREAM_HEAD.as_bytes().to_vec();
-    if let Some(origin) = allowed_origin {
-        head.extend_from_slice(format!("Access-Control-Allow-Origin: {origin}\r\n").as_bytes());
-        if origin != "*" {
-            head.extend_from_slice(b"Vary: Origin\r\n");
-        }
+    for (name, value) in cors::allow_headers(allowed_origin) {
+        head.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
     head.extend_from_slice(b"\r\n");
     head
@@ -63,7 +61,7 @@ fn stream_head(allowed_origin: Option<&str>) -> Vec<u8> {
 ///
 /// # Errors
 /// 400 for a malformed query, a bad topic, or too many topics.
-pub fn handle(request: &Request, allowed_origin: Option<&str>) -> Result<Outcome, HttpError> {
+pub fn handle(request: &Request, allowed_origin: Option<String>) -> Result<Outcome, HttpError> {
     let (topics, query_last_id) = topics_and_last_id(request)?;
     let last_id = request
         .head
