@@ -12,6 +12,8 @@
 //! is written by hand: every value is a number, `null` or a boolean, so
 //! there is nothing to escape.
 
+use std::fmt::Write;
+
 use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::hub::HubStats;
@@ -23,45 +25,60 @@ pub fn handle(context: &Context) -> Result<Response, HttpError> {
         .publisher
         .stats()
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
-    let connections = context.connections.open();
-    let uptime_s = context.started.elapsed().as_secs();
-    let token_required = context.config.publish_token.is_some();
-    let mut json = to_json(&hub, connections, uptime_s, token_required);
-    if let Some((up, lag_ms)) = context.publisher.redis_state() {
-        // Put the Redis fields before the closing brace.
-        json.truncate(json.len() - 2);
-        let state = if up { "up" } else { "down" };
-        json.push_str(&format!(
-            ",\"redis\":\"{state}\",\"redis_reader_lag_ms\":{lag_ms}}}\n"
-        ));
-    }
-    let mut response = Response::ok("application/json", json.into_bytes());
+    let numbers = Numbers {
+        hub,
+        connections: context.connections.open(),
+        uptime_s: context.started.elapsed().as_secs(),
+        token_required: context.config.publish_token.is_some(),
+        redis: context.publisher.redis_state(),
+    };
+    let mut response = Response::ok("application/json", to_json(&numbers).into_bytes());
     response.add_header("Cache-Control", "no-store");
     Ok(response)
 }
 
-fn to_json(hub: &HubStats, connections: usize, uptime_s: u64, token_required: bool) -> String {
+/// Everything `/stats` reports.
+struct Numbers {
+    hub: HubStats,
+    connections: usize,
+    uptime_s: u64,
+    token_required: bool,
+    /// With Redis: whether it is up, and ms since its reader heard from it.
+    redis: Option<(bool, u64)>,
+}
+
+fn to_json(numbers: &Numbers) -> String {
+    let Numbers { hub, .. } = numbers;
     let last_id = hub.last_id.map_or("null".to_string(), |id| id.to_string());
-    format!(
+    let mut json = format!(
         "{{\"listeners\":{},\"published\":{},\"dropped\":{},\"uptime_s\":{},\
-         \"connections\":{},\"history\":{},\"last_id\":{},\"token_required\":{}}}\n",
+         \"connections\":{},\"history\":{},\"last_id\":{},\"token_required\":{}",
         hub.listeners,
         hub.published,
         hub.dropped,
-        uptime_s,
-        connections,
+        numbers.uptime_s,
+        numbers.connections,
         hub.history,
         last_id,
-        token_required
-    )
+        numbers.token_required
+    );
+    if let Some((up, lag_ms)) = numbers.redis {
+        let state = if up { "up" } else { "down" };
+        // Writing to a String cannot fail.
+        let _ = write!(
+            json,
+            ",\"redis\":\"{state}\",\"redis_reader_lag_ms\":{lag_ms}"
+        );
+    }
+    json.push_str("}\n");
+    json
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_json_has_every_field() {
+    fn numbers(redis: Option<(bool, u64)>) -> Numbers {
         let hub = HubStats {
             listeners: 2,
             published: 5,
@@ -69,10 +86,28 @@ mod tests {
             history: 5,
             last_id: None,
         };
+        Numbers {
+            hub,
+            connections: 3,
+            uptime_s: 9,
+            token_required: false,
+            redis,
+        }
+    }
+
+    #[test]
+    fn the_json_has_every_field() {
         assert_eq!(
-            to_json(&hub, 3, 9, false),
+            to_json(&numbers(None)),
             "{\"listeners\":2,\"published\":5,\"dropped\":1,\"uptime_s\":9,\
              \"connections\":3,\"history\":5,\"last_id\":null,\"token_required\":false}\n"
         );
+    }
+
+    #[test]
+    fn with_redis_its_state_comes_last() {
+        assert!(to_json(&numbers(Some((false, 1200)))).ends_with(
+            ",\"token_required\":false,\"redis\":\"down\",\"redis_reader_lag_ms\":1200}\n"
+        ));
     }
 }
