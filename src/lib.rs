@@ -72,6 +72,10 @@ pub mod event;
 pub mod connection_slots;
 // (lines on stderr: the access log and notices)
 pub mod stderr_log;
+// (the wall clock, in the units herald keeps)
+pub mod clock;
+// (socket reads and writes that a signal cannot break)
+pub mod socket_io;
 // (each limit, with its unit and its reason)
 pub mod limits;
 

@@ -12,12 +12,13 @@
 //! `--header-timeout` (one deadline, not a timeout per read, so a client that
 //! trickles one byte at a time is still cut off) and gets 408 if it does not.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::http::error::HttpError;
 use crate::http::request_head::{RequestHead, parse_head};
+use crate::socket_io::read_some;
 
 /// How reading a request can end, other than with the request.
 #[derive(Debug)]
@@ -171,13 +172,7 @@ impl Reader {
                 .map_err(NoBytes::Failed)?;
             self.timeout_set = Some(timeout);
         }
-        let result = loop {
-            match self.stream.read(&mut self.chunk) {
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other,
-            }
-        };
-        match result {
+        match read_some(&mut self.stream, &mut self.chunk) {
             Ok(0) => Err(NoBytes::Closed),
             Ok(n) => {
                 self.buf.extend_from_slice(&self.chunk[..n]);

@@ -7,7 +7,7 @@
 //! a replay is a copy, not a new encoding.
 //!
 //! Ids are given by the [`crate::ingest::publisher::Publisher`], in order. They
-//! start from the clock ([`clock_id`]), in microseconds since 1970, and grow
+//! start from the clock ([`crate::clock::micros_since_epoch`]), and grow
 //! by one per event. A restarted server therefore starts above every id the
 //! previous run gave out unless that run averaged more than a million events
 //! a second, and a tab that reconnects to it is never taken for one that is
@@ -18,7 +18,6 @@
 //! may have missed events, and is told so.
 
 use std::collections::VecDeque;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::event::{Event, EventId};
 use crate::wire::sse;
@@ -127,15 +126,6 @@ impl History {
     }
 }
 
-/// Microseconds since 1970: the first id of a new run.
-pub fn clock_id() -> EventId {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |since| {
-            u64::try_from(since.as_micros()).unwrap_or(u64::MAX / 2)
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,11 +177,5 @@ mod tests {
         assert_eq!(ids(history.after(99)), (false, vec![]));
         assert_eq!(ids(history.after(50)), (true, vec![]));
         assert_eq!(ids(history.after(500)), (true, vec![]));
-    }
-
-    #[test]
-    fn the_clock_starts_ids_high() {
-        // 2020-01-01 in microseconds: any id from today's clock is above it.
-        assert!(clock_id() > 1_577_836_800_000_000);
     }
 }

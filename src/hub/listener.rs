@@ -14,10 +14,11 @@
 //! An idle listener is this struct and a socket: no thread, and no heap
 //! buffer until a write is left over.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
 
 use crate::connection_slots::ConnectionSlot;
+use crate::socket_io::{read_some, write_now};
 
 /// Which encoding a listener reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +120,7 @@ impl Listener {
     pub fn send(&mut self, bytes: &[u8], max_backlog: usize) -> Delivery {
         self.spoke = true;
         if self.backlog.is_empty() {
-            match write_some(&mut self.stream, bytes) {
+            match write_now(&mut self.stream, bytes) {
                 Ok(n) if n == bytes.len() => return Delivery::Kept,
                 Ok(n) => self.backlog.extend_from_slice(&bytes[n..]),
                 Err(_) => return Delivery::Gone,
@@ -142,7 +143,7 @@ impl Listener {
         if self.backlog.is_empty() {
             return Delivery::Kept;
         }
-        match write_some(&mut self.stream, &self.backlog) {
+        match write_now(&mut self.stream, &self.backlog) {
             Ok(n) if n == self.backlog.len() => {
                 // Give the memory back: an idle listener holds no buffer.
                 self.backlog = Vec::new();
@@ -168,27 +169,14 @@ impl Listener {
         let mut scratch = [0u8; 256];
         // A few reads at most: a client that keeps sending is not worth more.
         for _ in 0..4 {
-            match self.stream.read(&mut scratch) {
+            match read_some(&mut self.stream, &mut scratch) {
                 Ok(0) => return true,
                 Ok(_) => continue,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return false,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return true,
             }
         }
         false
-    }
-}
-
-/// One non-blocking write: how many bytes the socket took (0 if it is full).
-fn write_some(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<usize> {
-    loop {
-        match stream.write(bytes) {
-            Ok(n) => return Ok(n),
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        }
     }
 }
 

@@ -15,14 +15,17 @@
 //! It holds at most [`MAX_LINGERING_SOCKETS`]; past that a socket is answered
 //! and closed at once, so a flood of connections cannot grow this list.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::limits::{LINGER, MAX_LINGERING_SOCKETS, RETRY_AFTER_S};
+use crate::http::error::HttpError;
+use crate::http::response::Response;
+use crate::limits::{LINGER, MAX_LINGERING_SOCKETS};
+use crate::socket_io::read_some;
 
 /// How often the held sockets are read.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
@@ -58,13 +61,9 @@ impl Closer {
 
 /// Writes the `503` and says no more will be sent.
 fn answer(stream: &TcpStream) {
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: 22\r\nRetry-After: {RETRY_AFTER_S}\r\nConnection: close\r\n\r\n\
-         server is at capacity\n"
-    );
+    let full = Response::error(HttpError::ServiceUnavailable("server is at capacity"));
     // A new socket's send buffer has room for these few bytes.
-    let _ = (&*stream).write_all(response.as_bytes());
+    let _ = full.write_to(&mut &*stream, &mut Vec::new(), false, false);
     let _ = stream.shutdown(Shutdown::Write);
 }
 
@@ -124,7 +123,7 @@ impl Held {
         let mut scratch = [0u8; 4096];
         let mut head_done = false;
         for _ in 0..16 {
-            match self.stream.read(&mut scratch) {
+            match read_some(&mut self.stream, &mut scratch) {
                 Ok(0) => return (head_done, true),
                 Ok(n) => {
                     self.tail.extend_from_slice(&scratch[..n]);
@@ -133,7 +132,6 @@ impl Held {
                     self.tail.drain(..keep);
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return (head_done, true),
             }
         }

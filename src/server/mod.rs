@@ -158,7 +158,7 @@ impl Server {
         let (stored, redis, restored) = take_restored(stored, redis);
         // Ids go on from the newest stored, or from the clock if that is higher.
         let newest_stored = restored.last().map_or(0, |(id, _)| *id);
-        let first_id = crate::hub::history::clock_id().max(newest_stored + 1);
+        let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
         let (hub, hub_thread) =
             crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
         let (store, writer_thread) = match stored {

@@ -26,7 +26,7 @@
 //! second, and the first message after a quiet spell waits up to
 //! [`POLL_MAX`]. `/events` costs neither.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -36,6 +36,7 @@ use crate::http::form;
 use crate::hub::Command;
 use crate::ingest::submission::Submission;
 use crate::routes::context::Context;
+use crate::socket_io::read_some;
 use crate::wire::json;
 use crate::wire::websocket::frame::{self, Frame, close_code};
 
@@ -114,17 +115,9 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context)
 
 fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
     let mut chunk = [0u8; 8192];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return Ok(false),
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                return Ok(true);
-            }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        }
-    }
+    let n = read_some(stream, &mut chunk)?;
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(n > 0)
 }
 
 fn is_timeout(error: &io::Error) -> bool {

@@ -23,11 +23,12 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use redis::{Connection, Value};
 
+use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
 use crate::stderr_log;
@@ -71,7 +72,7 @@ impl RedisState {
 
     /// Milliseconds since the reader last heard from Redis.
     pub fn reader_lag_ms(&self) -> u64 {
-        now_ms().saturating_sub(self.last_read_ms.load(Ordering::Acquire))
+        millis_since_epoch().saturating_sub(self.last_read_ms.load(Ordering::Acquire))
     }
 }
 
@@ -173,7 +174,9 @@ impl RedisBus {
             })
             .collect();
         self.state.up.store(true, Ordering::Release);
-        self.state.last_read_ms.store(now_ms(), Ordering::Release);
+        self.state
+            .last_read_ms
+            .store(millis_since_epoch(), Ordering::Release);
         Ok((records, last))
     }
 
@@ -221,7 +224,9 @@ impl RedisBus {
                     if !self.state.up.swap(true, Ordering::AcqRel) {
                         stderr_log::line(format_args!("herald: redis is reachable again"));
                     }
-                    self.state.last_read_ms.store(now_ms(), Ordering::Release);
+                    self.state
+                        .last_read_ms
+                        .store(millis_since_epoch(), Ordering::Release);
                     for (entry, event) in streams_entries(&value) {
                         if let Some(id) = event_id(&entry)
                             && hub.send(Command::Publish { id, event }).is_err()
@@ -335,12 +340,6 @@ fn text(value: &Value) -> Option<String> {
         Value::SimpleString(text) => Some(text.clone()),
         _ => None,
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 
 use std::io;
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
@@ -126,9 +126,7 @@ impl Writer {
     fn store(&mut self, batch: &mut Vec<Store>, bytes: &mut Vec<u8>) {
         bytes.clear();
         let mut starts = Vec::with_capacity(batch.len());
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = crate::clock::millis_since_epoch();
         for request in batch.iter() {
             if let Store::Event { id, event, .. } = request {
                 starts.push(bytes.len());

@@ -1,0 +1,89 @@
+//! Reads and writes that a signal cannot break, and that tell "nothing now"
+//! from "failed".
+//!
+//! A system call interrupted by a signal fails with `EINTR` (std's
+//! [`io::ErrorKind::Interrupted`]) having done nothing; the right answer is
+//! to try again. std's `read_exact` and `write_all` do, but a single `read`
+//! or `write` does not, and herald makes single calls on purpose: the hub
+//! must never wait on one socket. Every such call goes through here.
+
+use std::io::{self, Read, Write};
+
+/// One `read`, tried again if a signal interrupted it.
+pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match source.read(buf) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// One `write` to a non-blocking socket: how many bytes it took, 0 when its
+/// send buffer is full. Tried again if a signal interrupted it.
+pub fn write_now(sink: &mut impl Write, bytes: &[u8]) -> io::Result<usize> {
+    loop {
+        match sink.write(bytes) {
+            Ok(n) => return Ok(n),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Interrupted once, then does `then`.
+    struct Flaky {
+        interrupted: bool,
+        then: io::ErrorKind,
+    }
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !std::mem::replace(&mut self.interrupted, true) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            buf[0] = b'x';
+            Ok(1)
+        }
+    }
+
+    impl Write for Flaky {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            if !std::mem::replace(&mut self.interrupted, true) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            Err(self.then.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn flaky(then: io::ErrorKind) -> Flaky {
+        Flaky {
+            interrupted: false,
+            then,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_call_is_tried_again() {
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            read_some(&mut flaky(io::ErrorKind::Other), &mut buf).unwrap(),
+            1
+        );
+        assert_eq!(
+            write_now(&mut flaky(io::ErrorKind::WouldBlock), b"abc").unwrap(),
+            0
+        );
+        let failed = write_now(&mut flaky(io::ErrorKind::BrokenPipe), b"abc");
+        assert_eq!(failed.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+    }
+}
