@@ -22,6 +22,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest response head the client reads.
 const MAX_RESPONSE_HEAD_BYTES: usize = 64 * 1024;
 
+/// The most header lines a response may have.
+const MAX_RESPONSE_HEADERS: usize = 64;
+
 /// Where herald is: `http://HOST[:PORT][/PREFIX]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
@@ -165,40 +168,43 @@ pub fn send_request(
     Ok(())
 }
 
-/// Reads a response's status line and headers.
+/// Reads a response's status line and headers, at most
+/// [`MAX_RESPONSE_HEAD_BYTES`], and has `httparse` parse them.
 pub fn read_response_head(reader: &mut impl BufRead) -> Result<ResponseHead, ClientError> {
-    let mut seen = 0;
-    let mut line = String::new();
-    let mut next_line = |line: &mut String| -> Result<(), ClientError> {
-        line.clear();
-        let n = reader.read_line(line)?;
-        seen += n;
-        if n == 0 {
+    let mut bytes = Vec::new();
+    loop {
+        let start = bytes.len();
+        let limit = (MAX_RESPONSE_HEAD_BYTES + 1 - start) as u64;
+        if (&mut *reader).take(limit).read_until(b'\n', &mut bytes)? == 0 {
             return Err(ClientError::BadResponse("the connection closed"));
         }
-        if seen > MAX_RESPONSE_HEAD_BYTES {
+        if bytes.len() > MAX_RESPONSE_HEAD_BYTES {
             return Err(ClientError::BadResponse("response head too large"));
         }
-        Ok(())
-    };
-    next_line(&mut line)?;
-    let status = line
-        .strip_prefix("HTTP/1.")
-        .and_then(|rest| rest.get(2..5))
-        .and_then(|code| code.parse().ok())
-        .ok_or(ClientError::BadResponse("no HTTP status line"))?;
-    let mut headers = Vec::new();
-    loop {
-        next_line(&mut line)?;
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            return Ok(ResponseHead { status, headers });
+        if matches!(&bytes[start..], b"\r\n" | b"\n") {
+            break;
         }
-        let (name, value) = trimmed
-            .split_once(':')
-            .ok_or(ClientError::BadResponse("malformed header"))?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(&bytes) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) | Err(_) => {
+            return Err(ClientError::BadResponse("no HTTP status line"));
+        }
+    }
+    let status = response
+        .code
+        .ok_or(ClientError::BadResponse("no HTTP status line"))?;
+    let headers = response
+        .headers
+        .iter()
+        .map(|header| {
+            let value = String::from_utf8_lossy(header.value).trim().to_string();
+            (header.name.to_ascii_lowercase(), value)
+        })
+        .collect();
+    Ok(ResponseHead { status, headers })
 }
 
 /// Reads a whole (short) body: by length, by chunks, or to the close.

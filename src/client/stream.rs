@@ -13,6 +13,8 @@
 use std::io::{self, BufRead, Read};
 use std::time::Duration;
 
+use crate::http::body::parse_chunk_size;
+
 /// A line longer than this ends the stream with an error.
 const MAX_LINE_BYTES: usize = 1024 * 1024;
 
@@ -148,10 +150,13 @@ impl<R: BufRead> Chunked<R> {
             // The CRLF that ends the previous chunk's data.
             read_line(&mut self.input, &mut line)?;
         }
-        let text = String::from_utf8_lossy(&line);
-        let size = text.split(';').next().unwrap_or("").trim();
-        self.left = u64::from_str_radix(size, 16)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+        // The line came without its end; the size's parser wants one.
+        line.extend_from_slice(b"\r\n");
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad chunk size");
+        let (size, _) = parse_chunk_size(&line)
+            .map_err(|_| bad())?
+            .ok_or_else(bad)?;
+        self.left = size as u64;
         self.done = self.left == 0;
         Ok(())
     }

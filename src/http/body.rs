@@ -50,8 +50,7 @@ fn read_chunked(
 ) -> Result<Vec<u8>, ReadError> {
     let mut body = Vec::new();
     loop {
-        let line = reader.take_line(MAX_CHUNK_LINE_BYTES, deadline)?;
-        let size = parse_chunk_size(&line)?;
+        let size = reader.take_parsed(deadline, parse_chunk_size)?;
         if size == 0 {
             skip_trailers(reader, deadline)?;
             return Ok(body);
@@ -81,17 +80,34 @@ fn skip_trailers(reader: &mut Reader, deadline: Instant) -> Result<(), ReadError
     }
 }
 
-/// `1a;name=value` is 26: hex digits, then an extension herald ignores.
-pub fn parse_chunk_size(line: &[u8]) -> Result<usize, HttpError> {
+/// Parses the chunk-size line at the start of `buf`: `1a;name=value\r\n` is
+/// a chunk of 26 bytes, with an extension herald ignores. `Ok(None)` while
+/// the line is not complete; `Ok(Some((size, used)))` once it is, with the
+/// length of the line. `httparse` reads the line; herald adds two rules:
+/// the size has at least one hex digit (RFC 9112 §7.1; `httparse` reads an
+/// empty size as 0), and the whole line, extension included, is at most
+/// [`MAX_CHUNK_LINE_BYTES`], however it arrives.
+///
+/// # Errors
+/// 400 for a malformed or too long line, or a size no body could have.
+pub fn parse_chunk_size(buf: &[u8]) -> Result<Option<(usize, usize)>, HttpError> {
     let bad = HttpError::BadRequest("malformed chunk size");
-    let digits = line.split(|&b| b == b';').next().unwrap_or(line);
-    let digits = digits.trim_ascii();
-    // Sixteen hex digits already overflow any size herald accepts.
-    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_hexdigit) {
-        return Err(bad);
+    let too_long = HttpError::BadRequest("chunk-size line too long");
+    match buf.first() {
+        None => return Ok(None),
+        Some(first) if !first.is_ascii_hexdigit() => return Err(bad),
+        Some(_) => {}
     }
-    let text = std::str::from_utf8(digits).map_err(|_| bad)?;
-    usize::from_str_radix(text, 16).map_err(|_| bad)
+    match httparse::parse_chunk_size(buf) {
+        Ok(httparse::Status::Complete((used, _))) if used > MAX_CHUNK_LINE_BYTES => Err(too_long),
+        Ok(httparse::Status::Complete((used, size))) => {
+            let size = usize::try_from(size).map_err(|_| bad)?;
+            Ok(Some((size, used)))
+        }
+        Ok(httparse::Status::Partial) if buf.len() > MAX_CHUNK_LINE_BYTES => Err(too_long),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(_) => Err(bad),
+    }
 }
 
 #[cfg(test)]
@@ -100,11 +116,38 @@ mod tests {
 
     #[test]
     fn chunk_sizes_are_hex_with_optional_extensions() {
-        assert_eq!(parse_chunk_size(b"1a"), Ok(26));
-        assert_eq!(parse_chunk_size(b"0"), Ok(0));
-        assert_eq!(parse_chunk_size(b"A;name=value"), Ok(10));
-        for bad in [&b""[..], b"x", b"-1", b"1 2", b"ffffffffffffffffff"] {
+        assert_eq!(parse_chunk_size(b"1a\r\n"), Ok(Some((26, 4))));
+        assert_eq!(parse_chunk_size(b"0\r\n\r\n"), Ok(Some((0, 3))));
+        assert_eq!(
+            parse_chunk_size(b"A;name=value\r\nDATA"),
+            Ok(Some((10, 14)))
+        );
+        for bad in [
+            &b"\r\n"[..],
+            b"x\r\n",
+            b"-1\r\n",
+            b"1 2\r\n",
+            b" 1\r\n",
+            b"ffffffffffffffffff\r\n",
+        ] {
             assert!(parse_chunk_size(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_line_in_parts_asks_for_more_up_to_the_limit() {
+        assert_eq!(parse_chunk_size(b""), Ok(None));
+        assert_eq!(parse_chunk_size(b"1a"), Ok(None));
+        assert_eq!(parse_chunk_size(b"1a;ext=1\r"), Ok(None));
+        let long = format!("1;{}", "e".repeat(MAX_CHUNK_LINE_BYTES));
+        assert_eq!(parse_chunk_size(long.as_bytes()).unwrap_err().status(), 400);
+        let long_and_whole = format!("{long}\r\n");
+        assert_eq!(
+            parse_chunk_size(long_and_whole.as_bytes())
+                .unwrap_err()
+                .status(),
+            400,
+            "a long line is refused even when it arrives whole"
+        );
     }
 }

@@ -128,6 +128,27 @@ impl Reader {
         Ok(self.buf.drain(..n).collect())
     }
 
+    /// Takes what a push parser accepts from the start of the bytes
+    /// received: `parse` answers `Ok(None)` for "not yet" and
+    /// `Ok(Some((value, used)))` once it has a value from the first `used`
+    /// bytes. More bytes are read until it decides, before `deadline`.
+    ///
+    /// # Errors
+    /// The parser's error; 408 when `deadline` passes first.
+    pub fn take_parsed<T>(
+        &mut self,
+        deadline: Instant,
+        mut parse: impl FnMut(&[u8]) -> Result<Option<(T, usize)>, HttpError>,
+    ) -> Result<T, ReadError> {
+        loop {
+            if let Some((value, used)) = parse(&self.buf)? {
+                self.buf.drain(..used);
+                return Ok(value);
+            }
+            self.fill_before(deadline)?;
+        }
+    }
+
     /// Takes one line ending in LF (the CR before it, if any, is dropped).
     ///
     /// # Errors
