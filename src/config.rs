@@ -53,7 +53,8 @@ pub enum FsyncMode {
     /// After the event is synced to disk (group commit).
     #[default]
     Always,
-    /// After the event is written; synced at most every 100 ms.
+    /// After the event is written; synced at most every
+    /// [`limits::FSYNC_INTERVAL`] (100 ms).
     Interval,
 }
 
@@ -75,7 +76,7 @@ impl Default for Config {
             data_dir: None,
             fsync: FsyncMode::Always,
             redis_url: None,
-            redis_stream: "herald".to_string(),
+            redis_stream: limits::DEFAULT_REDIS_STREAM.to_string(),
         }
     }
 }

@@ -1,14 +1,23 @@
-//! Every limit herald enforces, in one place, each with its unit in its name.
+//! Every limit herald enforces, in one place, each with its unit in its name
+//! and the reason for its value.
 //!
-//! A server that runs for months on a shared box must put a bound on everything a
-//! client controls: how many bytes it may send, how long it may take, how many
-//! connections it may hold. The limits that a person may want to change are
-//! flags (their defaults live here and are used by [`crate::config::Config`]);
-//! the others are fixed, because no sensible client comes near them.
+//! A server that runs for months on a shared box must put a bound on
+//! everything a client controls: how many bytes it may send, how long it may
+//! take, how many connections it may hold. The limits that a person may want
+//! to change are flags (their defaults live here, and `--help` prints them
+//! from here); the others are fixed, because no sensible client comes near
+//! them. Sizes and counts end in their unit (`_BYTES`, `_EVENTS`, `_MS`, …);
+//! times are [`Duration`]s, whose type carries the unit.
+//!
+//! The sections follow the stages of `lib.rs`, after the flags.
 
 use std::time::Duration;
 
 // ---- Defaults of the flags -------------------------------------------------
+
+/// `herald publish` and `herald listen`'s `--url` when `HERALD_URL` is not
+/// set: a herald started with its own defaults.
+pub const DEFAULT_CLIENT_URL: &str = "http://127.0.0.1:8000";
 
 /// `--addr`: loopback only, so a first run exposes nothing to the network.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8000";
@@ -85,6 +94,9 @@ fn parse_open_file_limits(limits: &str) -> Option<OpenFileLimits> {
     Some(OpenFileLimits { soft, hard })
 }
 
+/// `--redis-stream`: the Redis stream's name.
+pub const DEFAULT_REDIS_STREAM: &str = "herald";
+
 /// `--max-backlog`: bytes that may wait for one subscriber that does not read.
 /// Past this the subscriber is dropped; its browser reconnects with
 /// `Last-Event-ID` and catches up from the history.
@@ -155,6 +167,166 @@ pub const LINGER_BYTES: usize = 1024 * 1024;
 /// How many turned-away sockets the closer thread holds at once; past this
 /// they are closed at once, so a flood cannot grow the list.
 pub const MAX_LINGERING_SOCKETS: usize = 512;
+
+// ---- Requests (`http/`) -----------------------------------------------------
+
+/// How many bytes one `read` of a request asks for: a request head fits in
+/// one, and a large body takes a few.
+pub const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// A chunk-size line (with any chunk extension): a size needs 15 hex digits
+/// at most, and herald ignores extensions, so this is ample.
+pub const MAX_CHUNK_LINE_BYTES: usize = 1024;
+
+/// The smallest and largest value of a flag given in seconds: a millisecond
+/// (for tests), and a day.
+pub const MIN_FLAG_SECONDS: f64 = 0.001;
+
+/// See [`MIN_FLAG_SECONDS`].
+pub const MAX_FLAG_SECONDS: f64 = 86_400.0;
+
+/// The smallest `--max-backlog`: below one small event, no stream could
+/// ever fall behind by one event without being dropped.
+pub const MIN_MAX_BACKLOG_BYTES: usize = 1024;
+
+// ---- The server (`server/`) ---------------------------------------------------
+
+/// The shortest time between two "out of file descriptors" log lines, so a
+/// long shortage does not flood the log.
+pub const OUT_OF_FDS_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How long a shutdown waits for connection threads to finish: longer than
+/// any one write of a response takes a client that is still reading.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a shutdown waits to connect to its own socket, to wake the
+/// accept loop: the loopback answers in microseconds.
+pub const SHUTDOWN_WAKE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How often the closer reads the sockets it is turning away.
+pub const CLOSER_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// How long the closer waits for a turned-away client's request head
+/// before answering anyway.
+pub const CLOSER_WAIT_FOR_HEAD: Duration = Duration::from_millis(500);
+
+/// Reads of one turned-away socket per closer round: a client that keeps
+/// sending is not worth more, and the others are waiting.
+pub const CLOSER_MAX_READS_PER_ROUND: usize = 16;
+
+/// A WebSocket's reader sleeps this long when nothing has come, at first…
+pub const WEBSOCKET_POLL_MIN: Duration = Duration::from_millis(5);
+
+/// …doubling up to this, so an idle WebSocket costs a few wake-ups a
+/// second and the first message after a quiet spell waits at most this.
+pub const WEBSOCKET_POLL_MAX: Duration = Duration::from_millis(250);
+
+/// A WebSocket that sends nothing, not even the pong to a ping, for this
+/// many heartbeats (plus [`WEBSOCKET_SILENCE_GRACE`]) has gone away.
+pub const WEBSOCKET_SILENT_HEARTBEATS: u32 = 2;
+
+/// Time for a pong to cross the network, beyond the heartbeats above.
+pub const WEBSOCKET_SILENCE_GRACE: Duration = Duration::from_secs(1);
+
+// ---- Publishing (`ingest/`) ---------------------------------------------------
+
+/// How long a publisher waits for the log writer to store its event: far
+/// beyond any sync of a healthy disk, so only a failing one trips it.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(30);
+
+// ---- The event log and Redis (`store/`) -------------------------------------
+
+/// With `--fsync interval`, how often the log is synced at most: the most
+/// acknowledged events a power loss can take.
+pub const FSYNC_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Publishes the log writer takes in one batch (one write, one sync).
+pub const MAX_EVENTS_PER_WRITE: usize = 4096;
+
+/// A record's payload longer than this is taken for damage, not an event:
+/// far above any `--max-body`.
+pub const MAX_RECORD_PAYLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// The log is compacted once it holds this many times `--history` records,
+/// so it stays a small multiple of what is replayed…
+pub const COMPACT_AT_HISTORY_MULTIPLE: usize = 4;
+
+/// …counting a history of at least this many events, so a tiny `--history`
+/// does not rewrite the file every few events.
+pub const COMPACT_MIN_HISTORY_EVENTS: usize = 16;
+
+/// How long connecting to Redis, and each command, may take: a publish
+/// with Redis down fails within about this.
+pub const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long one `XREAD` waits for new entries, in milliseconds: also how
+/// soon the reader notices a shutdown.
+pub const REDIS_READ_BLOCK_MS: u64 = 1000;
+
+/// Entries one `XREAD` returns at most, so a long backlog comes in parts.
+pub const REDIS_READ_MAX_ENTRIES: usize = 1000;
+
+/// The Redis reader's first pause before reconnecting…
+pub const REDIS_MIN_BACKOFF: Duration = Duration::from_millis(100);
+
+/// …doubling up to this, so a Redis that comes back is found within it.
+pub const REDIS_MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+// ---- The hub (`hub/`) --------------------------------------------------------
+
+/// How many commands may wait for the hub. Past this, senders wait: a burst
+/// of publishes slows its publishers down instead of filling memory.
+pub const HUB_QUEUE_MAX_COMMANDS: usize = 16 * 1024;
+
+/// How many commands the hub takes in one round before it writes the batch,
+/// so that subscribers are served even while publishes keep coming.
+pub const MAX_COMMANDS_PER_ROUND: usize = 1024;
+
+/// Room made for the history up front, in events: a large `--history` grows
+/// as events come, instead of taking its memory at start.
+pub const HISTORY_PREALLOCATED_EVENTS: usize = 4096;
+
+/// Reads of one subscriber's socket when looking for a hang-up: it sends
+/// nothing after its request, so anything more is not worth reading.
+pub const HANGUP_CHECK_MAX_READS: usize = 4;
+
+// ---- Logging ---------------------------------------------------------------
+
+/// Bytes of access-log lines that may wait for the logger before
+/// connections write their own: about 20,000 lines.
+pub const LOG_MAX_PENDING_BYTES: usize = 1024 * 1024;
+
+/// How often the logger writes out what is waiting: a line appears within
+/// this, and no request wakes a thread for its line.
+pub const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+
+// ---- The page (`routes/page.rs`) ----------------------------------------------
+
+/// The largest file served from `--www`: a page's assets, not downloads.
+pub const MAX_WWW_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+// ---- herald's own client (`client/`) -----------------------------------------
+
+/// How long the client's connecting, and each read of an answer, may take.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest response head the client reads.
+pub const CLIENT_MAX_RESPONSE_HEAD_BYTES: usize = 64 * 1024;
+
+/// The most header lines a response may have.
+pub const CLIENT_MAX_RESPONSE_HEADERS: usize = 64;
+
+/// A line of an event stream longer than this ends the stream with an
+/// error: far above any event herald sends.
+pub const CLIENT_MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// `herald listen`'s delay before reconnecting, until the server says
+/// otherwise (its `retry:` field).
+pub const CLIENT_DEFAULT_RETRY: Duration = Duration::from_secs(2);
+
+/// `herald listen` takes a stream that stays silent this long for dead:
+/// four times herald's default heartbeat.
+pub const CLIENT_SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use herald::cli::{self, Command, USAGE};
+use herald::cli::{self, Command};
 use herald::client::listen_command::{self, ListenArgs};
 use herald::client::publish_command::{self, PublishArgs};
 
@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         Ok(Command::Publish(args)) => return publish(&args),
         Ok(Command::Listen(args)) => return listen(&args),
         Ok(Command::Help) => {
-            print!("{USAGE}");
+            print!("{}", cli::usage());
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(error) => {
-            eprintln!("herald: {error}\n\n{USAGE}");
+            eprintln!("herald: {error}\n\n{}", cli::usage());
             return ExitCode::from(2);
         }
     };

@@ -2,13 +2,13 @@
 //!
 //! Access-log lines collect in one buffer that the connection threads share:
 //! a thread takes the lock only to append its line, then goes on. One logger
-//! thread wakes every [`FLUSH_INTERVAL`], swaps the buffer for an empty one,
+//! thread wakes every [`LOG_FLUSH_INTERVAL`], swaps the buffer for an empty one,
 //! writes what it took in one write, and sleeps again. It is never woken by a
 //! line: waking it for each request would cost a context switch per request,
 //! about as much as the request itself. A line therefore appears within that
 //! interval, and a request costs no allocation for its line once the two
 //! buffers have grown to what one interval holds. If the logger falls behind
-//! (the buffer passed [`MAX_PENDING_BYTES`]) a connection writes its line
+//! (the buffer passed [`LOG_MAX_PENDING_BYTES`]) a connection writes its line
 //! itself, so no line is lost and the log slows the server down rather than
 //! grow memory.
 //!
@@ -22,12 +22,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-/// Bytes of lines that may wait for the logger before connections write
-/// their own: about 20,000 lines.
-pub const MAX_PENDING_BYTES: usize = 1024 * 1024;
-
-/// How often the logger writes out what is waiting.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+use crate::limits::{LOG_FLUSH_INTERVAL, LOG_MAX_PENDING_BYTES};
 
 /// Lines waiting for the logger.
 static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -50,7 +45,7 @@ pub fn access(method: &str, path: &str, status: u16, bytes: usize, took: Duratio
     );
     if logger_running {
         let mut pending = pending();
-        if pending.len() < MAX_PENDING_BYTES {
+        if pending.len() < LOG_MAX_PENDING_BYTES {
             let _ = pending.write_fmt(line);
             return;
         }
@@ -76,7 +71,7 @@ fn start_logger() -> bool {
 fn write_lines() {
     let mut taken = Vec::new();
     loop {
-        thread::sleep(FLUSH_INTERVAL);
+        thread::sleep(LOG_FLUSH_INTERVAL);
         std::mem::swap(&mut *pending(), &mut taken);
         if !taken.is_empty() {
             let _ = stderr().lock().write_all(&taken);

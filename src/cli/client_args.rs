@@ -5,9 +5,6 @@ use super::{Command, UsageError, token};
 use crate::client::listen_command::ListenArgs;
 use crate::client::publish_command::PublishArgs;
 
-/// The default server for `publish` and `listen`.
-pub(super) const DEFAULT_URL: &str = "http://127.0.0.1:8000";
-
 /// Splits `--flag=value` into its two parts; other arguments stay whole.
 fn split_flag(arg: String) -> (String, Option<String>) {
     match arg.split_once('=') {

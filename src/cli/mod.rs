@@ -14,9 +14,10 @@ use std::time::Duration;
 use crate::client::listen_command::ListenArgs;
 use crate::client::publish_command::PublishArgs;
 use crate::config::{Config, FsyncMode};
+use crate::limits::{self, MAX_FLAG_SECONDS, MIN_FLAG_SECONDS};
 
 mod client_args;
-use client_args::{DEFAULT_URL, parse_listen, parse_publish};
+use client_args::{parse_listen, parse_publish};
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -27,7 +28,7 @@ pub enum Command {
     Publish(PublishArgs),
     /// Print events as they come (`herald listen`).
     Listen(ListenArgs),
-    /// Print [`USAGE`] and exit.
+    /// Print [`usage`] and exit.
     Help,
     /// Print the version and exit.
     Version,
@@ -43,8 +44,12 @@ impl fmt::Display for UsageError {
     }
 }
 
-/// The help text, printed by `--help` and after a usage error.
-pub const USAGE: &str = "\
+/// The help text, printed by `--help` and after a usage error. Every
+/// `[default: …]` is written from the constant the server uses, so the two
+/// cannot drift apart.
+pub fn usage() -> String {
+    format!(
+        "\
 Usage: herald [serve] [OPTIONS]
        herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN] [MESSAGE | -]
        herald listen [--url URL] [--topic NAME]... [--json]
@@ -55,31 +60,44 @@ publish with `curl -d message=hello http://ADDR/publish`.
 `publish` sends MESSAGE (or standard input, with - or no MESSAGE) as one
 event and prints its id. `listen` prints each event as it arrives, one line
 each, and reconnects after a drop without missing any. --url defaults to
-$HERALD_URL or http://127.0.0.1:8000; the token may come from
+$HERALD_URL or {url}; the token may come from
 HERALD_PUBLISH_TOKEN.
 
 Server options:
-  --addr HOST:PORT           where to listen [default: 127.0.0.1:8000]
+  --addr HOST:PORT           where to listen [default: {addr}]
   --www DIR                  serve the page from DIR instead of the built-in copy
-  --history N                events kept for replay [default: 1000]
-  --heartbeat SECONDS        comment line on every stream this often [default: 15]
-  --max-body BYTES           largest request body [default: 65536]
-  --header-timeout SECONDS   deadline for a request head and body [default: 10]
-  --keepalive-timeout SECONDS  close idle keep-alive connections [default: 15]
-  --max-clients N            open connections, subscribers included [default: ulimit -n less 64]
-  --max-backlog BYTES        bytes queued for a slow subscriber before it is dropped [default: 1048576]
+  --history N                events kept for replay [default: {history}]
+  --heartbeat SECONDS        comment line on every stream this often [default: {heartbeat}]
+  --max-body BYTES           largest request body [default: {max_body}]
+  --header-timeout SECONDS   deadline for a request head and body [default: {header_timeout}]
+  --keepalive-timeout SECONDS  close idle keep-alive connections [default: {keepalive_timeout}]
+  --max-clients N            open connections, subscribers included [default: ulimit -n less {reserved}]
+  --max-backlog BYTES        bytes queued for a slow subscriber before it is dropped [default: {max_backlog}]
   --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
   --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)
   --data-dir DIR             keep the event log in DIR, so history survives restarts
   --fsync always|interval    with --data-dir: acknowledge after each sync (always,
-                             the default) or sync every 100 ms (interval)
+                             the default) or sync every {fsync_ms} ms (interval)
   --redis URL                share events with other instances through Redis
                              (builds with --features redis), e.g. redis://127.0.0.1:6379/0
-  --redis-stream NAME        the Redis stream's name [default: herald]
+  --redis-stream NAME        the Redis stream's name [default: {redis_stream}]
   --quiet                    no access log
   -h, --help                 print this help
   -V, --version              print the version
-";
+",
+        url = limits::DEFAULT_CLIENT_URL,
+        addr = limits::DEFAULT_ADDR,
+        history = limits::DEFAULT_HISTORY_EVENTS,
+        heartbeat = limits::DEFAULT_HEARTBEAT.as_secs_f64(),
+        max_body = limits::DEFAULT_MAX_BODY_BYTES,
+        header_timeout = limits::DEFAULT_HEADER_TIMEOUT.as_secs_f64(),
+        keepalive_timeout = limits::DEFAULT_KEEPALIVE_TIMEOUT.as_secs_f64(),
+        reserved = limits::RESERVED_FILE_DESCRIPTORS,
+        max_backlog = limits::DEFAULT_MAX_BACKLOG_BYTES,
+        fsync_ms = limits::FSYNC_INTERVAL.as_millis(),
+        redis_stream = limits::DEFAULT_REDIS_STREAM,
+    )
+}
 
 /// The environment variables herald reads; flags override them.
 #[derive(Debug, Clone, Default)]
@@ -106,7 +124,9 @@ pub fn parse<I>(args: I, env: Env) -> Result<Command, UsageError>
 where
     I: IntoIterator<Item = String>,
 {
-    let url = env.url.unwrap_or_else(|| DEFAULT_URL.to_string());
+    let url = env
+        .url
+        .unwrap_or_else(|| limits::DEFAULT_CLIENT_URL.to_string());
     let env_token = env.token;
     let mut args = args.into_iter().peekable();
     match args.peek().map(String::as_str) {
@@ -161,7 +181,9 @@ fn parse_serve(
             "--header-timeout" => config.header_timeout = seconds(&flag, &value()?)?,
             "--keepalive-timeout" => config.keepalive_timeout = seconds(&flag, &value()?)?,
             "--max-clients" => config.max_clients = number(&flag, &value()?, 1)?,
-            "--max-backlog" => config.max_backlog = number(&flag, &value()?, 1024)?,
+            "--max-backlog" => {
+                config.max_backlog = number(&flag, &value()?, limits::MIN_MAX_BACKLOG_BYTES)?
+            }
             "--publish-token" => config.publish_token = Some(token(&value()?)?),
             "--cors-origin" => config.cors_origins.push(value()?),
             "--quiet" => config.access_log = false,
@@ -198,9 +220,11 @@ fn number(flag: &str, text: &str, min: usize) -> Result<usize, UsageError> {
 /// A positive number of seconds; fractions are allowed (`0.5`).
 fn seconds(flag: &str, text: &str) -> Result<Duration, UsageError> {
     match text.parse::<f64>() {
-        Ok(s) if (0.001..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        Ok(s) if (MIN_FLAG_SECONDS..=MAX_FLAG_SECONDS).contains(&s) => {
+            Ok(Duration::from_secs_f64(s))
+        }
         _ => Err(UsageError(format!(
-            "{flag} takes a number of seconds between 0.001 and 86400, not '{text}'"
+            "{flag} takes a number of seconds between {MIN_FLAG_SECONDS} and {MAX_FLAG_SECONDS}, not '{text}'"
         ))),
     }
 }
@@ -333,6 +357,47 @@ mod tests {
             )
         );
         assert!(parse(args(&["listen", "--nope"]), Env::default()).is_err());
+    }
+
+    #[test]
+    fn every_default_in_the_help_is_the_servers() {
+        let help = usage();
+        let defaults = Config::default();
+        for (flag, field) in [
+            ("--addr", format!("{:?}", defaults.addr)),
+            ("--history", format!("{:?}", defaults.history)),
+            ("--heartbeat", format!("{:?}", defaults.heartbeat)),
+            ("--max-body", format!("{:?}", defaults.max_body)),
+            ("--header-timeout", format!("{:?}", defaults.header_timeout)),
+            (
+                "--keepalive-timeout",
+                format!("{:?}", defaults.keepalive_timeout),
+            ),
+            ("--max-backlog", format!("{:?}", defaults.max_backlog)),
+            ("--redis-stream", format!("{:?}", defaults.redis_stream)),
+        ] {
+            let line = help
+                .lines()
+                .find(|line| line.trim_start().starts_with(flag))
+                .unwrap_or_else(|| panic!("{flag} is in the help"));
+            let default = line
+                .split("[default: ")
+                .nth(1)
+                .and_then(|rest| rest.strip_suffix(']'))
+                .unwrap_or_else(|| panic!("{flag} shows its default: {line}"));
+            let parsed = serve(&[flag, default]);
+            let parsed_field = match flag {
+                "--addr" => format!("{:?}", parsed.addr),
+                "--history" => format!("{:?}", parsed.history),
+                "--heartbeat" => format!("{:?}", parsed.heartbeat),
+                "--max-body" => format!("{:?}", parsed.max_body),
+                "--header-timeout" => format!("{:?}", parsed.header_timeout),
+                "--keepalive-timeout" => format!("{:?}", parsed.keepalive_timeout),
+                "--max-backlog" => format!("{:?}", parsed.max_backlog),
+                _ => format!("{:?}", parsed.redis_stream),
+            };
+            assert_eq!(parsed_field, field, "{flag}'s default in --help");
+        }
     }
 
     #[test]

@@ -20,14 +20,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::stream::{Chunked, EventReader, ReceivedEvent};
 use super::{ClientError, Url, buffered, read_body, read_response_head, send_request};
+use crate::limits::{CLIENT_DEFAULT_RETRY, CLIENT_SILENCE_LIMIT};
 use crate::wire::json;
-
-/// The delay before reconnecting until the server says otherwise.
-const DEFAULT_RETRY: Duration = Duration::from_secs(2);
-
-/// A stream that stays silent this long is taken for dead. herald sends a
-/// heartbeat every 15 s by default.
-const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
 /// What to listen to, and how to print it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +46,7 @@ pub fn listen(args: &ListenArgs, out: &mut impl Write) -> Result<(), ClientError
     let url = Url::parse(&args.url)?;
     let mut resume = Resume {
         last_id: None,
-        retry: DEFAULT_RETRY,
+        retry: CLIENT_DEFAULT_RETRY,
     };
     loop {
         match follow(&url, args, &mut resume, out) {
@@ -88,7 +82,7 @@ fn follow(
     resume: &mut Resume,
     out: &mut impl Write,
 ) -> Result<Followed, ClientError> {
-    let mut stream = url.connect(SILENCE_LIMIT)?;
+    let mut stream = url.connect(CLIENT_SILENCE_LIMIT)?;
     let query: Vec<String> = args
         .topics
         .iter()

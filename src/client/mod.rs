@@ -16,14 +16,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-/// How long connecting, and each read of an answer, may take.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The largest response head the client reads.
-const MAX_RESPONSE_HEAD_BYTES: usize = 64 * 1024;
-
-/// The most header lines a response may have.
-const MAX_RESPONSE_HEADERS: usize = 64;
+use crate::limits::{CLIENT_MAX_RESPONSE_HEAD_BYTES, CLIENT_MAX_RESPONSE_HEADERS, CLIENT_TIMEOUT};
 
 /// Where herald is: `http://HOST[:PORT][/PREFIX]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,23 +162,23 @@ pub fn send_request(
 }
 
 /// Reads a response's status line and headers, at most
-/// [`MAX_RESPONSE_HEAD_BYTES`], and has `httparse` parse them.
+/// [`CLIENT_MAX_RESPONSE_HEAD_BYTES`], and has `httparse` parse them.
 pub fn read_response_head(reader: &mut impl BufRead) -> Result<ResponseHead, ClientError> {
     let mut bytes = Vec::new();
     loop {
         let start = bytes.len();
-        let limit = (MAX_RESPONSE_HEAD_BYTES + 1 - start) as u64;
+        let limit = (CLIENT_MAX_RESPONSE_HEAD_BYTES + 1 - start) as u64;
         if (&mut *reader).take(limit).read_until(b'\n', &mut bytes)? == 0 {
             return Err(ClientError::BadResponse("the connection closed"));
         }
-        if bytes.len() > MAX_RESPONSE_HEAD_BYTES {
+        if bytes.len() > CLIENT_MAX_RESPONSE_HEAD_BYTES {
             return Err(ClientError::BadResponse("response head too large"));
         }
         if matches!(&bytes[start..], b"\r\n" | b"\n") {
             break;
         }
     }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+    let mut headers = [httparse::EMPTY_HEADER; CLIENT_MAX_RESPONSE_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(&bytes) {
         Ok(httparse::Status::Complete(_)) => {}
@@ -210,7 +203,7 @@ pub fn read_response_head(reader: &mut impl BufRead) -> Result<ResponseHead, Cli
 /// Reads a whole (short) body: by length, by chunks, or to the close.
 pub fn read_body(reader: &mut impl BufRead, head: &ResponseHead) -> Result<String, ClientError> {
     let mut body = Vec::new();
-    let limit = MAX_RESPONSE_HEAD_BYTES as u64;
+    let limit = CLIENT_MAX_RESPONSE_HEAD_BYTES as u64;
     if head.is_chunked() {
         stream::Chunked::new(reader)
             .take(limit)

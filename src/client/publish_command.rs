@@ -10,8 +10,8 @@
 //! the server accepted the event; otherwise the server's reason is printed
 //! and the status is 1.
 
+use crate::limits::CLIENT_TIMEOUT;
 use std::io::Read;
-use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -44,7 +44,7 @@ pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
         }
     };
     let body = form_body(&message, args.event.as_deref(), args.topic.as_deref());
-    let mut stream = url.connect(Duration::from_secs(10))?;
+    let mut stream = url.connect(CLIENT_TIMEOUT)?;
     let authorization = args.token.as_ref().map(|token| format!("Bearer {token}"));
     let mut headers = vec![
         ("Content-Type", "application/x-www-form-urlencoded"),

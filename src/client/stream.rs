@@ -14,9 +14,7 @@ use std::io::{self, BufRead, Read};
 use std::time::Duration;
 
 use crate::http::body::parse_chunk_size;
-
-/// A line longer than this ends the stream with an error.
-const MAX_LINE_BYTES: usize = 1024 * 1024;
+use crate::limits::CLIENT_MAX_LINE_BYTES;
 
 /// One event as dispatched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,7 +117,7 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<bool> {
                 input.consume(n);
             }
         }
-        if line.len() > MAX_LINE_BYTES {
+        if line.len() > CLIENT_MAX_LINE_BYTES {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
         }
     }

@@ -14,10 +14,7 @@ use std::time::Instant;
 use crate::http::error::HttpError;
 use crate::http::reader::{ReadError, Reader};
 use crate::http::request_head::BodyFraming;
-use crate::limits::MAX_HEAD_BYTES;
-
-/// A chunk-size line (with any chunk extension) is never longer than this.
-const MAX_CHUNK_LINE_BYTES: usize = 1024;
+use crate::limits::{MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES};
 
 /// Reads the body that `framing` announces, at most `max_body` bytes.
 ///

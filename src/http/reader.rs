@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::http::error::HttpError;
 use crate::http::request_head::{RequestHead, parse_head};
+use crate::limits::READ_CHUNK_BYTES;
 use crate::socket_io::read_some;
 
 /// How reading a request can end, other than with the request.
@@ -44,9 +45,6 @@ enum NoBytes {
     TimedOut,
     Failed(io::Error),
 }
-
-/// How many bytes one `read` asks for.
-const READ_CHUNK_BYTES: usize = 8 * 1024;
 
 /// A socket and the bytes read from it but not used yet.
 pub struct Reader {

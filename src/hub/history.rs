@@ -20,6 +20,7 @@
 use std::collections::VecDeque;
 
 use crate::event::{Event, EventId};
+use crate::limits::HISTORY_PREALLOCATED_EVENTS;
 use crate::wire::sse;
 
 /// One event as sent: its id, the event (for its topic, and for WebSocket
@@ -62,7 +63,7 @@ impl History {
     /// An empty history keeping `capacity` events, its ids starting at `first_id`.
     pub fn new(capacity: usize, first_id: EventId) -> History {
         History {
-            events: VecDeque::with_capacity(capacity.min(4096)),
+            events: VecDeque::with_capacity(capacity.min(HISTORY_PREALLOCATED_EVENTS)),
             capacity,
             floor: first_id,
             next_id: first_id,

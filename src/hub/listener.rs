@@ -18,6 +18,7 @@ use std::io;
 use std::net::TcpStream;
 
 use crate::connection_slots::ConnectionSlot;
+use crate::limits::HANGUP_CHECK_MAX_READS;
 use crate::socket_io::{read_some, write_now};
 
 /// Which encoding a listener reads.
@@ -168,7 +169,7 @@ impl Listener {
         }
         let mut scratch = [0u8; 256];
         // A few reads at most: a client that keeps sending is not worth more.
-        for _ in 0..4 {
+        for _ in 0..HANGUP_CHECK_MAX_READS {
             match read_some(&mut self.stream, &mut scratch) {
                 Ok(0) => return true,
                 Ok(_) => continue,

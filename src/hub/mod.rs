@@ -33,7 +33,10 @@ use crate::event::{Event, EventId};
 use crate::hub::batch::Batch;
 use crate::hub::history::History;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
-use crate::limits::{BACKLOG_RETRY_INTERVAL, SWEEP_INTERVAL, SWEEP_SLICES};
+use crate::limits::{
+    BACKLOG_RETRY_INTERVAL, HUB_QUEUE_MAX_COMMANDS, MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL,
+    SWEEP_SLICES,
+};
 
 pub mod batch;
 pub mod history;
@@ -42,14 +45,6 @@ mod upkeep;
 use crate::connection_slots::ConnectionSlot;
 use crate::wire::sse;
 use crate::wire::websocket;
-
-/// How many commands may wait for the hub. Past this, senders wait: a burst
-/// of publishes slows its publishers down instead of filling memory.
-const COMMAND_QUEUE_LEN: usize = 16 * 1024;
-
-/// How many commands the hub takes in one round before it writes the batch,
-/// so that subscribers are served even while publishes keep coming.
-const MAX_COMMANDS_PER_ROUND: usize = 1024;
 
 /// What a connection thread asks of the hub.
 pub enum Command {
@@ -125,7 +120,7 @@ pub fn spawn(
     first_id: EventId,
     restored: Vec<(EventId, Event)>,
 ) -> std::io::Result<(Sender<Command>, JoinHandle<()>)> {
-    let (sender, receiver) = crossbeam_channel::bounded(COMMAND_QUEUE_LEN);
+    let (sender, receiver) = crossbeam_channel::bounded(HUB_QUEUE_MAX_COMMANDS);
     let oldest = restored.first().map_or(first_id, |(id, _)| *id);
     let mut history = History::new(config.history, oldest);
     for (id, event) in restored {

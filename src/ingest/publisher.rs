@@ -16,18 +16,14 @@
 //! clones can be used from any number of threads.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
 use crate::event::{Event, EventId};
 use crate::hub::{Command, HubStats, Subscription};
-use crate::limits::HUB_REPLY_TIMEOUT;
+use crate::limits::{HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
 use crate::store::scale_out::Bus;
 use crate::store::writer::Store;
-
-/// How long a publisher waits for the log writer to store its event.
-const STORE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The hub did not take a command or did not answer in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

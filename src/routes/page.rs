@@ -19,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::http::form;
+use crate::limits::MAX_WWW_FILE_BYTES;
 
 /// A file ready to send.
 pub struct Asset {
@@ -55,9 +56,6 @@ const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const SVG: &str = "image/svg+xml";
-
-/// The largest file served from `--www`: a page's assets, not downloads.
-const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Site {
     /// Serves `folder`, which must exist and be a directory.
@@ -99,7 +97,7 @@ fn read_from_folder(root: &Path, path: &str) -> Option<Asset> {
     // Resolve symbolic links and make sure the file is still inside.
     let file = file.canonicalize().ok()?;
     let metadata = fs::metadata(&file).ok()?;
-    if !file.starts_with(root) || !metadata.is_file() || metadata.len() > MAX_FILE_BYTES {
+    if !file.starts_with(root) || !metadata.is_file() || metadata.len() > MAX_WWW_FILE_BYTES {
         return None;
     }
     let bytes = fs::read(&file).ok()?;

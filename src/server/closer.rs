@@ -18,20 +18,17 @@
 use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use crate::http::error::HttpError;
 use crate::http::response::Response;
-use crate::limits::{LINGER, MAX_LINGERING_SOCKETS};
+use crate::limits::{
+    CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD, LINGER,
+    MAX_LINGERING_SOCKETS,
+};
 use crate::socket_io::read_some;
-
-/// How often the held sockets are read.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
-
-/// How long to wait for a request head before answering anyway.
-const WAIT_FOR_REQUEST: Duration = Duration::from_millis(500);
 
 /// The way to the closer thread.
 #[derive(Clone)]
@@ -84,14 +81,14 @@ fn run(receiver: Receiver<TcpStream>) {
         let next = if held.is_empty() {
             receiver.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
-            receiver.recv_timeout(POLL_INTERVAL)
+            receiver.recv_timeout(CLOSER_POLL_INTERVAL)
         };
         match next {
             Ok(stream) => {
                 if stream.set_nonblocking(true).is_ok() {
                     held.push(Held {
                         stream,
-                        answer_by: Instant::now() + WAIT_FOR_REQUEST,
+                        answer_by: Instant::now() + CLOSER_WAIT_FOR_HEAD,
                         close_by: None,
                         tail: Vec::new(),
                     });
@@ -122,7 +119,7 @@ impl Held {
     fn read_waiting(&mut self) -> (bool, bool) {
         let mut scratch = [0u8; 4096];
         let mut head_done = false;
-        for _ in 0..16 {
+        for _ in 0..CLOSER_MAX_READS_PER_ROUND {
             match read_some(&mut self.stream, &mut scratch) {
                 Ok(0) => return (head_done, true),
                 Ok(n) => {

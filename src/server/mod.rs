@@ -25,12 +25,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::config::Config;
 use crate::event::{Event, EventId};
 use crate::ingest::publisher::Publisher;
-use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES};
+use crate::limits::{
+    ACCEPT_BACKOFF, CONNECTION_STACK_BYTES, OUT_OF_FDS_LOG_INTERVAL, SHUTDOWN_TIMEOUT,
+    SHUTDOWN_WAKE_TIMEOUT,
+};
 use crate::routes::context::Context;
 use crate::routes::page::Site;
 use crate::stderr_log;
@@ -42,12 +45,6 @@ pub mod connection;
 pub mod websocket_reader;
 
 use closer::Closer;
-
-/// The shortest time between two "out of file descriptors" log lines.
-const OUT_OF_DESCRIPTORS_WARNING: Duration = Duration::from_secs(60);
-
-/// How long a shutdown waits for connection threads to finish.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// A bound, ready server.
 pub struct Server {
@@ -278,7 +275,7 @@ impl RunningServer {
     pub fn shutdown(self) {
         self.stopping.store(true, Ordering::Release);
         // `accept` blocks; a connection of our own wakes it to see the flag.
-        let _ = TcpStream::connect_timeout(&wake_address(self.addr), Duration::from_secs(1));
+        let _ = TcpStream::connect_timeout(&wake_address(self.addr), SHUTDOWN_WAKE_TIMEOUT);
         let _ = self.accept.join();
         self.context.publisher.stop();
         if let Some(writer) = self.threads.writer {
@@ -292,7 +289,7 @@ impl RunningServer {
         if !self
             .context
             .connections
-            .wait_until_all_closed(SHUTDOWN_WAIT)
+            .wait_until_all_closed(SHUTDOWN_TIMEOUT)
         {
             stderr_log::line(format_args!(
                 "herald: some connections did not close in time"
@@ -390,7 +387,7 @@ fn accept_loop(
             Ok((stream, _)) => admit(stream, context, closer),
             Err(error) if is_out_of_descriptors(&error) => {
                 // Once a minute at most: a long shortage must not flood the log.
-                if last_warning.is_none_or(|at| at.elapsed() >= OUT_OF_DESCRIPTORS_WARNING) {
+                if last_warning.is_none_or(|at| at.elapsed() >= OUT_OF_FDS_LOG_INTERVAL) {
                     stderr_log::line(format_args!(
                         "herald: out of file descriptors ({error}); new connections wait (raise `ulimit -n` or lower --max-clients)"
                     ));

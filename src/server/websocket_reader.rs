@@ -20,31 +20,29 @@
 //! The two handles share one open socket, and so its non-blocking mode,
 //! which the hub needs. std has no way to wait for a socket to become
 //! readable, so this reader polls: when nothing has come it sleeps, first
-//! [`POLL_MIN`], then twice as long each time up to [`POLL_MAX`], and back to
+//! [`WEBSOCKET_POLL_MIN`], then twice as long each time up to [`WEBSOCKET_POLL_MAX`], and back to
 //! the shortest as soon as something arrives. A busy socket is read within
 //! milliseconds; an idle WebSocket costs a thread and a few wake-ups a
 //! second, and the first message after a quiet spell waits up to
-//! [`POLL_MAX`]. `/events` costs neither.
+//! [`WEBSOCKET_POLL_MAX`]. `/events` costs neither.
 
 use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::event::EventId;
 use crate::http::form;
 use crate::hub::Command;
 use crate::ingest::submission::Submission;
+use crate::limits::{
+    READ_CHUNK_BYTES, WEBSOCKET_POLL_MAX, WEBSOCKET_POLL_MIN, WEBSOCKET_SILENCE_GRACE,
+    WEBSOCKET_SILENT_HEARTBEATS,
+};
 use crate::routes::context::Context;
 use crate::socket_io::read_some;
 use crate::wire::json;
 use crate::wire::websocket::frame::{self, Frame, close_code};
-
-/// The reader's shortest sleep when the socket has nothing.
-pub const POLL_MIN: Duration = Duration::from_millis(5);
-
-/// The reader's longest sleep, reached after a quiet spell.
-pub const POLL_MAX: Duration = Duration::from_millis(250);
 
 /// Why the session ends.
 enum End {
@@ -60,13 +58,13 @@ enum End {
 /// `buf` holds bytes that came after the handshake, `key` names the
 /// connection to the hub.
 pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context) {
-    let silence = context.config.heartbeat * 2 + Duration::from_secs(1);
+    let silence = context.config.heartbeat * WEBSOCKET_SILENT_HEARTBEATS + WEBSOCKET_SILENCE_GRACE;
     // Until the hub makes the socket non-blocking, a read waits this long.
-    if stream.set_read_timeout(Some(POLL_MIN)).is_err() {
+    if stream.set_read_timeout(Some(WEBSOCKET_POLL_MIN)).is_err() {
         return;
     }
     let mut heard_at = Instant::now();
-    let mut pause = POLL_MIN;
+    let mut pause = WEBSOCKET_POLL_MIN;
     let mut session = Session {
         key,
         context,
@@ -84,7 +82,7 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context)
             Ok(None) => match read_more(&mut stream, &mut buf) {
                 Ok(true) => {
                     heard_at = Instant::now();
-                    pause = POLL_MIN;
+                    pause = WEBSOCKET_POLL_MIN;
                 }
                 Ok(false) => break End::Gone,
                 Err(error) if is_timeout(&error) => {
@@ -92,7 +90,7 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context)
                         break End::Close(close_code::GOING_AWAY);
                     }
                     thread::sleep(pause);
-                    pause = (pause * 2).min(POLL_MAX);
+                    pause = (pause * 2).min(WEBSOCKET_POLL_MAX);
                 }
                 Err(_) => break End::Gone,
             },
@@ -114,7 +112,7 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context)
 }
 
 fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
-    let mut chunk = [0u8; 8192];
+    let mut chunk = [0u8; READ_CHUNK_BYTES];
     let n = read_some(stream, &mut chunk)?;
     buf.extend_from_slice(&chunk[..n]);
     Ok(n > 0)

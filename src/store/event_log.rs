@@ -22,14 +22,14 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::limits::{
+    COMPACT_AT_HISTORY_MULTIPLE, COMPACT_MIN_HISTORY_EVENTS, MAX_RECORD_PAYLOAD_BYTES,
+};
 use crate::store::lock_file::LockFile;
-use crate::store::record::{self, FILE_HEADER, FRAME_BYTES, MAX_PAYLOAD_BYTES, Record};
+use crate::store::record::{self, FILE_HEADER, FRAME_BYTES, Record};
 
 /// The log's file name inside `--data-dir`.
 pub const LOG_FILE: &str = "events.log";
-
-/// The file is compacted once it holds this many times the history.
-const COMPACT_FACTOR: usize = 4;
 
 /// An open event log.
 pub struct EventLog {
@@ -187,7 +187,7 @@ impl EventLog {
 
     /// Whether the file has grown past its bound.
     pub fn needs_compaction(&self) -> bool {
-        self.records > COMPACT_FACTOR * self.keep.max(16)
+        self.records > COMPACT_AT_HISTORY_MULTIPLE * self.keep.max(COMPACT_MIN_HISTORY_EVENTS)
     }
 
     /// Rewrites the file with only the records the history holds.
@@ -264,7 +264,7 @@ fn scan(file: &mut File, keep: usize, path: &Path) -> Result<Scan, OpenError> {
         }
         let (length, checksum) = record::frame(frame);
         let end = offset + (FRAME_BYTES + length) as u64;
-        if length > MAX_PAYLOAD_BYTES || end > file_len {
+        if length > MAX_RECORD_PAYLOAD_BYTES || end > file_len {
             return Ok(scan); // a record cut short at the end
         }
         payload.resize(length, 0);

@@ -23,9 +23,6 @@ pub const FILE_HEADER: &[u8] = b"herald event log v1\n";
 /// Length and checksum before each payload.
 pub const FRAME_BYTES: usize = 8;
 
-/// A payload longer than this is taken for damage, not an event.
-pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024 * 1024;
-
 /// An event as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {

@@ -31,17 +31,12 @@ use redis::{Connection, Value};
 use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
+use crate::limits::{
+    REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF, REDIS_READ_BLOCK_MS, REDIS_READ_MAX_ENTRIES,
+    REDIS_TIMEOUT,
+};
 use crate::stderr_log;
 use crate::store::record::Record;
-
-/// How long connecting to Redis, and each command, may take.
-const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// How long one `XREAD` waits for new entries, in milliseconds.
-const READ_BLOCK_MS: u64 = 1000;
-
-/// The reader's longest pause between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// The way to one Redis stream, shared by every connection thread.
 pub struct RedisBus {
@@ -194,7 +189,7 @@ impl RedisBus {
     }
 
     fn follow(&self, hub: &Sender<Command>, mut after: String) {
-        let mut pause = Duration::from_millis(100);
+        let mut pause = REDIS_MIN_BACKOFF;
         let mut connection: Option<Connection> = None;
         while !self.stopping.load(Ordering::Acquire) {
             let live = match connection.as_mut() {
@@ -204,23 +199,23 @@ impl RedisBus {
                     Err(error) => {
                         self.went_down(&error.to_string(), pause);
                         thread::sleep(pause);
-                        pause = (pause * 2).min(MAX_BACKOFF);
+                        pause = (pause * 2).min(REDIS_MAX_BACKOFF);
                         continue;
                     }
                 },
             };
             let reply: redis::RedisResult<Value> = redis::cmd("XREAD")
                 .arg("COUNT")
-                .arg(1000)
+                .arg(REDIS_READ_MAX_ENTRIES)
                 .arg("BLOCK")
-                .arg(READ_BLOCK_MS)
+                .arg(REDIS_READ_BLOCK_MS)
                 .arg("STREAMS")
                 .arg(&self.stream)
                 .arg(&after)
                 .query(live);
             match reply {
                 Ok(value) => {
-                    pause = Duration::from_millis(100);
+                    pause = REDIS_MIN_BACKOFF;
                     if !self.state.up.swap(true, Ordering::AcqRel) {
                         stderr_log::line(format_args!("herald: redis is reachable again"));
                     }
@@ -240,7 +235,7 @@ impl RedisBus {
                     connection = None;
                     self.went_down(&error.to_string(), pause);
                     thread::sleep(pause);
-                    pause = (pause * 2).min(MAX_BACKOFF);
+                    pause = (pause * 2).min(REDIS_MAX_BACKOFF);
                 }
             }
         }
@@ -264,7 +259,9 @@ impl RedisBus {
     /// A reader connection: its reads wait longer than `XREAD BLOCK`.
     fn connect_reader(&self) -> redis::RedisResult<Connection> {
         let connection = self.connect()?;
-        connection.set_read_timeout(Some(Duration::from_millis(READ_BLOCK_MS) + REDIS_TIMEOUT))?;
+        connection.set_read_timeout(Some(
+            Duration::from_millis(REDIS_READ_BLOCK_MS) + REDIS_TIMEOUT,
+        ))?;
         Ok(connection)
     }
 
@@ -272,7 +269,7 @@ impl RedisBus {
         if self.state.up.swap(false, Ordering::AcqRel) {
             stderr_log::line(format_args!(
                 "herald: redis failed ({error}); retrying every {} ms at most",
-                pause.max(MAX_BACKOFF).as_millis()
+                pause.max(REDIS_MAX_BACKOFF).as_millis()
             ));
         }
     }

@@ -10,7 +10,7 @@
 //! throughput does not fall to one sync per event.
 //!
 //! With `--fsync interval`, it answers once the batch is written (to the
-//! operating system) and syncs at most every [`SYNC_INTERVAL`]: a power
+//! operating system) and syncs at most every [`FSYNC_INTERVAL`]: a power
 //! loss may take the last ~100 ms of acknowledged events with it.
 //!
 //! When a write or sync fails (a full disk), the batch is cut from the log,
@@ -21,22 +21,17 @@
 
 use std::io;
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::config::FsyncMode;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
+use crate::limits::{FSYNC_INTERVAL, MAX_EVENTS_PER_WRITE};
 use crate::stderr_log;
 use crate::store::event_log::EventLog;
 use crate::store::record;
-
-/// How often `--fsync interval` syncs, at most.
-pub const SYNC_INTERVAL: Duration = Duration::from_millis(100);
-
-/// How many publishes one batch takes at most.
-const MAX_BATCH: usize = 4096;
 
 /// What a publisher asks of the writer.
 pub enum Store {
@@ -59,7 +54,7 @@ pub fn spawn(
     mode: FsyncMode,
     hub: Sender<Command>,
 ) -> io::Result<(Sender<Store>, JoinHandle<()>)> {
-    let (sender, receiver) = crossbeam_channel::bounded(MAX_BATCH);
+    let (sender, receiver) = crossbeam_channel::bounded(MAX_EVENTS_PER_WRITE);
     let writer = Writer {
         log,
         mode,
@@ -90,7 +85,7 @@ impl Writer {
         loop {
             let first = match self.unsynced_since {
                 Some(since) => {
-                    let left = (since + SYNC_INTERVAL).saturating_duration_since(Instant::now());
+                    let left = (since + FSYNC_INTERVAL).saturating_duration_since(Instant::now());
                     match requests.recv_timeout(left) {
                         Ok(request) => request,
                         Err(RecvTimeoutError::Timeout) => {
@@ -105,7 +100,7 @@ impl Writer {
             let mut stopping = matches!(first, Store::Stop);
             batch.clear();
             batch.extend(Some(first).filter(|r| !matches!(r, Store::Stop)));
-            while batch.len() < MAX_BATCH && !stopping {
+            while batch.len() < MAX_EVENTS_PER_WRITE && !stopping {
                 match requests.try_recv() {
                     Ok(Store::Stop) => stopping = true,
                     Ok(request) => batch.push(request),
