@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use crate::http::error::HttpError;
-use crate::http::reader::{ReadError, Reader};
+use crate::http::reader::{ReadError, Reader, Source};
 use crate::http::request_head::BodyFraming;
 use crate::limits::{MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES};
 
@@ -21,8 +21,8 @@ use crate::limits::{MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES};
 /// # Errors
 /// 413 when the body is larger than `max_body`; 400 for a malformed chunk;
 /// 408 when `deadline` passes first.
-pub fn read_body(
-    reader: &mut Reader,
+pub fn read_body<S: Source>(
+    reader: &mut Reader<S>,
     framing: BodyFraming,
     max_body: usize,
     deadline: Instant,
@@ -40,8 +40,8 @@ pub fn read_body(
     }
 }
 
-fn read_chunked(
-    reader: &mut Reader,
+fn read_chunked<S: Source>(
+    reader: &mut Reader<S>,
     max_body: usize,
     deadline: Instant,
 ) -> Result<Vec<u8>, ReadError> {
@@ -63,7 +63,7 @@ fn read_chunked(
 }
 
 /// Reads trailer lines up to the empty line that ends the message.
-fn skip_trailers(reader: &mut Reader, deadline: Instant) -> Result<(), ReadError> {
+fn skip_trailers<S: Source>(reader: &mut Reader<S>, deadline: Instant) -> Result<(), ReadError> {
     let mut trailer_bytes = 0;
     loop {
         let line = reader.take_line(MAX_HEAD_BYTES, deadline)?;

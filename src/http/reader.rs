@@ -12,7 +12,7 @@
 //! `--header-timeout` (one deadline, not a timeout per read, so a client that
 //! trickles one byte at a time is still cut off) and gets 408 if it does not.
 
-use std::io;
+use std::io::{self, Read};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -46,9 +46,22 @@ enum NoBytes {
     Failed(io::Error),
 }
 
+/// Where a [`Reader`] reads from: a socket, or in the tests below a script
+/// of reads. All it needs beyond `Read` is a bound on how long one read waits.
+pub trait Source: Read {
+    /// Sets how long one `read` may wait (never zero: std refuses that).
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()>;
+}
+
+impl Source for TcpStream {
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, Some(timeout))
+    }
+}
+
 /// A socket and the bytes read from it but not used yet.
-pub struct Reader {
-    stream: TcpStream,
+pub struct Reader<S = TcpStream> {
+    stream: S,
     /// Bytes received and not yet used.
     buf: Vec<u8>,
     /// Where each `read` lands before its bytes join `buf`: allocated once
@@ -60,9 +73,9 @@ pub struct Reader {
     timeout_set: Option<Duration>,
 }
 
-impl Reader {
+impl<S: Source> Reader<S> {
     /// Starts reading from a newly accepted connection.
-    pub fn new(stream: TcpStream) -> Reader {
+    pub fn new(stream: S) -> Reader<S> {
         Reader {
             stream,
             buf: Vec::with_capacity(READ_CHUNK_BYTES),
@@ -72,18 +85,18 @@ impl Reader {
     }
 
     /// The socket, to write responses to.
-    pub fn stream(&self) -> &TcpStream {
+    pub fn stream(&self) -> &S {
         &self.stream
     }
 
     /// Gives up the socket (to hand it to the hub); unread bytes are dropped.
-    pub fn into_stream(self) -> TcpStream {
+    pub fn into_stream(self) -> S {
         self.stream
     }
 
     /// Gives up the socket and the bytes read but not used (a WebSocket
     /// client may send its first frames right behind the handshake).
-    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+    pub fn into_parts(self) -> (S, Vec<u8>) {
         (self.stream, self.buf)
     }
 
@@ -187,7 +200,7 @@ impl Reader {
         if self.timeout_set != Some(timeout) {
             // A zero timeout is an error for std; `fill_before` never passes one.
             self.stream
-                .set_read_timeout(Some(timeout))
+                .set_read_timeout(timeout)
                 .map_err(NoBytes::Failed)?;
             self.timeout_set = Some(timeout);
         }
@@ -207,5 +220,161 @@ impl Reader {
             }
             Err(error) => Err(NoBytes::Failed(error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::http::body::read_body;
+    use crate::http::request_head::BodyFraming;
+
+    /// What one `read` of the script does.
+    enum Step {
+        Bytes(Vec<u8>),
+        /// The read timeout passes with nothing read.
+        Silence,
+    }
+
+    /// A source that plays its steps in order, then reads as closed.
+    struct Script(VecDeque<Step>);
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.pop_front() {
+                None => Ok(0),
+                Some(Step::Silence) => Err(io::ErrorKind::WouldBlock.into()),
+                Some(Step::Bytes(bytes)) => {
+                    buf[..bytes.len()].copy_from_slice(&bytes);
+                    Ok(bytes.len())
+                }
+            }
+        }
+    }
+
+    impl Source for Script {
+        fn set_read_timeout(&mut self, _: Duration) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn bytes(bytes: &[u8]) -> Step {
+        Step::Bytes(bytes.to_vec())
+    }
+
+    fn reader(steps: Vec<Step>) -> Reader<Script> {
+        Reader::new(Script(steps.into()))
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn head(reader: &mut Reader<Script>) -> Result<RequestHead, ReadError> {
+        reader.read_request_head(SECOND, SECOND)
+    }
+
+    fn status(result: Result<impl std::fmt::Debug, ReadError>) -> u16 {
+        match result {
+            Err(ReadError::Http(error)) => error.status(),
+            other => panic!("expected an HTTP error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_head_in_many_pieces_is_read_once_whole() {
+        let mut reader = reader(vec![
+            bytes(b"GE"),
+            bytes(b"T /stats HT"),
+            bytes(b"TP/1.1\r\nHost: x\r"),
+            bytes(b"\n\r\n"),
+        ]);
+        let head = head(&mut reader).unwrap();
+        assert_eq!((head.method.as_str(), head.path()), ("GET", "/stats"));
+    }
+
+    #[test]
+    fn pipelined_requests_are_kept_for_the_next_read() {
+        let mut reader = reader(vec![bytes(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+        )]);
+        assert_eq!(head(&mut reader).unwrap().path(), "/a");
+        assert_eq!(head(&mut reader).unwrap().path(), "/b");
+        assert!(matches!(head(&mut reader), Err(ReadError::Closed)));
+    }
+
+    #[test]
+    fn an_idle_connection_closes_quietly_and_a_stalled_head_is_408() {
+        let mut idle = reader(vec![Step::Silence]);
+        assert!(matches!(head(&mut idle), Err(ReadError::Closed)));
+        let mut stalled = reader(vec![bytes(b"GET / HT"), Step::Silence]);
+        assert_eq!(status(head(&mut stalled)), 408);
+        let mut cut = reader(vec![bytes(b"GET / HT")]);
+        assert!(matches!(head(&mut cut), Err(ReadError::Closed)));
+    }
+
+    #[test]
+    fn a_bad_head_is_its_status() {
+        let mut reader = reader(vec![bytes(b"GET / HTTP/1.1\r\n\r\n")]);
+        assert_eq!(status(head(&mut reader)), 400);
+    }
+
+    #[test]
+    fn bodies_are_read_by_length_or_by_chunks_across_reads() {
+        let deadline = Instant::now() + SECOND;
+        let mut by_length = reader(vec![bytes(b"hel"), bytes(b"lo!extra")]);
+        let body = read_body(&mut by_length, BodyFraming::Length(5), 100, deadline).unwrap();
+        assert_eq!(body, b"hello");
+        let mut chunked = reader(vec![
+            bytes(b"5;ex"),
+            bytes(b"t=1\r\nhel"),
+            bytes(b"lo\r\n0\r\nTrailer: x\r\n\r\n"),
+        ]);
+        let body = read_body(&mut chunked, BodyFraming::Chunked, 100, deadline).unwrap();
+        assert_eq!(body, b"hello");
+    }
+
+    #[test]
+    fn body_limits_hold_however_the_bytes_arrive() {
+        let deadline = Instant::now() + SECOND;
+        let mut too_big = reader(vec![]);
+        assert_eq!(
+            status(read_body(
+                &mut too_big,
+                BodyFraming::Length(101),
+                100,
+                deadline
+            )),
+            413
+        );
+        let mut chunks_too_big = reader(vec![bytes(b"40\r\n")]);
+        assert_eq!(
+            status(read_body(
+                &mut chunks_too_big,
+                BodyFraming::Chunked,
+                63,
+                deadline
+            )),
+            413
+        );
+        let long_line = format!(
+            "1;{}
+x
+0
+
+",
+            "e".repeat(2000)
+        )
+        .into_bytes();
+        let mut whole = reader(vec![bytes(&long_line[..1500]), bytes(&long_line[1500..])]);
+        assert_eq!(
+            status(read_body(&mut whole, BodyFraming::Chunked, 100, deadline)),
+            400
+        );
+        let mut slow = reader(vec![bytes(b"5\r\nhe"), Step::Silence]);
+        assert_eq!(
+            status(read_body(&mut slow, BodyFraming::Chunked, 100, deadline)),
+            408
+        );
     }
 }

@@ -371,4 +371,47 @@ mod tests {
             Some("application/x-www-form-urlencoded")
         );
     }
+
+    #[test]
+    fn the_request_line_is_checked_piece_by_piece() {
+        let at_limit = format!(
+            "GET /{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(MAX_TARGET_BYTES - 1)
+        );
+        assert_eq!(head(&at_limit).target.len(), MAX_TARGET_BYTES);
+        for bad in [
+            "GET\r\n\r\n",
+            "GET /\r\n\r\n",
+            "GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+            "G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
+        ] {
+            assert_eq!(parse(bad).unwrap_err().status(), 400, "{bad:?}");
+        }
+        assert_eq!(head("HEAD / HTTP/1.0\r\n\r\n").minor_version, 0);
+    }
+
+    #[test]
+    fn header_values_are_checked_and_read() {
+        let bad_utf8 = b"GET / HTTP/1.1\r\nHost: x\r\nOrigin: \xff\r\n\r\n";
+        assert_eq!(parse_head(bad_utf8).unwrap_err().status(), 400);
+        let twice = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+                     Transfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(parse(twice).unwrap_err().status(), 501);
+        assert_eq!(
+            parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n")
+                .unwrap_err()
+                .status(),
+            400
+        );
+        let upgrade = head(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n\
+             Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: k\r\nAuthorization: Bearer t\r\n\r\n",
+        );
+        assert!(upgrade.connection_upgrade && upgrade.keep_alive);
+        assert_eq!(upgrade.upgrade.as_deref(), Some("websocket"));
+        assert_eq!(upgrade.websocket_version.as_deref(), Some("13"));
+        assert_eq!(upgrade.websocket_key.as_deref(), Some("k"));
+        assert_eq!(upgrade.authorization.as_deref(), Some("Bearer t"));
+    }
 }

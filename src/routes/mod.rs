@@ -14,12 +14,10 @@
 //! method is 405 with `Allow`; a path that does not exist is 404 whatever
 //! the method.
 
-use std::borrow::Cow;
-
 use crate::http::cors;
 use crate::http::error::HttpError;
 use crate::http::request::Request;
-use crate::http::response::{Header, Response};
+use crate::http::response::Response;
 use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
 
@@ -43,39 +41,69 @@ impl From<Response> for Outcome {
     }
 }
 
+/// Which endpoint answers a request: decided by its method and path alone,
+/// so the table above is this one `match`, tested without a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /publish`.
+    Publish,
+    /// `GET /events` (and `HEAD`).
+    Events,
+    /// `GET /ws`.
+    WebSocket,
+    /// `GET /stats` (and `HEAD`).
+    Stats,
+    /// `OPTIONS` on an API path: a browser's CORS preflight.
+    Preflight,
+    /// Any other path: a file of the page, or 404.
+    Page,
+    /// The path exists, but not for this method: the `Allow` value.
+    WrongMethod(&'static str),
+}
+
+/// The route for `method` on `path`.
+pub fn route(method: &str, path: &str) -> Route {
+    match (path, method) {
+        ("/ws", "GET") => Route::WebSocket,
+        ("/ws", _) => Route::WrongMethod("GET"),
+        ("/publish" | "/events" | "/stats", "OPTIONS") => Route::Preflight,
+        ("/publish", "POST") => Route::Publish,
+        ("/publish", _) => Route::WrongMethod("POST, OPTIONS"),
+        ("/events", "GET" | "HEAD") => Route::Events,
+        ("/stats", "GET" | "HEAD") => Route::Stats,
+        ("/events" | "/stats", _) => Route::WrongMethod("GET, HEAD, OPTIONS"),
+        _ => Route::Page,
+    }
+}
+
+/// Whether answers at `path` carry CORS headers: only the API's do.
+fn is_api(path: &str) -> bool {
+    matches!(path, "/publish" | "/events" | "/stats")
+}
+
 /// Finds the handler for `request` and runs it.
 pub fn dispatch(request: &Request, context: &Context) -> Outcome {
     let head = &request.head;
-    let method = head.method.as_str();
-    let path = head.path();
-    if path == "/ws" {
-        let result = match method {
-            "GET" => subscribe::handle_websocket(request),
-            _ => Err(HttpError::MethodNotAllowed("GET")),
-        };
-        return result.unwrap_or_else(|error| Outcome::Respond(Response::error(error)));
-    }
-    let api = matches!(path, "/publish" | "/events" | "/stats");
-    if !api {
-        return static_file(method, path, context)
-            .unwrap_or_else(Response::error)
-            .into();
-    }
-    let origin = cors::allowed_origin(&context.config.cors_origins, head.origin.as_deref());
-    let result = match (path, method) {
-        (_, "OPTIONS") => Ok(Outcome::Respond(cors::preflight(origin.clone()))),
-        ("/publish", "POST") => publish::handle(request, context).map(Outcome::from),
-        ("/publish", _) => Err(HttpError::MethodNotAllowed("POST, OPTIONS")),
-        ("/events", "GET" | "HEAD") => subscribe::handle(request, origin.clone()),
-        ("/stats", "GET" | "HEAD") => stats::handle(context).map(Outcome::from),
-        _ => Err(HttpError::MethodNotAllowed("GET, HEAD, OPTIONS")),
+    let origin = if is_api(head.path()) {
+        cors::allowed_origin(&context.config.cors_origins, head.origin.as_deref())
+    } else {
+        None
+    };
+    let result = match route(&head.method, head.path()) {
+        Route::Preflight => return cors::preflight(origin).into(),
+        Route::Publish => publish::handle(request, context).map(Outcome::from),
+        Route::Events => subscribe::handle(request, origin.clone()),
+        Route::WebSocket => subscribe::handle_websocket(request),
+        Route::Stats => stats::handle(context).map(Outcome::from),
+        Route::Page => page::handle(request, &context.site).map(Outcome::from),
+        Route::WrongMethod(allow) => Err(HttpError::MethodNotAllowed(allow)),
     };
     match result {
-        Ok(Outcome::Respond(mut response)) if method != "OPTIONS" => {
+        Ok(Outcome::Respond(mut response)) => {
             cors::add_headers(&mut response, origin);
             Outcome::Respond(response)
         }
-        Ok(outcome) => outcome,
+        Ok(stream) => stream,
         Err(error) => {
             let mut response = Response::error(error);
             cors::add_headers(&mut response, origin);
@@ -84,14 +112,36 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
     }
 }
 
-fn static_file(method: &str, path: &str, context: &Context) -> Result<Response, HttpError> {
-    let asset = context.site.lookup(path).ok_or(HttpError::NotFound)?;
-    if method != "GET" && method != "HEAD" {
-        return Err(HttpError::MethodNotAllowed("GET, HEAD"));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_path_and_method_has_its_route() {
+        for (method, path, expected) in [
+            ("POST", "/publish", Route::Publish),
+            ("GET", "/publish", Route::WrongMethod("POST, OPTIONS")),
+            ("GET", "/events", Route::Events),
+            ("HEAD", "/events", Route::Events),
+            ("POST", "/events", Route::WrongMethod("GET, HEAD, OPTIONS")),
+            ("GET", "/stats", Route::Stats),
+            ("DELETE", "/stats", Route::WrongMethod("GET, HEAD, OPTIONS")),
+            ("GET", "/ws", Route::WebSocket),
+            ("OPTIONS", "/ws", Route::WrongMethod("GET")),
+            ("OPTIONS", "/publish", Route::Preflight),
+            ("OPTIONS", "/events", Route::Preflight),
+            ("GET", "/", Route::Page),
+            ("POST", "/app.js", Route::Page),
+            ("GET", "/events/", Route::Page),
+            ("GET", "/PUBLISH", Route::Page),
+        ] {
+            assert_eq!(route(method, path), expected, "{method} {path}");
+        }
     }
-    // The page is small and changes with each release: always revalidate.
-    const REVALIDATE: &[Header] = &[("Cache-Control", Cow::Borrowed("no-cache"))];
-    let mut response = Response::ok(asset.content_type, asset.bytes);
-    response.headers = Cow::Borrowed(REVALIDATE);
-    Ok(response)
+
+    #[test]
+    fn only_the_api_opens_to_other_origins() {
+        assert!(is_api("/events") && is_api("/publish") && is_api("/stats"));
+        assert!(!is_api("/ws") && !is_api("/") && !is_api("/herald.js"));
+    }
 }

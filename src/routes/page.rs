@@ -18,8 +18,30 @@ use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::http::error::HttpError;
 use crate::http::form;
+use crate::http::request::Request;
+use crate::http::response::{Header, Response};
 use crate::limits::MAX_WWW_FILE_BYTES;
+
+/// Answers `GET` (or `HEAD`) for a file of the page.
+///
+/// # Errors
+/// 404 when there is no such file (whatever the method), 405 for a method
+/// other than `GET` and `HEAD`.
+pub fn handle(request: &Request, site: &Site) -> Result<Response, HttpError> {
+    let asset = site
+        .lookup(request.head.path())
+        .ok_or(HttpError::NotFound)?;
+    if !matches!(request.head.method.as_str(), "GET" | "HEAD") {
+        return Err(HttpError::MethodNotAllowed("GET, HEAD"));
+    }
+    // The page is small and changes with each release: always revalidate.
+    const REVALIDATE: &[Header] = &[("Cache-Control", Cow::Borrowed("no-cache"))];
+    let mut response = Response::ok(asset.content_type, asset.bytes);
+    response.headers = Cow::Borrowed(REVALIDATE);
+    Ok(response)
+}
 
 /// A file ready to send.
 pub struct Asset {
