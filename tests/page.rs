@@ -109,6 +109,22 @@ fn a_www_folder_is_served_from_disk_and_nothing_outside_it() {
 }
 
 #[test]
+fn a_plus_in_a_www_path_is_a_plus_not_a_space() {
+    // In a URL path `+` is an ordinary character; only a form turns it
+    // into a space (WHATWG URL, "path percent-decode").
+    let base = site_folder("www-plus");
+    let www = base.join("www");
+    fs::write(www.join("a+b.js"), "plus").unwrap();
+    fs::write(www.join("c d.js"), "space").unwrap();
+    let addr = start_with(|config| config.www = Some(www));
+    assert_eq!(get(addr, "/a+b.js").text(), "plus");
+    assert_eq!(get(addr, "/a%2Bb.js").text(), "plus");
+    assert_eq!(get(addr, "/c%20d.js").text(), "space");
+    assert_eq!(get(addr, "/c+d.js").status, 404, "a + is not a space");
+    let _ = fs::remove_dir_all(base);
+}
+
+#[test]
 fn a_missing_www_folder_is_a_clear_start_error() {
     let config = herald::Config {
         addr: "127.0.0.1:0".into(),

@@ -56,12 +56,19 @@ pub fn first<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 /// Decodes one name or value: `+` to space, then `%XX` escapes, then UTF-8.
 pub fn decode(part: &[u8]) -> Result<String, FormError> {
-    check_escapes(part)?;
     let spaced: Vec<u8> = part
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
-    let bytes: Vec<u8> = percent_decode(&spaced).collect();
+    decode_percent(&spaced)
+}
+
+/// Decodes `%XX` escapes, then UTF-8, and nothing else: how a segment of a
+/// URL's path is decoded, where a `+` is a plus (WHATWG URL Standard,
+/// "percent-decode"). Only a form's fields turn `+` into a space.
+pub fn decode_percent(part: &[u8]) -> Result<String, FormError> {
+    check_escapes(part)?;
+    let bytes: Vec<u8> = percent_decode(part).collect();
     String::from_utf8(bytes).map_err(|_| FormError::NotUtf8)
 }
 
@@ -129,6 +136,13 @@ mod tests {
         }
         assert_eq!(parse_form(b"m=%FF"), Err(FormError::NotUtf8));
         assert_eq!(parse_form(b"m=\xff"), Err(FormError::NotUtf8));
+    }
+
+    #[test]
+    fn a_path_keeps_its_plus() {
+        assert_eq!(decode_percent(b"a+b%20c").unwrap(), "a+b c");
+        assert_eq!(decode(b"a+b%20c").unwrap(), "a b c");
+        assert_eq!(decode_percent(b"%zz"), Err(FormError::BadPercentEncoding));
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn read_from_folder(root: &Path, path: &str) -> Option<Asset> {
 
 /// One decoded path segment, if it is a plain file or folder name.
 fn safe_segment(segment: &str) -> Option<String> {
-    let name = form::decode(segment.as_bytes()).ok()?;
+    let name = form::decode_percent(segment.as_bytes()).ok()?;
     let plain =
         !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0', ':']);
     plain.then_some(name)
@@ -174,6 +174,7 @@ mod tests {
     fn segments_must_be_plain_names() {
         assert_eq!(safe_segment("app.js").as_deref(), Some("app.js"));
         assert_eq!(safe_segment("a%20b").as_deref(), Some("a b"));
+        assert_eq!(safe_segment("a+b.js").as_deref(), Some("a+b.js"));
         for bad in [
             "", ".", "..", "%2e%2e", "%2E%2e", "a%2fb", "a%5cb", "a\\b", "%00", ".env", "c:",
         ] {
