@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use crate::limits::{
     COMPACT_AT_HISTORY_MULTIPLE, COMPACT_MIN_HISTORY_EVENTS, MAX_RECORD_PAYLOAD_BYTES,
 };
-use crate::store::lock_file::LockFile;
+use crate::store::lock_file::{LOCK_FILE, LockError, LockFile};
 use crate::store::record::{self, FILE_HEADER, FRAME_BYTES, Record};
 
 /// The log's file name inside `--data-dir`.
@@ -65,8 +65,8 @@ pub enum OpenError {
     Locked {
         /// The folder.
         dir: PathBuf,
-        /// The other server's process id.
-        pid: u32,
+        /// The other server's process id, if its lock file says.
+        pid: Option<u32>,
     },
     /// The folder or file could not be created, read or written.
     Io {
@@ -87,11 +87,14 @@ pub enum OpenError {
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OpenError::Locked { dir, pid } => write!(
-                f,
-                "{} is in use by another herald (pid {pid}); stop it or use another --data-dir",
-                dir.display()
-            ),
+            OpenError::Locked { dir, pid } => {
+                let pid = pid.map_or("unknown".to_string(), |pid| pid.to_string());
+                write!(
+                    f,
+                    "{} is in use by another herald (pid {pid}); stop it or use another --data-dir",
+                    dir.display()
+                )
+            }
             OpenError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
             OpenError::Corrupt { path, offset } => write!(
                 f,
@@ -114,7 +117,16 @@ impl EventLog {
             move |error| OpenError::Io { path, error }
         };
         fs::create_dir_all(dir).map_err(io_error(dir))?;
-        let lock = LockFile::take(dir)?;
+        let lock = LockFile::take(dir).map_err(|error| match error {
+            LockError::Held(pid) => OpenError::Locked {
+                dir: dir.to_path_buf(),
+                pid,
+            },
+            LockError::Io(error) => OpenError::Io {
+                path: dir.join(LOCK_FILE),
+                error,
+            },
+        })?;
         let path = dir.join(LOG_FILE);
         let mut file = OpenOptions::new()
             .read(true)
