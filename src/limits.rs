@@ -255,6 +255,13 @@ pub const COMPACT_AT_HISTORY_MULTIPLE: usize = 4;
 /// does not rewrite the file every few events.
 pub const COMPACT_MIN_HISTORY_EVENTS: usize = 16;
 
+/// When a record of the event log does not read, the scan looks for an
+/// intact record after it; a candidate's id may be at most this far (in
+/// microseconds: about 12 days) ahead of the clock or of the last good id.
+/// Ids come from the clock, so a real record is never that far ahead, and
+/// random bytes almost never pass (about one in 2^23).
+pub const RECOVERY_MAX_ID_AHEAD_OF_CLOCK: u64 = 1 << 40;
+
 /// How long connecting to Redis, and each command, may take: a publish
 /// with Redis down fails within about this.
 pub const REDIS_TIMEOUT: Duration = Duration::from_secs(1);

@@ -4,29 +4,30 @@
 //! - **Append only.** A batch of records is written at the end with one
 //!   `write`; if the write fails (a full disk), the file is cut back to where
 //!   it was, so no half-written record stays behind.
-//! - **Recovery.** At start-up the whole file is read. A record cut short at
-//!   the very end (the server died mid-write) is cut off and reported; a bad
-//!   record with more after it is damage, and start-up stops with its offset,
-//!   since skipping it would lose events silently.
+//! - **Recovery.** At start-up the whole file is read (see
+//!   [`crate::store::recovery`]). Records cut short at the very end (the
+//!   server died mid-write) are cut off and reported; a bad record with an
+//!   intact one anywhere after it is damage, and start-up stops with both
+//!   offsets, since cutting there would lose acknowledged events silently.
 //! - **Compaction.** The file keeps growing, so once it holds four times the
 //!   history, the records still in the history are copied to a new file,
 //!   which is synced and renamed over the old one, and then the folder is
 //!   synced. A crash at any moment leaves either the old file or the new one,
 //!   each whole.
-//! - **One server per folder.** A lock file with the owner's pid keeps a
-//!   second herald from writing the same log.
+//! - **One server per folder.** A locked file with the owner's pid keeps a
+//!   second herald from writing the same log (see
+//!   [`crate::store::lock_file`]).
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::limits::{
-    COMPACT_AT_HISTORY_MULTIPLE, COMPACT_MIN_HISTORY_EVENTS, MAX_RECORD_PAYLOAD_BYTES,
-};
+use crate::limits::{COMPACT_AT_HISTORY_MULTIPLE, COMPACT_MIN_HISTORY_EVENTS};
 use crate::store::lock_file::{LOCK_FILE, LockError, LockFile};
-use crate::store::record::{self, FILE_HEADER, FRAME_BYTES, Record};
+use crate::store::record::{FILE_HEADER, Record};
+use crate::store::recovery::{self, Damage, ScanError};
 
 /// The log's file name inside `--data-dir`.
 pub const LOG_FILE: &str = "events.log";
@@ -81,6 +82,8 @@ pub enum OpenError {
         path: PathBuf,
         /// Where the damaged record starts.
         offset: u64,
+        /// Where the next intact record starts, when there is one.
+        next_intact: Option<u64>,
     },
 }
 
@@ -96,10 +99,20 @@ impl fmt::Display for OpenError {
                 )
             }
             OpenError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
-            OpenError::Corrupt { path, offset } => write!(
+            OpenError::Corrupt {
+                path,
+                offset,
+                next_intact: Some(next),
+            } => write!(
                 f,
-                "{} is damaged at byte {offset}: a record there is not whole, and more follow. \
-                 Keep a copy, then cut the file at that offset to start with what comes before",
+                "{} is damaged at byte {offset}, and intact records follow from byte {next}: \
+                 herald will not cut them off. Keep a copy of the file, then cut it at byte \
+                 {offset} to start with the records before the damage",
+                path.display()
+            ),
+            OpenError::Corrupt { path, offset, .. } => write!(
+                f,
+                "{} is damaged at byte {offset}: it is not a herald event log",
                 path.display()
             ),
         }
@@ -140,7 +153,22 @@ impl EventLog {
             file.sync_all().map_err(io_error(&path))?;
             sync_dir(dir).map_err(io_error(dir))?;
         }
-        let scan = scan(&mut file, keep, &path)?;
+        let scan = recovery::scan(&mut file, keep).map_err(|error| match error {
+            ScanError::Io(error) => OpenError::Io {
+                path: path.clone(),
+                error,
+            },
+            ScanError::Damaged(Damage::NotALog) => OpenError::Corrupt {
+                path: path.clone(),
+                offset: 0,
+                next_intact: None,
+            },
+            ScanError::Damaged(Damage::InTheMiddle { at, next }) => OpenError::Corrupt {
+                path: path.clone(),
+                offset: at,
+                next_intact: Some(next),
+            },
+        })?;
         let dropped_bytes = file_len.saturating_sub(scan.good_len).min(file_len);
         if file_len > 0 && scan.good_len < file_len {
             file.set_len(scan.good_len).map_err(io_error(&path))?;
@@ -163,7 +191,7 @@ impl EventLog {
         })
     }
 
-    /// Writes `batch` (records from [`record::encode`]) at the end; `starts`
+    /// Writes `batch` (records from [`crate::store::record::encode`]) at the end; `starts`
     /// are where each record begins within it. On failure the file is cut
     /// back, so nothing of the batch remains.
     pub fn append(&mut self, batch: &[u8], starts: &[usize]) -> io::Result<()> {
@@ -233,74 +261,6 @@ impl EventLog {
     }
 }
 
-/// What a scan of the file found.
-struct Scan {
-    recent: VecDeque<Record>,
-    offsets: VecDeque<u64>,
-    records: usize,
-    /// The length up to the end of the last whole record.
-    good_len: u64,
-}
-
-/// Reads every record, keeping the newest `keep`.
-fn scan(file: &mut File, keep: usize, path: &Path) -> Result<Scan, OpenError> {
-    let io_error = |error| OpenError::Io {
-        path: path.to_path_buf(),
-        error,
-    };
-    let file_len = file.metadata().map_err(io_error)?.len();
-    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
-    let mut input = BufReader::with_capacity(1 << 20, &*file);
-    let mut header = vec![0; FILE_HEADER.len()];
-    if input.read_exact(&mut header).is_err() || header != FILE_HEADER {
-        return Err(OpenError::Corrupt {
-            path: path.to_path_buf(),
-            offset: 0,
-        });
-    }
-    let mut scan = Scan {
-        recent: VecDeque::new(),
-        offsets: VecDeque::new(),
-        records: 0,
-        good_len: FILE_HEADER.len() as u64,
-    };
-    let mut payload = Vec::new();
-    loop {
-        let offset = scan.good_len;
-        if offset == file_len {
-            return Ok(scan);
-        }
-        let mut frame = [0u8; FRAME_BYTES];
-        if offset + FRAME_BYTES as u64 > file_len || input.read_exact(&mut frame).is_err() {
-            return Ok(scan); // a torn frame header at the end
-        }
-        let (length, checksum) = record::frame(frame);
-        let end = offset + (FRAME_BYTES + length) as u64;
-        if length > MAX_RECORD_PAYLOAD_BYTES || end > file_len {
-            return Ok(scan); // a record cut short at the end
-        }
-        payload.resize(length, 0);
-        input.read_exact(&mut payload).map_err(io_error)?;
-        let Some(record) = record::decode(&payload, checksum) else {
-            if end == file_len {
-                return Ok(scan); // the last record, written in part
-            }
-            return Err(OpenError::Corrupt {
-                path: path.to_path_buf(),
-                offset,
-            });
-        };
-        scan.records += 1;
-        scan.recent.push_back(record);
-        scan.offsets.push_back(offset);
-        if scan.recent.len() > keep {
-            scan.recent.pop_front();
-            scan.offsets.pop_front();
-        }
-        scan.good_len = end;
-    }
-}
-
 /// Syncs a folder, so a file created or renamed in it survives a crash.
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -310,6 +270,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::event::Event;
+    use crate::store::record::{self, FRAME_BYTES};
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("herald-log-{name}-{}", std::process::id()));
@@ -373,6 +334,75 @@ mod tests {
                 .contains(&format!("at byte {}", FILE_HEADER.len())),
             "{error}"
         );
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    /// A log of five records; where each starts.
+    fn five_records(dir: &Path) -> Vec<usize> {
+        let mut opened = EventLog::open(dir, 10).unwrap();
+        append_events(&mut opened.log, 1..6);
+        let starts = opened.log.offsets.iter().map(|&o| o as usize).collect();
+        drop(opened);
+        starts
+    }
+
+    #[test]
+    fn damage_in_the_middle_of_any_kind_stops_start_up() {
+        let dir = temp_dir("damage");
+        let path = dir.join(LOG_FILE);
+        let starts = five_records(&dir);
+        let whole = fs::read(&path).unwrap();
+        let second = starts[1];
+        // What to write where, over the second of the five records.
+        let damages = [
+            (
+                "a length past the end",
+                (whole.len() as u32).to_le_bytes().to_vec(),
+            ),
+            (
+                "a length beyond any record",
+                vec![whole[second], 0, 0, 0xff],
+            ),
+            ("a checksum", {
+                let mut frame = whole[second..second + FRAME_BYTES].to_vec();
+                frame[5] ^= 0x01;
+                frame
+            }),
+            ("garbage over a record", vec![0xa5; starts[2] - second]),
+        ];
+        for (what, bytes) in damages {
+            let mut log = whole.clone();
+            log[second..second + bytes.len()].copy_from_slice(&bytes);
+            fs::write(&path, &log).unwrap();
+            let error = EventLog::open(&dir, 10)
+                .err()
+                .unwrap_or_else(|| panic!("{what}: start-up must refuse"));
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("at byte {}", starts[1])),
+                "{what}: {error}"
+            );
+            assert_eq!(
+                fs::read(&path).unwrap(),
+                log,
+                "{what}: the file is left as it was"
+            );
+        }
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_batch_torn_in_its_second_record_is_cut_after_the_first() {
+        let dir = temp_dir("torn-batch");
+        let path = dir.join(LOG_FILE);
+        let starts = five_records(&dir);
+        let whole = fs::read(&path).unwrap();
+        fs::write(&path, &whole[..starts[3] + FRAME_BYTES + 3]).unwrap();
+        let opened = EventLog::open(&dir, 10).expect("a torn tail is cut, not refused");
+        let ids: Vec<u64> = opened.recent.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(opened.dropped_bytes, (FRAME_BYTES + 3) as u64);
         let _ = fs::remove_dir_all(dir);
     }
 

@@ -5,6 +5,7 @@ pub mod crc32;
 pub mod event_log;
 pub mod lock_file;
 pub mod record;
+pub mod recovery;
 #[cfg(feature = "redis")]
 pub mod redis_bus;
 pub mod scale_out;
