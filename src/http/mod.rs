@@ -1,10 +1,18 @@
-//! HTTP/1.1: bytes in to a request, a response back out to bytes.
+//! Stage 3, HTTP/1.1: from bytes to a request, from a response to bytes.
 //!
-//! Nothing here knows what herald does with a request. [`reader`] takes bytes
-//! from a socket within a size and a time bound, [`request_head`] and
-//! [`body`] turn them into a request (a [`request_head::RequestHead`] and a body), and [`response`] writes an
-//! answer. Every failure is an [`error::HttpError`], which maps to its status
-//! in one place.
+//! Nothing here knows what herald does with a request; the server reads with
+//! it and the routes answer with it. The files, in the order a request
+//! meets them:
+//!
+//! - [`reader`]: bytes from a socket, within a size and a time bound;
+//! - [`request_head`]: the request line and headers, parsed by `httparse`;
+//! - [`body`]: the body, by `Content-Length` or chunks, within `--max-body`;
+//! - [`request`]: the head and the body together, as a handler gets them;
+//! - [`form`]: decoding `a=1&b=2` (form bodies and query strings);
+//! - [`cors`]: the headers that let pages of other origins read an answer;
+//! - [`websocket_upgrade`]: the handshake that turns a request into a WebSocket;
+//! - [`response`]: an answer, and the one function that writes it;
+//! - [`error`]: every way a request can fail, and the status each becomes.
 
 pub mod body;
 pub mod cors;

@@ -1,26 +1,33 @@
-//! The hub: one thread that owns every subscriber and the history.
+//! Stage 6, the hub: one thread that owns every subscriber and the history.
+//!
+//! - this file: the thread, its [`Command`]s, and a round;
+//! - [`history`]: the recent events, encoded, for replay;
+//! - [`batch`]: one round's events, laid end to end for one write each;
+//! - [`listener`]: one subscriber's socket, topics and backlog;
+//! - `upkeep`: heartbeats, the sweep for hang-ups, and retries.
 //!
 //! Connection threads never touch a subscriber's socket or the history. They
 //! send the hub a [`Command`] over one `crossbeam-channel` and, where they
-//! need an answer (the stats), wait for it on a channel of their own. Only the hub thread reads or changes the listener list, so there is no
-//! lock to take, nothing to poison, and two things that must happen as one
-//! step do: a new subscriber gets its replay and joins the list between two
-//! events, so nothing is missed or sent twice at the seam.
+//! need an answer (the stats), wait for it on a channel of their own. Only
+//! the hub thread reads or changes the listener list, so there is no lock to
+//! take, nothing to poison, and two things that must happen as one step do:
+//! a new subscriber gets its replay and joins the list between two events,
+//! so nothing is missed or sent twice at the seam.
 //!
 //! Each round the hub takes every command that is waiting (up to a bound),
 //! gives each new event its bytes (encoded once, in [`History::push`]), and
-//! then writes the whole batch to each listener in
-//! one `write`: one system call per listener per round, however many events
-//! arrived together. Writes never block (see [`crate::hub::listener`]); a
+//! then writes the whole batch to each listener in one `write`: one system
+//! call per listener per round, however many events arrived together. Writes
+//! never block (see [`listener`]); a
 //! listener whose socket fails is removed, one that falls too far behind is
 //! dropped and counted.
 //!
 //! Between rounds the hub wakes for three duties: every second it removes
 //! the listeners whose client hung up (so their connection slots come back;
-//! a tenth of the list every tenth of a second),
-//! every `--heartbeat` it sends a comment to every stream that was silent
-//! since the last one, and while some
-//! listener has bytes waiting it retries them every few milliseconds.
+//! a tenth of the list every tenth of a second), every `--heartbeat` it
+//! sends a comment to every stream that was silent since the last one, and
+//! while some listener has bytes waiting it retries them every few
+//! milliseconds.
 
 use std::net::TcpStream;
 use std::thread::{self, JoinHandle};

@@ -1,5 +1,10 @@
-//! Where a published event enters: it is given its id, then stored (with
-//! `--data-dir` or `--redis`) and queued for the hub.
+//! Stage 4: where a published event enters.
+//!
+//! - [`submission`]: what a client asked to publish, over HTTP or WebSocket
+//!   alike: the token is checked and the event is built, by one set of rules;
+//! - [`publisher`]: the event gets its id (in order, under one small lock)
+//!   and goes to the store when there is one (the event log, or Redis), or
+//!   straight to the hub's queue.
 
 pub mod publisher;
 pub mod submission;

@@ -1,12 +1,14 @@
-//! Routing: which handler answers a request, by its path and then its method.
+//! Stage 2, routing: which endpoint answers a request, by its path and then
+//! its method ([`route`]), and the endpoints themselves, one file each. What
+//! they all may use is their [`context::Context`].
 //!
 //! | path | methods | handler |
 //! |---|---|---|
-//! | `/publish` | `POST` | [`crate::routes::publish`] |
-//! | `/events` | `GET`, `HEAD` | [`crate::routes::subscribe`] |
-//! | `/stats` | `GET`, `HEAD` | [`crate::routes::stats`] |
-//! | `/ws` | `GET` (a WebSocket handshake) | [`crate::routes::subscribe::handle_websocket`] |
-//! | anything else | `GET`, `HEAD` | [`crate::routes::page`] |
+//! | `/publish` | `POST` | [`publish`] |
+//! | `/events` | `GET`, `HEAD` | [`subscribe`] |
+//! | `/stats` | `GET`, `HEAD` | [`stats`] |
+//! | `/ws` | `GET` (a WebSocket handshake) | [`subscribe::handle_websocket`] |
+//! | anything else | `GET`, `HEAD` | [`page`] |
 //!
 //! The three API paths also answer `OPTIONS` (a browser's CORS preflight)
 //! and carry `Access-Control-Allow-Origin` for the origins `--cors-origin`

@@ -1,17 +1,25 @@
-//! The server: a listening socket, an accept loop, a thread per connection.
+//! Stage 1, the server: a listening socket, an accept loop, a thread per
+//! connection.
+//!
+//! - this file: [`Server::bind`] (start everything), the accept loop, and
+//!   [`RunningServer::shutdown`];
+//! - [`connection`]: one connection's thread, request after request;
+//! - [`closer`]: the one thread that turns connections away when full;
+//! - [`websocket_reader`]: a WebSocket's reader thread.
 //!
 //! [`Server::bind`] opens the socket and starts the hub. [`Server::run`]
 //! then accepts connections for ever, or [`Server::spawn`] does it on a
 //! thread of its own and returns a [`RunningServer`] that can be shut down.
-//! Each accepted connection gets a [`ConnectionSlot`](crate::connection_slots::ConnectionSlot), one of
-//! `--max-clients`, and a thread of its own that runs
-//! [`crate::server::connection::serve`]. A subscriber's thread hands its socket (and
-//! its slot) to the hub and ends, so the slot, not the thread, is what a
-//! subscriber holds for as long as it stays.
+//! Each accepted connection gets a
+//! [`ConnectionSlot`](crate::connection_slots::ConnectionSlot), one of
+//! `--max-clients`, and a thread of its own that runs [`connection::serve`].
+//! A subscriber's thread hands its socket (and its slot) to the hub and
+//! ends, so the slot, not the thread, is what a subscriber holds for as long
+//! as it stays.
 //!
-//! When every slot is taken, the accept loop hands the socket to
-//! [`crate::server::closer`], which answers `503`; no thread is started, so a flood
-//! of connections costs no more than the sockets it opens. When the process
+//! When every slot is taken, the accept loop hands the socket to [`closer`],
+//! which answers `503`; no thread is started, so a flood of connections
+//! costs no more than the sockets it opens. When the process
 //! runs out of file descriptors, `accept` fails; the loop says so (once a
 //! minute at most), waits a little and carries on.
 //!

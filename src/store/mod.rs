@@ -1,5 +1,17 @@
-//! Keeping events beyond the process: the event log on disk (`--data-dir`),
-//! or a Redis stream shared by several instances (`--redis`).
+//! Stage 5: keeping events beyond the process, on disk (`--data-dir`) or in
+//! a Redis stream shared by several instances (`--redis`).
+//!
+//! A stored event reaches the hub only once it is kept, so no subscriber
+//! ever sees an event the store lost. The files:
+//!
+//! - [`writer`]: the thread that appends waiting events and syncs once for
+//!   all of them (group commit), then passes them on to the hub;
+//! - [`event_log`]: the append-only file, its compaction;
+//! - [`record`] and [`crc32`]: one event as framed, checksummed bytes;
+//! - [`recovery`]: reading the log back at start-up, torn tails and damage;
+//! - [`lock_file`]: one server per data folder;
+//! - `redis_bus` (feature `redis`) and [`scale_out`]: the Redis stream, and
+//!   the start-up wiring that is the same with the feature or without.
 
 pub mod crc32;
 pub mod event_log;

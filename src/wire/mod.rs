@@ -1,4 +1,10 @@
-//! The bytes subscribers read: pure encoders, with no I/O.
+//! Stage 7: the bytes a subscriber reads. Pure encoders, with no I/O.
+//!
+//! - [`sse`]: the event-stream format an `EventSource` reads;
+//! - [`websocket`]: the same events as WebSocket frames of JSON, and the
+//!   frame format itself;
+//! - [`json`]: writing JSON strings, and reading a flat object of strings;
+//! - [`notice`]: herald's own notices (`herald-missed`), in every framing.
 
 pub mod json;
 pub mod notice;

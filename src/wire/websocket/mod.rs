@@ -9,9 +9,11 @@
 //!
 //! Unlike an SSE stream, a WebSocket talks back: pings, publishes, the
 //! closing handshake. So the connection thread does not end after the
-//! handshake: it stays as the socket's reader ([`crate::server::websocket_reader`]), and sends its
-//! answers through the hub. That thread is the price of a WebSocket
-//! subscriber (see the README for the memory it costs).
+//! handshake: it stays as the socket's reader
+//! ([`crate::server::websocket_reader`]), and sends its answers through the
+//! hub. That thread is the price of a WebSocket subscriber (see the README
+//! for the memory it costs). The handshake itself is HTTP, in
+//! [`crate::http::websocket_upgrade`].
 
 pub mod base64;
 pub mod frame;
