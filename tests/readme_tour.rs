@@ -1,0 +1,117 @@
+//! The README's tour ("How it works") names files and functions for a reader
+//! to open. This test holds it to the code: every file it names exists, and
+//! every Rust name it gives is defined in `src/`, so a rename that forgets
+//! the tour fails here instead of misleading a reader.
+
+use std::fs;
+use std::path::Path;
+
+/// The tour: from its heading to the next section of the same level.
+fn tour() -> String {
+    let readme = fs::read_to_string("README.md").expect("read README.md");
+    let start = readme
+        .find("## How it works")
+        .expect("the README has a How it works section");
+    let rest = &readme[start + 2..];
+    let end = rest.find("\n## ").map_or(rest.len(), |at| at + 1);
+    rest[..end].to_string()
+}
+
+/// Every `code span` of the text.
+fn code_spans(text: &str) -> Vec<String> {
+    let fenced_removed: String = text
+        .split("```")
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, part)| part)
+        .collect();
+    fenced_removed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+fn all_source() -> String {
+    fn walk(dir: &Path, out: &mut String) {
+        for entry in fs::read_dir(dir).expect("read src/") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&fs::read_to_string(&path).expect("read a source file"));
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(Path::new("src"), &mut out);
+    out
+}
+
+/// Whether `name` is defined: a function, a type, or an enum variant.
+fn is_defined(source: &str, name: &str) -> bool {
+    if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return source.contains(&format!("fn {name}(")) || source.contains(&format!("fn {name}<"));
+    }
+    ["struct", "enum", "trait", "type"]
+        .iter()
+        .any(|kind| source.contains(&format!("{kind} {name}")))
+        || source.lines().any(|line| {
+            let line = line.trim_start();
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with([' ', '{', '(', ',']))
+        })
+}
+
+/// Names the tour gives that are not herald's: the browser's and std's.
+const NOT_HERALDS: &[&str] = &["EventSource", "Duration"];
+
+#[test]
+fn every_file_the_tour_names_exists() {
+    let mut missing = Vec::new();
+    for span in code_spans(&tour()) {
+        let looks_like_a_path =
+            span.ends_with(".rs") || span.ends_with(".js") || span.ends_with(".html");
+        // "each folder's `mod.rs`" names no one file.
+        if !looks_like_a_path || span.contains(' ') || span == "mod.rs" {
+            continue;
+        }
+        let candidates = [span.clone(), format!("src/{span}"), format!("www/{span}")];
+        if !candidates.iter().any(|path| Path::new(path).is_file()) {
+            missing.push(span);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the tour names files that do not exist: {missing:?}"
+    );
+}
+
+#[test]
+fn every_rust_name_the_tour_gives_is_defined() {
+    let source = all_source();
+    let mut missing = Vec::new();
+    for span in code_spans(&tour()) {
+        let is_path = span
+            .split("::")
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        // A Rust name: a path, a snake_case name or a CamelCase one; not a
+        // method like POST, nor a suffix like `_BYTES`.
+        let shouting = span.chars().all(|c| !c.is_ascii_lowercase());
+        let named = !shouting
+            && !span.starts_with('_')
+            && (span.contains("::") || span.contains('_') || span.starts_with(char::is_uppercase));
+        if !is_path || !named || NOT_HERALDS.contains(&span.as_str()) {
+            continue;
+        }
+        let name = span.rsplit("::").next().unwrap_or(&span);
+        if !is_defined(&source, name) {
+            missing.push(span);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the tour names what src/ does not define: {missing:?}"
+    );
+}
