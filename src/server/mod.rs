@@ -1,8 +1,10 @@
 //! Stage 1, the server: a listening socket, an accept loop, a thread per
 //! connection.
 //!
-//! - this file: [`Server::bind`] (start everything), the accept loop, and
+//! - this file: [`Server::bind`] (start everything), [`Server::run`], and
 //!   [`RunningServer::shutdown`];
+//! - `start`: what starting opens, and how it fails ([`StartError`]);
+//! - `accept`: the accept loop, a slot and a thread for each connection;
 //! - [`connection`]: one connection's thread, request after request;
 //! - [`closer`]: the one thread that turns connections away when full;
 //! - [`websocket_reader`]: a WebSocket's reader thread.
@@ -19,9 +21,7 @@
 //!
 //! When every slot is taken, the accept loop hands the socket to [`closer`],
 //! which answers `503`; no thread is started, so a flood of connections
-//! costs no more than the sockets it opens. When the process
-//! runs out of file descriptors, `accept` fails; the loop says so (once a
-//! minute at most), waits a little and carries on.
+//! costs no more than the sockets it opens.
 //!
 //! Shutting down goes in the order the data flows: stop accepting, stop the
 //! hub (which closes every stream after its last whole event), close the
@@ -36,23 +36,22 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::event::{Event, EventId};
 use crate::ingest::publisher::Publisher;
-use crate::limits::{
-    ACCEPT_BACKOFF, CONNECTION_STACK_BYTES, OUT_OF_FDS_LOG_INTERVAL, SHUTDOWN_TIMEOUT,
-    SHUTDOWN_WAKE_TIMEOUT,
-};
+use crate::limits::{SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
 use crate::routes::context::Context;
 use crate::routes::page::Site;
 use crate::stderr_log;
-use crate::store::event_log::{EventLog, OpenError, Opened};
-use crate::store::scale_out;
 
+mod accept;
 pub mod closer;
 pub mod connection;
+mod start;
 pub mod websocket_reader;
 
+use accept::accept_loop;
 use closer::Closer;
+pub use start::StartError;
+use start::{open_storage, take_restored};
 
 /// A bound, ready server.
 pub struct Server {
@@ -90,49 +89,6 @@ pub struct RunningServer {
     accept: JoinHandle<()>,
     threads: Threads,
 }
-
-/// Why a server could not start.
-#[derive(Debug)]
-pub enum StartError {
-    /// The address could not be listened on.
-    Listen {
-        /// The address asked for.
-        addr: String,
-        /// What the system said.
-        error: io::Error,
-    },
-    /// The `--www` folder cannot be served.
-    Www {
-        /// The folder asked for.
-        folder: String,
-        /// What the system said.
-        error: io::Error,
-    },
-    /// A thread could not be started.
-    Thread(io::Error),
-    /// The event log in `--data-dir` cannot be used.
-    EventLog(OpenError),
-    /// `--redis` cannot be used.
-    Redis(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Listen { addr, error } => {
-                write!(f, "cannot listen on {addr}: {error} (try --addr HOST:PORT)")
-            }
-            StartError::Www { folder, error } => {
-                write!(f, "cannot serve --www {folder}: {error}")
-            }
-            StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
-            StartError::EventLog(error) => write!(f, "{error}"),
-            StartError::Redis(why) => f.write_str(why),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
 
 impl Server {
     /// Opens the listening socket and starts the hub.
@@ -307,69 +263,6 @@ impl RunningServer {
     }
 }
 
-/// Opens the event log (`--data-dir`) or the Redis stream (`--redis`), if
-/// one is asked for; never both, as each would keep the history.
-fn open_storage(
-    config: &Config,
-) -> Result<(Option<Opened>, Option<scale_out::Opened>), StartError> {
-    if config.data_dir.is_some() && config.redis_url.is_some() {
-        return Err(StartError::Redis(
-            "use --data-dir or --redis, not both (Redis keeps the history)".into(),
-        ));
-    }
-    let stored = match &config.data_dir {
-        Some(dir) => Some(open_event_log(dir, config.history)?),
-        None => None,
-    };
-    let redis = scale_out::open(config).map_err(StartError::Redis)?;
-    if stored.is_none() && redis.is_none() {
-        stderr_log::line(format_args!(
-            "herald: history in memory only (--data-dir DIR keeps it across restarts)"
-        ));
-    }
-    Ok((stored, redis))
-}
-
-/// The events the storage holds, oldest first, to fill the hub's history.
-type Restored = Vec<(EventId, Event)>;
-
-/// Takes the held events out of whichever storage was opened.
-fn take_restored(
-    mut stored: Option<Opened>,
-    mut redis: Option<scale_out::Opened>,
-) -> (Option<Opened>, Option<scale_out::Opened>, Restored) {
-    let records = match (&mut stored, &mut redis) {
-        (Some(opened), _) => std::mem::take(&mut opened.recent),
-        (None, Some(opened)) => opened.take_recent(),
-        (None, None) => Vec::new(),
-    };
-    let restored = records
-        .into_iter()
-        .map(|record| (record.id, record.event))
-        .collect();
-    (stored, redis, restored)
-}
-
-/// Opens the event log, and says what was found in it.
-fn open_event_log(dir: &std::path::Path, history: usize) -> Result<Opened, StartError> {
-    let opened = EventLog::open(dir, history).map_err(StartError::EventLog)?;
-    let path = dir.join(crate::store::event_log::LOG_FILE);
-    if opened.dropped_bytes > 0 {
-        stderr_log::line(format_args!(
-            "herald: {} ended in a torn record (a crash mid-write): cut {} bytes",
-            path.display(),
-            opened.dropped_bytes
-        ));
-    }
-    stderr_log::line(format_args!(
-        "herald: event log {}: {} events, the newest {} held for replay",
-        path.display(),
-        opened.records,
-        opened.recent.len()
-    ));
-    Ok(opened)
-}
-
 /// Where to connect to reach a listener bound to `addr` (an unspecified
 /// address such as `0.0.0.0` is reached through loopback).
 fn wake_address(addr: SocketAddr) -> SocketAddr {
@@ -379,61 +272,4 @@ fn wake_address(addr: SocketAddr) -> SocketAddr {
         ip => ip,
     };
     SocketAddr::new(ip, addr.port())
-}
-
-/// Accepts connections until the server is stopping.
-fn accept_loop(
-    listener: &TcpListener,
-    context: &Arc<Context>,
-    stopping: &AtomicBool,
-    closer: &Closer,
-) {
-    let mut last_warning: Option<Instant> = None;
-    loop {
-        match listener.accept() {
-            Ok(_) if stopping.load(Ordering::Acquire) => return,
-            Ok((stream, _)) => admit(stream, context, closer),
-            Err(error) if is_out_of_descriptors(&error) => {
-                // Once a minute at most: a long shortage must not flood the log.
-                if last_warning.is_none_or(|at| at.elapsed() >= OUT_OF_FDS_LOG_INTERVAL) {
-                    stderr_log::line(format_args!(
-                        "herald: out of file descriptors ({error}); new connections wait (raise `ulimit -n` or lower --max-clients)"
-                    ));
-                    last_warning = Some(Instant::now());
-                }
-                thread::sleep(ACCEPT_BACKOFF);
-            }
-            // A client that gave up between connect and accept, and the
-            // like: nothing to do but take the next one.
-            Err(_) => thread::sleep(ACCEPT_BACKOFF / 10),
-        }
-    }
-}
-
-/// Gives a new connection a slot and a thread, or turns it away.
-fn admit(stream: TcpStream, context: &Arc<Context>, closer: &Closer) {
-    let max = context.config.max_clients;
-    let Some(slot) = context.connections.admit(&stream, max) else {
-        closer.turn_away(stream);
-        return;
-    };
-    let context = Arc::clone(context);
-    let spawned = thread::Builder::new()
-        .name("herald-conn".into())
-        .stack_size(CONNECTION_STACK_BYTES)
-        .spawn(move || connection::serve(stream, slot, context));
-    if let Err(error) = spawned {
-        // The closure, and with it the socket and the slot, is dropped:
-        // the client sees the connection close.
-        stderr_log::line(format_args!(
-            "herald: cannot start a connection thread: {error}"
-        ));
-    }
-}
-
-/// EMFILE (this process) and ENFILE (the whole system) on Linux and the BSDs.
-fn is_out_of_descriptors(error: &io::Error) -> bool {
-    const ENFILE: i32 = 23;
-    const EMFILE: i32 = 24;
-    matches!(error.raw_os_error(), Some(ENFILE | EMFILE))
 }
