@@ -213,6 +213,21 @@ fn an_http_version_other_than_1_0_or_1_1_is_505() {
 }
 
 #[test]
+fn a_malformed_request_line_is_400_even_if_it_ends_in_a_version() {
+    // 505 is for a well-formed request line naming another version (RFC 9110
+    // §15.6.6); a line that is not method, target and version is a 400.
+    let addr = server();
+    for request in [
+        &b"G E T / HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        b"GET  / HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET / x HTTP/2.0\r\nHost: t\r\n\r\n",
+        b"GET / HTTP/x\r\nHost: t\r\n\r\n",
+    ] {
+        expect(addr, request, 400, true);
+    }
+}
+
+#[test]
 fn chunked_bodies_are_decoded_and_trailers_ignored() {
     let addr = server();
     let mut subscriber = Subscriber::all(addr);

@@ -117,12 +117,21 @@ fn check_partial(buf: &[u8]) -> Result<(), HttpError> {
     Ok(())
 }
 
-/// Whether the request line ends in `HTTP/…`, so that a version error means
-/// an unsupported version (505) rather than garbage (400).
+/// Whether the request line is well formed but for its version: exactly a
+/// method, a target and `HTTP/d.d`, one space apart (RFC 9112 §3). Only then
+/// is a version error an unsupported version (505) rather than a malformed
+/// line (400).
 fn names_http_version(buf: &[u8]) -> bool {
     let line = buf.split(|&b| b == b'\n').next().unwrap_or(buf);
-    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(line);
-    version.starts_with(b"HTTP/")
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let [method, target, version] = parts[..] else {
+        return false;
+    };
+    let token = |part: &[u8]| !part.is_empty() && part.iter().all(|&b| b.is_ascii_graphic());
+    let is_version = matches!(version, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+        if major.is_ascii_digit() && minor.is_ascii_digit());
+    token(method) && token(target) && is_version
 }
 
 fn interpret(request: &httparse::Request<'_, '_>) -> Result<RequestHead, HttpError> {
@@ -343,6 +352,8 @@ mod tests {
         );
         assert_eq!(parse(&big).unwrap_err().status(), 431);
         assert_eq!(parse("GET / HTTP/2.0\r\n\r\n").unwrap_err().status(), 505);
+        assert_eq!(parse("G E T / HTTP/1.1\r\n\r\n").unwrap_err().status(), 400);
+        assert_eq!(parse("GET / HTTP/10.0\r\n\r\n").unwrap_err().status(), 400);
         assert_eq!(parse("GET / FTP/1.1\r\n\r\n").unwrap_err().status(), 400);
     }
 
