@@ -16,7 +16,7 @@
 //! interleave. A failed write to stderr is ignored: logging must never take
 //! the server down.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::{Write, stderr};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
@@ -38,6 +38,7 @@ pub fn access(method: &str, path: &str, status: u16, bytes: usize, took: Duratio
     let logger_running = *LOGGER_RUNNING.get_or_init(start_logger);
     // Tenths of a millisecond, rounded, written as integers.
     let tenths = (took.as_micros() + 50) / 100;
+    let path = Escaped(path);
     let line = format_args!(
         "{method} {path} {status} {bytes}B {}.{}ms\n",
         tenths / 10,
@@ -51,6 +52,40 @@ pub fn access(method: &str, path: &str, status: u16, bytes: usize, took: Duratio
         }
     }
     let _ = stderr().lock().write_fmt(line);
+}
+
+/// A client's text as it goes into a log line: every character that could
+/// end the line, move the cursor or turn the text around in a viewer (C0
+/// and C1 controls, U+2028/2029, bidirectional marks and overrides) is
+/// written as `\u{XX}`, and a backslash as `\\`, so a line always reads as
+/// what was sent and one request is always one line. (The method needs no
+/// such care: `httparse` allows only token characters in it.)
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = |b: u8| b.is_ascii_graphic() && b != b'\\';
+        if self.0.bytes().all(plain) {
+            return f.write_str(self.0);
+        }
+        for c in self.0.chars() {
+            match c {
+                '\\' => f.write_str("\\\\")?,
+                c if hides_or_breaks(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `c` could break a log line or hide what it says.
+fn hides_or_breaks(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// The waiting lines. Nothing that can panic runs under this lock, and if
@@ -77,5 +112,24 @@ fn write_lines() {
             let _ = stderr().lock().write_all(&taken);
             taken.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_could_forge_a_line_is_escaped() {
+        let escaped = |text| Escaped(text).to_string();
+        assert_eq!(escaped("/plain?a=1"), "/plain?a=1");
+        assert_eq!(escaped("/é"), "/é");
+        assert_eq!(escaped("/a\nb\rc"), "/a\\u{a}b\\u{d}c");
+        assert_eq!(escaped("/\u{85}\u{9b}\u{7f}"), "/\\u{85}\\u{9b}\\u{7f}");
+        assert_eq!(
+            escaped("/\u{202e}\u{2028}\u{2066}"),
+            "/\\u{202e}\\u{2028}\\u{2066}"
+        );
+        assert_eq!(escaped("/a\\u{85}"), "/a\\\\u{85}");
     }
 }

@@ -203,3 +203,26 @@ fn the_access_log_has_a_line_per_request() {
         assert!(whole.parse::<u64>().is_ok() && tenths.len() == 1, "{line}");
     }
 }
+
+#[test]
+fn the_access_log_escapes_what_could_forge_or_hide_a_line() {
+    let herald = HeraldProcess::start_in_shell("exec \"$0\" --addr 127.0.0.1:0");
+    // U+0085 (a C1 line break), U+009B (a C1 escape), U+202E (right-to-left
+    // override) and a backslash, sent raw in the path.
+    let path = "/a\u{85}b\u{9b}c\u{202e}d\\e";
+    let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw(herald.addr, request.as_bytes()).status, 404);
+    wait_until(Duration::from_secs(5), "the access-log line", || {
+        herald.lines_with("GET /a") == 1
+    });
+    let lines = herald.stderr.lock().unwrap();
+    let line = lines.iter().find(|l| l.starts_with("GET /a")).unwrap();
+    assert!(
+        line.starts_with("GET /a\\u{85}b\\u{9b}c\\u{202e}d\\\\e 404 "),
+        "{line:?}"
+    );
+    assert!(
+        !line.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{line:?}"
+    );
+}
