@@ -124,6 +124,13 @@ pub const MAX_TOPICS_PER_LISTENER: usize = 32;
 /// client cannot hold a thread by never reading.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The hub looks for silent streams this many times per `--heartbeat`, and
+/// gives a heartbeat to one that has been silent for as many looks: so a
+/// stream is never silent longer than `--heartbeat`, and an idle one gets a
+/// comment every `--heartbeat`. More looks would make the bound no tighter,
+/// only cost more passes over the list.
+pub const HEARTBEAT_CHECKS_PER_INTERVAL: u8 = 4;
+
 /// How often the hub checks every subscriber for a hang-up, so that a
 /// closed tab frees its connection slot within about this time.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);

@@ -18,7 +18,7 @@ use std::io;
 use std::net::TcpStream;
 
 use crate::connection_slots::ConnectionSlot;
-use crate::limits::HANGUP_CHECK_MAX_READS;
+use crate::limits::{HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL};
 use crate::socket_io::{read_some, write_now};
 
 /// Which encoding a listener reads.
@@ -42,9 +42,10 @@ pub struct Listener {
     /// large enough for the replay (which the history already bounds) and
     /// falls back to `--max-backlog` once the replay has gone out.
     allowance: usize,
-    /// Whether bytes were sent since the last heartbeat: a stream that is
-    /// not silent needs no heartbeat.
-    spoke: bool,
+    /// The hub's looks for silence since bytes were last sent (see
+    /// [`HEARTBEAT_CHECKS_PER_INTERVAL`]): a stream that spoke lately needs
+    /// no heartbeat.
+    silent_checks: u8,
     /// Counts this connection towards `--max-clients` until dropped.
     slot: ConnectionSlot,
 }
@@ -77,7 +78,7 @@ impl Listener {
             topics: topics.into_iter().map(String::into_boxed_str).collect(),
             backlog: Vec::new(),
             allowance: max_backlog,
-            spoke: false,
+            silent_checks: 0,
             slot,
         })
     }
@@ -112,14 +113,16 @@ impl Listener {
         self.allowance += replay_bytes;
     }
 
-    /// Whether anything was sent since the last call; clears the mark.
-    pub fn take_spoke(&mut self) -> bool {
-        std::mem::take(&mut self.spoke)
+    /// Counts one more look at a silent stream; whether it has now been
+    /// silent long enough to need a heartbeat.
+    pub fn needs_heartbeat(&mut self) -> bool {
+        self.silent_checks = self.silent_checks.saturating_add(1);
+        self.silent_checks >= HEARTBEAT_CHECKS_PER_INTERVAL
     }
 
     /// Sends `bytes` after whatever is waiting, without blocking.
     pub fn send(&mut self, bytes: &[u8], max_backlog: usize) -> Delivery {
-        self.spoke = true;
+        self.silent_checks = 0;
         if self.backlog.is_empty() {
             match write_now(&mut self.stream, bytes) {
                 Ok(n) if n == bytes.len() => return Delivery::Kept,

@@ -24,8 +24,9 @@
 //!
 //! Between rounds the hub wakes for three duties: every second it removes
 //! the listeners whose client hung up (so their connection slots come back;
-//! a tenth of the list every tenth of a second), every `--heartbeat` it
-//! sends a comment to every stream that was silent since the last one, and
+//! a tenth of the list every tenth of a second), four times per
+//! `--heartbeat` it sends a comment to every stream that has been silent for
+//! a whole `--heartbeat` (so none is silent longer), and
 //! while some listener has bytes waiting it retries them every few
 //! milliseconds.
 
@@ -41,8 +42,8 @@ use crate::hub::batch::Batch;
 use crate::hub::history::History;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::limits::{
-    BACKLOG_RETRY_INTERVAL, HUB_QUEUE_MAX_COMMANDS, MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL,
-    SWEEP_SLICES,
+    BACKLOG_RETRY_INTERVAL, HEARTBEAT_CHECKS_PER_INTERVAL, HUB_QUEUE_MAX_COMMANDS,
+    MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES,
 };
 
 pub mod batch;
@@ -139,8 +140,10 @@ pub fn spawn(
         history,
         batch: Batch::default(),
         max_backlog: config.max_backlog,
-        heartbeat: config.heartbeat,
-        next_heartbeat: Instant::now() + config.heartbeat,
+        heartbeat_check_interval: config.heartbeat / u32::from(HEARTBEAT_CHECKS_PER_INTERVAL),
+        next_heartbeat_check: Instant::now()
+            + config.heartbeat / u32::from(HEARTBEAT_CHECKS_PER_INTERVAL),
+        heartbeat_checks: 0,
         next_sweep: Instant::now() + SWEEP_INTERVAL / SWEEP_SLICES as u32,
         sweep_at: 0,
         next_retry: None,
@@ -160,8 +163,11 @@ struct Hub {
     history: History,
     batch: Batch,
     max_backlog: usize,
-    heartbeat: Duration,
-    next_heartbeat: Instant,
+    /// `--heartbeat` divided by [`HEARTBEAT_CHECKS_PER_INTERVAL`].
+    heartbeat_check_interval: Duration,
+    next_heartbeat_check: Instant,
+    /// Looks for silence so far, to ping WebSockets on every last one.
+    heartbeat_checks: u64,
     next_sweep: Instant,
     /// Where the next slice of the sweep starts in the listener list.
     sweep_at: usize,
@@ -176,9 +182,9 @@ struct Hub {
 impl Hub {
     fn run(mut self) {
         loop {
-            let wake_at = self
-                .next_retry
-                .map_or(self.next_heartbeat, |retry| retry.min(self.next_heartbeat));
+            let wake_at = self.next_retry.map_or(self.next_heartbeat_check, |retry| {
+                retry.min(self.next_heartbeat_check)
+            });
             if self.stopping {
                 return self.close_all();
             }
@@ -198,9 +204,14 @@ impl Hub {
                 self.sweep_slice();
                 self.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
             }
-            if self.next_heartbeat <= now {
-                self.send_heartbeat();
-                self.next_heartbeat = now + self.heartbeat;
+            if self.next_heartbeat_check <= now {
+                self.check_heartbeats();
+                // On a fixed beat, so the looks do not drift apart; after a
+                // long stall, from now.
+                self.next_heartbeat_check += self.heartbeat_check_interval;
+                if self.next_heartbeat_check <= now {
+                    self.next_heartbeat_check = now + self.heartbeat_check_interval;
+                }
             }
         }
     }
@@ -273,10 +284,8 @@ impl Hub {
             self.batch.with_websocket = true;
         }
         listener.allow_replay(opening.len());
+        // The first heartbeat comes one interval after the opening lines.
         let delivery = listener.send(&opening, self.max_backlog);
-        // The opening lines do not count as speaking: the first heartbeat
-        // comes one interval after the stream opens.
-        listener.take_spoke();
         if delivery == Delivery::Kept {
             self.note_backlog(&listener);
             self.listeners.push(listener);
