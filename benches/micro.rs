@@ -12,6 +12,8 @@ use herald::Event;
 use herald::http::form::parse_form;
 use herald::http::request_head::parse_head;
 use herald::hub::history::History;
+use herald::hub::listener::StreamKind;
+use herald::wire::encoded::EncodedEvent;
 use herald::wire::sse::encode_event;
 
 /// Runs `work` for about `budget`, returns nanoseconds per call.
@@ -91,16 +93,19 @@ fn main() {
     // tab that missed 10 events is served as fast from 100,000 held as from
     // 1,000.
     for held in [1_000u64, 100_000] {
-        let mut history = History::new(held as usize, 1);
+        let mut history = History::new(held as usize, usize::MAX, 1);
         for id in 1..=held {
-            history.push(id, short.clone());
+            history.push(id, EncodedEvent::new(&short));
         }
         report(
             &format!("history replay of 10 from {held} held"),
             time(budget, || {
                 out.clear();
-                for stored in history.after(black_box(held - 10)).events {
-                    out.extend_from_slice(&stored.bytes);
+                let resume = history.resume_after(black_box(held - 10));
+                for stored in history.from(resume.from) {
+                    for part in stored.parts(StreamKind::EventStream) {
+                        out.extend_from_slice(part);
+                    }
                 }
             }),
         );

@@ -19,6 +19,8 @@ pub struct Config {
     pub www: Option<PathBuf>,
     /// How many recent events are kept for replay.
     pub history: usize,
+    /// How much memory those events may take, in bytes.
+    pub history_bytes: usize,
     /// How often a comment line is written to every stream.
     pub heartbeat: Duration,
     /// The largest request body read, in bytes.
@@ -64,6 +66,7 @@ impl Default for Config {
             addr: limits::DEFAULT_ADDR.to_string(),
             www: None,
             history: limits::DEFAULT_HISTORY_EVENTS,
+            history_bytes: limits::DEFAULT_HISTORY_BYTES,
             heartbeat: limits::DEFAULT_HEARTBEAT,
             max_body: limits::DEFAULT_MAX_BODY_BYTES,
             header_timeout: limits::DEFAULT_HEADER_TIMEOUT,

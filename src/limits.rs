@@ -25,6 +25,11 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8000";
 /// `--history`: events kept for replay to tabs that reconnect.
 pub const DEFAULT_HISTORY_EVENTS: usize = 1000;
 
+/// `--history-bytes`: the memory the held events may take, both encodings
+/// counted. 1,000 events of a few hundred bytes take well under a MiB; this
+/// bound is for large events, so that a history of them cannot take the box.
+pub const DEFAULT_HISTORY_BYTES: usize = 64 * 1024 * 1024;
+
 /// `--heartbeat`: seconds between comment lines on every stream. Proxies
 /// commonly close a connection that has been silent for 30 to 60 seconds.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
@@ -192,6 +197,9 @@ pub const MIN_FLAG_SECONDS: f64 = 0.001;
 /// See [`MIN_FLAG_SECONDS`].
 pub const MAX_FLAG_SECONDS: f64 = 86_400.0;
 
+/// The smallest `--history-bytes`: a few small events.
+pub const MIN_HISTORY_BYTES: usize = 4 * 1024;
+
 /// The smallest `--max-backlog`: below one small event, no stream could
 /// ever fall behind by one event without being dropped.
 pub const MIN_MAX_BACKLOG_BYTES: usize = 1024;
@@ -205,6 +213,11 @@ pub const OUT_OF_FDS_LOG_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a shutdown waits for connection threads to finish: longer than
 /// any one write of a response takes a client that is still reading.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a stopping hub keeps writing to streams that are in the middle
+/// of an event (or of a WebSocket's close frame), so each ends at an event
+/// boundary; a client that does not read by then is cut off.
+pub const STOP_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a shutdown waits to connect to its own socket, to wake the
 /// accept loop: the loopback answers in microseconds.
@@ -292,6 +305,18 @@ pub const REDIS_MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// of publishes slows its publishers down instead of filling memory.
 pub const HUB_QUEUE_MAX_COMMANDS: usize = 16 * 1024;
 
+/// Bytes of encoded events that may wait for the hub, in its queue and the
+/// event log writer's. Past this, publishers wait (see
+/// [`crate::hub::queue_budget`]): far more than a round of ordinary
+/// events, far less than memory.
+pub const HUB_QUEUE_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long a publisher waits for room in the hub's queue before it is
+/// answered `503` with `Retry-After`: the hub drains its queue in
+/// milliseconds, so only a hub that is stuck, or a flood far beyond what it
+/// can write, makes a publisher wait this long.
+pub const HUB_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
 /// How many commands the hub takes in one round before it writes the batch,
 /// so that subscribers are served even while publishes keep coming.
 pub const MAX_COMMANDS_PER_ROUND: usize = 1024;
@@ -299,6 +324,17 @@ pub const MAX_COMMANDS_PER_ROUND: usize = 1024;
 /// Room made for the history up front, in events: a large `--history` grows
 /// as events come, instead of taking its memory at start.
 pub const HISTORY_PREALLOCATED_EVENTS: usize = 4096;
+
+/// Events one `writev` to a subscriber that is behind gathers at most: a
+/// replay of small events goes out in few calls, and the slices (two per
+/// event) stay far below the kernel's 1,024.
+pub const MAX_EVENTS_PER_WRITEV: usize = 256;
+
+/// Bytes of its own (response head, notices, heartbeats, pongs) that may
+/// wait for one subscriber: a few hundred in practice. Past it the
+/// subscriber is dropped, so a WebSocket that pings and never reads cannot
+/// grow its pongs without end.
+pub const MAX_LISTENER_OWN_BYTES: usize = 64 * 1024;
 
 /// Reads of one subscriber's socket when looking for a hang-up: it sends
 /// nothing after its request, so anything more is not worth reading.

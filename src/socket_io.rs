@@ -7,7 +7,7 @@
 //! or `write` does not, and herald makes single calls on purpose: the hub
 //! must never wait on one socket. Every such call goes through here.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 
 /// One `read`, tried again if a signal interrupted it.
 pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -24,6 +24,20 @@ pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 pub fn write_now(sink: &mut impl Write, bytes: &[u8]) -> io::Result<usize> {
     loop {
         match sink.write(bytes) {
+            Ok(n) => return Ok(n),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// One `writev` to a non-blocking socket: how many bytes it took of all of
+/// `slices`, 0 when its send buffer is full. Tried again if a signal
+/// interrupted it.
+pub fn write_vectored_now(mut sink: impl Write, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+    loop {
+        match sink.write_vectored(slices) {
             Ok(n) => return Ok(n),
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,

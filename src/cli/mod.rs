@@ -67,6 +67,7 @@ Server options:
   --addr HOST:PORT           where to listen [default: {addr}]
   --www DIR                  serve the page from DIR instead of the built-in copy
   --history N                events kept for replay [default: {history}]
+  --history-bytes BYTES      memory those events may take, at most [default: {history_bytes}]
   --heartbeat SECONDS        comment line on every stream this often [default: {heartbeat}]
   --max-body BYTES           largest request body [default: {max_body}]
   --header-timeout SECONDS   deadline for a request head and body [default: {header_timeout}]
@@ -88,6 +89,7 @@ Server options:
         url = limits::DEFAULT_CLIENT_URL,
         addr = limits::DEFAULT_ADDR,
         history = limits::DEFAULT_HISTORY_EVENTS,
+        history_bytes = limits::DEFAULT_HISTORY_BYTES,
         heartbeat = limits::DEFAULT_HEARTBEAT.as_secs_f64(),
         max_body = limits::DEFAULT_MAX_BODY_BYTES,
         header_timeout = limits::DEFAULT_HEADER_TIMEOUT.as_secs_f64(),
@@ -176,6 +178,9 @@ fn parse_serve(
             "--addr" => config.addr = value()?,
             "--www" => config.www = Some(PathBuf::from(value()?)),
             "--history" => config.history = number(&flag, &value()?, 1)?,
+            "--history-bytes" => {
+                config.history_bytes = number(&flag, &value()?, limits::MIN_HISTORY_BYTES)?
+            }
             "--heartbeat" => config.heartbeat = seconds(&flag, &value()?)?,
             "--max-body" => config.max_body = number(&flag, &value()?, 1)?,
             "--header-timeout" => config.header_timeout = seconds(&flag, &value()?)?,
@@ -366,6 +371,7 @@ mod tests {
         for (flag, field) in [
             ("--addr", format!("{:?}", defaults.addr)),
             ("--history", format!("{:?}", defaults.history)),
+            ("--history-bytes", format!("{:?}", defaults.history_bytes)),
             ("--heartbeat", format!("{:?}", defaults.heartbeat)),
             ("--max-body", format!("{:?}", defaults.max_body)),
             ("--header-timeout", format!("{:?}", defaults.header_timeout)),
@@ -389,6 +395,7 @@ mod tests {
             let parsed_field = match flag {
                 "--addr" => format!("{:?}", parsed.addr),
                 "--history" => format!("{:?}", parsed.history),
+                "--history-bytes" => format!("{:?}", parsed.history_bytes),
                 "--heartbeat" => format!("{:?}", parsed.heartbeat),
                 "--max-body" => format!("{:?}", parsed.max_body),
                 "--header-timeout" => format!("{:?}", parsed.header_timeout),

@@ -1,28 +1,30 @@
-//! The batch: the events of one round of the hub, encoded once and laid end
-//! to end, so each listener gets them all in one `write`.
+//! The batch: the events of one round of the hub, laid end to end, so each
+//! listener that is not behind gets them all in one `write`.
 //!
 //! A listener without a topic filter is sent the whole batch as it is: the
-//! same bytes for every such listener, nothing copied or allocated per
+//! same bytes for every such listener, copied once per round, not per
 //! listener. A listener with a filter is sent the events it wants, gathered
-//! into one reused buffer.
+//! into one reused buffer. A listener that is behind is not sent the batch:
+//! it is written from the history when its socket takes more (see
+//! [`crate::hub::listener`]), and only told how many bytes it now wants.
 
-use std::ops::Range;
+use crate::hub::history::{History, Seq};
+use crate::hub::listener::{Delivery, Listener, RoundBytes, StreamKind};
 
-use crate::hub::history::Stored;
-use crate::hub::listener::{Delivery, Listener, StreamKind};
-
-/// The events of one round, encoded and laid end to end, once in each
-/// encoding that some listener reads.
+/// The events of one round, laid end to end, once in each encoding that
+/// some listener reads.
 #[derive(Default)]
 pub struct Batch {
     /// The events in the event-stream format.
     event_stream: Encoded,
     /// The events as WebSocket frames, while there are WebSocket listeners.
     websocket: Encoded,
-    /// Whether to encode the round for WebSocket listeners too.
+    /// Whether to lay out the round for WebSocket listeners too.
     pub with_websocket: bool,
+    /// The place after the round's last event.
+    end: Seq,
     /// Reused to gather the events a filtering listener wants.
-    scratch: Vec<u8>,
+    scratch: Encoded,
 }
 
 /// One encoding of a round's events.
@@ -30,39 +32,51 @@ pub struct Batch {
 struct Encoded {
     /// Every event's bytes, in order: what an unfiltered listener gets.
     bytes: Vec<u8>,
-    /// Each event's topic and where its bytes lie in `bytes`.
-    parts: Vec<(Option<Box<str>>, Range<usize>)>,
+    /// Each event's place and length in `bytes`.
+    events: Vec<(Seq, usize)>,
 }
 
 impl Encoded {
-    fn push(&mut self, topic: Option<&str>, encode: impl FnOnce(&mut Vec<u8>)) {
+    fn push(&mut self, seq: Seq, parts: [&[u8]; 2]) {
         let start = self.bytes.len();
-        encode(&mut self.bytes);
-        self.parts
-            .push((topic.map(Into::into), start..self.bytes.len()));
+        for part in parts {
+            self.bytes.extend_from_slice(part);
+        }
+        self.events.push((seq, self.bytes.len() - start));
     }
 
     fn clear(&mut self) {
         self.bytes.clear();
-        self.parts.clear();
+        self.events.clear();
+    }
+
+    fn round_bytes(&self, end: Seq) -> RoundBytes<'_> {
+        RoundBytes {
+            bytes: &self.bytes,
+            events: &self.events,
+            end,
+        }
     }
 }
 
 impl Batch {
-    /// Adds one event, as the history stored it.
-    pub fn add(&mut self, stored: &Stored) {
+    /// Adds the event at `seq`, just pushed to `history`.
+    pub fn add(&mut self, history: &History, seq: Seq) {
+        let Some(stored) = history.get(seq) else {
+            return;
+        };
         self.event_stream
-            .push(stored.topic(), |out| out.extend_from_slice(&stored.bytes));
+            .push(seq, stored.parts(StreamKind::EventStream));
         if self.with_websocket {
-            self.websocket.push(stored.topic(), |out| {
-                crate::wire::websocket::encode_event(stored.id, &stored.event, out)
-            });
+            self.websocket
+                .push(seq, stored.parts(StreamKind::WebSocket));
         }
+        self.end = seq + 1;
     }
 
     /// Whether the round has no events.
     pub fn is_empty(&self) -> bool {
-        self.event_stream.parts.is_empty()
+        self.event_stream.events.is_empty()
     }
 
     /// Empties the batch for the next round, keeping its memory.
@@ -71,25 +85,40 @@ impl Batch {
         self.websocket.clear();
     }
 
-    /// Writes the events `listener` wants, in its encoding, in one write.
-    pub fn send_to(&mut self, listener: &mut Listener, max_backlog: usize) -> Delivery {
+    /// Sends `listener` the events it wants: in one write if it is not
+    /// behind; otherwise it only counts them, and is written from the
+    /// history as its socket drains.
+    pub fn send_to(
+        &mut self,
+        listener: &mut Listener,
+        history: &History,
+        max_backlog: usize,
+    ) -> Delivery {
         let encoded = match listener.kind() {
             StreamKind::EventStream => &self.event_stream,
             StreamKind::WebSocket => &self.websocket,
         };
-        if listener.wants_all() {
-            return listener.send(&encoded.bytes, max_backlog);
-        }
-        self.scratch.clear();
-        for (topic, range) in &encoded.parts {
-            if listener.wants(topic.as_deref()) {
-                self.scratch
-                    .extend_from_slice(&encoded.bytes[range.clone()]);
+        let wanted = if listener.wants_all() {
+            encoded
+        } else {
+            self.scratch.clear();
+            let mut at = 0;
+            for &(seq, len) in &encoded.events {
+                let topic = history.get(seq).and_then(|stored| stored.topic());
+                if listener.wants(topic) {
+                    self.scratch
+                        .bytes
+                        .extend_from_slice(&encoded.bytes[at..at + len]);
+                    self.scratch.events.push((seq, len));
+                }
+                at += len;
             }
+            &self.scratch
+        };
+        if listener.has_backlog() {
+            listener.fall_behind(wanted.bytes.len());
+            return listener.flush(history, max_backlog);
         }
-        if self.scratch.is_empty() {
-            return Delivery::Kept;
-        }
-        listener.send(&self.scratch, max_backlog)
+        listener.send_round(&wanted.round_bytes(self.end), max_backlog)
     }
 }

@@ -1,17 +1,27 @@
-//! The history: the last `--history` events, kept encoded for replay.
+//! The history: the recent events, encoded, which every stream is fed from.
 //!
-//! A browser that loses its connection reconnects with `Last-Event-ID`, the
-//! id of the last event it saw. The history answers "what came after that
-//! id?" by a binary search, so a replay costs what it sends, not the size of
-//! the history. Events are stored as the exact bytes that were sent live, so
-//! a replay is a copy, not a new encoding.
+//! The history is the one copy of an event's bytes. A subscriber does not
+//! get a copy of what it is sent: it holds a place in the history (see
+//! [`crate::hub::listener`]) and is written from there as its socket
+//! drains, whether it is live, catching up on a replay, or behind. So a
+//! thousand subscribers asking for a replay of everything cost a thousand
+//! places, not a thousand copies.
 //!
-//! Ids are given by the [`crate::ingest::publisher::Publisher`], in order. They
-//! start from the clock ([`crate::clock::micros_since_epoch`]), and grow
-//! by one per event. A restarted server therefore starts above every id the
-//! previous run gave out unless that run averaged more than a million events
-//! a second, and a tab that reconnects to it is never taken for one that is
-//! ahead.
+//! It holds the last `--history` events, and no more than `--history-bytes`
+//! of them (counted as [`Stored::size_bytes`]), dropping the oldest first;
+//! the newest event is always held, however large, until the next one comes.
+//!
+//! Each event has a [`Seq`], its place: events are numbered as they are
+//! pushed, so finding an event by its place is an index, not a search.
+//! Finding where to resume after an event id (a browser's `Last-Event-ID`)
+//! is a binary search, so a replay costs what it sends, not what is held.
+//!
+//! Ids are given by the [`crate::ingest::publisher::Publisher`], in order.
+//! They start from the clock ([`crate::clock::micros_since_epoch`]), and
+//! grow by one per event. A restarted server therefore starts above every id
+//! the previous run gave out unless that run averaged more than a million
+//! events a second, and a tab that reconnects to it is never taken for one
+//! that is ahead.
 //!
 //! The history also knows how far back it reaches (`floor`: every event from
 //! that id on is held). A subscriber asking to resume from before the floor
@@ -19,91 +29,166 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{Event, EventId};
+use crate::event::EventId;
+use crate::hub::listener::StreamKind;
 use crate::limits::HISTORY_PREALLOCATED_EVENTS;
-use crate::wire::sse;
+use crate::wire::encoded::{EncodedEvent, Prefix};
 
-/// One event as sent: its id, the event (for its topic, and for WebSocket
-/// subscribers, who get it in another encoding), and its event-stream bytes.
+/// An event's place in the history: 0 for the first event pushed since
+/// start, one more for each after.
+pub type Seq = u64;
+
+/// One event as it is sent: its id, its topic, and its two encodings.
 #[derive(Debug)]
 pub struct Stored {
     /// The id it was given.
     pub id: EventId,
-    /// The event.
-    pub event: Event,
-    /// Its encoding as an event-stream event.
-    pub bytes: Box<[u8]>,
+    event_stream_prefix: Prefix,
+    websocket_prefix: Prefix,
+    encoded: EncodedEvent,
 }
 
 impl Stored {
+    fn new(id: EventId, encoded: EncodedEvent) -> Stored {
+        Stored {
+            id,
+            event_stream_prefix: Prefix::event_stream(id),
+            websocket_prefix: Prefix::websocket(id, encoded.websocket.len()),
+            encoded,
+        }
+    }
+
     /// Its topic, for subscribers that filter.
     pub fn topic(&self) -> Option<&str> {
-        self.event.topic_name()
+        self.encoded.topic.as_deref()
+    }
+
+    /// Its bytes in `kind`'s encoding, in two parts: write both, in order.
+    pub fn parts(&self, kind: StreamKind) -> [&[u8]; 2] {
+        match kind {
+            StreamKind::EventStream => [
+                self.event_stream_prefix.as_bytes(),
+                &self.encoded.event_stream,
+            ],
+            StreamKind::WebSocket => [self.websocket_prefix.as_bytes(), &self.encoded.websocket],
+        }
+    }
+
+    /// How many bytes it is in `kind`'s encoding.
+    pub fn len(&self, kind: StreamKind) -> usize {
+        let [prefix, body] = self.parts(kind);
+        prefix.len() + body.len()
+    }
+
+    /// The memory it occupies, counted against `--history-bytes`.
+    pub fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Stored>() - std::mem::size_of::<EncodedEvent>()
+            + self.encoded.size_bytes()
     }
 }
 
 /// The recent events, oldest first.
 pub struct History {
     events: VecDeque<Stored>,
-    capacity: usize,
+    /// The place of `events[0]`.
+    start: Seq,
+    max_events: usize,
+    max_bytes: usize,
+    /// The sum of the held events' [`Stored::size_bytes`].
+    bytes: usize,
     /// Every event with an id from `floor` up to the newest is held.
     floor: EventId,
     next_id: EventId,
 }
 
-/// What a resuming subscriber is sent.
-pub struct Replay<'a> {
+/// Where a resuming subscriber starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
     /// Set when some events after the asked-for id are no longer held.
     pub missed: bool,
-    /// The held events after the asked-for id, oldest first.
-    pub events: std::collections::vec_deque::Iter<'a, Stored>,
+    /// The place of the first event to send it.
+    pub from: Seq,
 }
 
 impl History {
-    /// An empty history keeping `capacity` events, its ids starting at `first_id`.
-    pub fn new(capacity: usize, first_id: EventId) -> History {
+    /// An empty history keeping at most `max_events` events and
+    /// `max_bytes` of them, their ids starting at `first_id`.
+    pub fn new(max_events: usize, max_bytes: usize, first_id: EventId) -> History {
         History {
-            events: VecDeque::with_capacity(capacity.min(HISTORY_PREALLOCATED_EVENTS)),
-            capacity,
+            events: VecDeque::with_capacity(max_events.min(HISTORY_PREALLOCATED_EVENTS)),
+            start: 0,
+            max_events,
+            max_bytes,
+            bytes: 0,
             floor: first_id,
             next_id: first_id,
         }
     }
 
-    /// Keeps `event`, with its id (above every id pushed before), encoded.
-    pub fn push(&mut self, id: EventId, event: Event) -> &Stored {
+    /// Keeps the event with `id` (above every id pushed before); its place.
+    /// The oldest events go, as many as the bounds require.
+    pub fn push(&mut self, id: EventId, encoded: EncodedEvent) -> Seq {
         self.next_id = id + 1;
-        let mut bytes = Vec::with_capacity(event.data().len() + 32);
-        sse::encode_event(id, &event, &mut bytes);
-        if self.events.len() == self.capacity
-            && let Some(oldest) = self.events.pop_front()
+        let stored = Stored::new(id, encoded);
+        self.bytes += stored.size_bytes();
+        self.events.push_back(stored);
+        while self.events.len() > 1
+            && (self.events.len() > self.max_events || self.bytes > self.max_bytes)
         {
-            self.floor = oldest.id + 1;
+            self.drop_oldest();
         }
-        self.events.push_back(Stored {
-            id,
-            event,
-            bytes: bytes.into_boxed_slice(),
-        });
-        // Just pushed, so the history is not empty.
-        &self.events[self.events.len() - 1]
+        self.end() - 1
     }
 
-    /// The events after `last_id`, and whether some of them are gone.
-    pub fn after(&self, last_id: EventId) -> Replay<'_> {
+    fn drop_oldest(&mut self) {
+        if let Some(oldest) = self.events.pop_front() {
+            self.floor = oldest.id + 1;
+            self.bytes -= oldest.size_bytes();
+            self.start += 1;
+        }
+    }
+
+    /// The event at `seq`, if it is still held.
+    pub fn get(&self, seq: Seq) -> Option<&Stored> {
+        let index = seq.checked_sub(self.start)?;
+        self.events.get(usize::try_from(index).ok()?)
+    }
+
+    /// The place of the oldest event held (or of the next, when none is).
+    pub fn start(&self) -> Seq {
+        self.start
+    }
+
+    /// The place the next event will get: one past the newest.
+    pub fn end(&self) -> Seq {
+        self.start + self.events.len() as Seq
+    }
+
+    /// Where to resume after `last_id`, and whether some events are gone.
+    /// An id from before the floor or ahead of every id given gets every
+    /// event held, and the notice.
+    pub fn resume_after(&self, last_id: EventId) -> Resume {
         let ahead = last_id >= self.next_id;
         let too_old = last_id.saturating_add(1) < self.floor;
         if ahead || too_old {
-            return Replay {
+            return Resume {
                 missed: true,
-                events: self.events.iter(),
+                from: self.start,
             };
         }
-        let start = self.events.partition_point(|stored| stored.id <= last_id);
-        Replay {
+        let index = self.events.partition_point(|stored| stored.id <= last_id);
+        Resume {
             missed: false,
-            events: self.events.range(start..),
+            from: self.start + index as Seq,
         }
+    }
+
+    /// The held events from `from` on, oldest first.
+    pub fn from(&self, from: Seq) -> impl Iterator<Item = &Stored> {
+        let index = from
+            .saturating_sub(self.start)
+            .min(self.events.len() as Seq);
+        self.events.range(index as usize..)
     }
 
     /// The id of the oldest event held.
@@ -125,58 +210,85 @@ impl History {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
+
+    /// The memory the held events occupy, as counted against `--history-bytes`.
+    pub fn size_bytes(&self) -> usize {
+        self.bytes
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
 
-    fn history_with(capacity: usize, count: usize) -> History {
-        let mut history = History::new(capacity, 100);
+    fn encoded(text: &str) -> EncodedEvent {
+        EncodedEvent::new(&Event::new(text).unwrap())
+    }
+
+    fn history_with(max_events: usize, count: usize) -> History {
+        let mut history = History::new(max_events, usize::MAX, 100);
         for i in 0..count {
-            history.push(100 + i as u64, Event::new(format!("m{i}")).unwrap());
+            history.push(100 + i as u64, encoded(&format!("m{i}")));
         }
         history
     }
 
-    fn ids(replay: Replay<'_>) -> (bool, Vec<EventId>) {
-        (
-            replay.missed,
-            replay.events.map(|stored| stored.id).collect(),
-        )
+    /// Whether events are missed, and the ids sent, resuming after `last_id`.
+    fn resumed(history: &History, last_id: EventId) -> (bool, Vec<EventId>) {
+        let resume = history.resume_after(last_id);
+        let ids = history.from(resume.from).map(|stored| stored.id).collect();
+        (resume.missed, ids)
     }
 
     #[test]
     fn events_are_kept_with_their_ids_and_encoding() {
         let history = history_with(10, 3);
-        assert_eq!(ids(history.after(99)), (false, vec![100, 101, 102]));
+        assert_eq!(resumed(&history, 99), (false, vec![100, 101, 102]));
+        let newest = history.get(2).unwrap();
         assert_eq!(
-            &*history.after(101).events.next().unwrap().bytes,
+            newest.parts(StreamKind::EventStream).concat(),
             b"id: 102\ndata: m2\n\n"
         );
+        assert_eq!(newest.len(StreamKind::EventStream), 18);
     }
 
     #[test]
     fn resuming_sends_exactly_what_came_after() {
         let history = history_with(10, 5);
-        assert_eq!(ids(history.after(102)), (false, vec![103, 104]));
-        assert_eq!(ids(history.after(104)), (false, vec![]));
+        assert_eq!(resumed(&history, 102), (false, vec![103, 104]));
+        assert_eq!(resumed(&history, 104), (false, vec![]));
     }
 
     #[test]
     fn asking_from_before_the_floor_says_missed() {
         let history = history_with(3, 5);
         assert_eq!(history.oldest_id(), Some(102));
-        assert_eq!(ids(history.after(101)), (false, vec![102, 103, 104]));
-        assert_eq!(ids(history.after(100)), (true, vec![102, 103, 104]));
-        assert_eq!(ids(history.after(0)), (true, vec![102, 103, 104]));
+        assert_eq!((history.start(), history.end()), (2, 5));
+        assert!(history.get(1).is_none());
+        assert_eq!(resumed(&history, 101), (false, vec![102, 103, 104]));
+        assert_eq!(resumed(&history, 100), (true, vec![102, 103, 104]));
+        assert_eq!(resumed(&history, 0), (true, vec![102, 103, 104]));
     }
 
     #[test]
     fn a_client_from_an_earlier_run_or_ahead_is_told() {
         let history = history_with(3, 0);
-        assert_eq!(ids(history.after(99)), (false, vec![]));
-        assert_eq!(ids(history.after(50)), (true, vec![]));
-        assert_eq!(ids(history.after(500)), (true, vec![]));
+        assert_eq!(resumed(&history, 99), (false, vec![]));
+        assert_eq!(resumed(&history, 50), (true, vec![]));
+        assert_eq!(resumed(&history, 500), (true, vec![]));
+    }
+
+    #[test]
+    fn the_bytes_held_are_bounded_but_the_newest_event_stays() {
+        let one = Stored::new(1, encoded(&"x".repeat(1000))).size_bytes();
+        let mut history = History::new(1000, 3 * one, 1);
+        for id in 1..=10 {
+            history.push(id, encoded(&"x".repeat(1000)));
+            assert!(history.size_bytes() <= 3 * one);
+        }
+        assert_eq!((history.len(), history.oldest_id()), (3, Some(8)));
+        history.push(11, encoded(&"x".repeat(10_000)));
+        assert_eq!((history.len(), history.oldest_id()), (1, Some(11)));
     }
 }

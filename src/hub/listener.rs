@@ -1,25 +1,42 @@
-//! One subscriber, as the hub holds it: a socket, its topics, and its backlog.
+//! One subscriber, as the hub holds it: a socket, its topics, and its place
+//! in the history.
 //!
 //! The hub writes to thousands of these from one thread, so it must never
 //! wait on any one of them. Each socket is non-blocking: a write takes what
-//! the kernel's send buffer has room for and returns at once. What did not
-//! fit waits in this listener's own backlog and goes out first the next time,
-//! so bytes leave in order and an event that was only partly written is always
-//! finished before the next one starts.
+//! the kernel's send buffer has room for and returns at once.
 //!
-//! A subscriber that stops reading lets its backlog grow; past `--max-backlog`
-//! it is dropped. Its browser then reconnects with `Last-Event-ID` and
-//! catches up from the history, so being dropped costs it nothing but time.
+//! A listener holds no copy of the events it is sent. It holds its place in
+//! the [`History`]: the next event it is to get (`next`) and how much of that
+//! one is written already. A live listener is written each round's events
+//! as they come; a new one that asked for a replay, or one whose socket was
+//! full, is behind, and the hub writes it from its place onwards, a
+//! `writev` of many events at a time, whenever its socket takes more. A
+//! partly written event is always finished before anything else is sent, so
+//! bytes leave in order and no event is cut into.
 //!
-//! An idle listener is this struct and a socket: no thread, and no heap
-//! buffer until a write is left over.
+//! What is not an event (the response head, the missed notice, a heartbeat,
+//! a WebSocket's pong or close) is the listener's own: a few bytes of its
+//! own, sent at the next event boundary.
+//!
+//! A listener is behind by the bytes of the events it wants and has not
+//! been sent, and its own bytes. Past `--max-backlog` (on top of the replay
+//! it asked for, while it catches up), or once the events it still needs
+//! have left the history, it is dropped. Its browser then reconnects with
+//! `Last-Event-ID` and catches up from the history, so being dropped costs
+//! it nothing but time.
+//!
+//! An idle listener is this struct and a socket: no thread, and no buffer.
 
-use std::io;
-use std::net::TcpStream;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, TcpStream};
 
 use crate::connection_slots::ConnectionSlot;
-use crate::limits::{HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL};
-use crate::socket_io::{read_some, write_now};
+use crate::hub::history::{History, Seq};
+use crate::limits::{
+    HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_EVENTS_PER_WRITEV,
+    MAX_LISTENER_OWN_BYTES,
+};
+use crate::socket_io::{read_some, write_vectored_now};
 
 /// Which encoding a listener reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,17 +47,22 @@ pub enum StreamKind {
     WebSocket,
 }
 
-/// A subscriber's socket, topic filter and unsent bytes.
+/// A subscriber's socket, topic filter and place in the history.
 pub struct Listener {
     stream: TcpStream,
     kind: StreamKind,
     /// Topics this subscriber wants; empty means all events.
     topics: Box<[Box<str>]>,
-    /// Bytes accepted for this subscriber but not yet taken by the socket.
-    backlog: Vec<u8>,
-    /// The backlog may grow to this before the listener is dropped. It starts
-    /// large enough for the replay (which the history already bounds) and
-    /// falls back to `--max-backlog` once the replay has gone out.
+    /// The place of the next event to send (or of the one being sent).
+    next: Seq,
+    /// How much of the event at `next` is written already.
+    sent_of_next: usize,
+    /// Bytes of its own (not events), sent at the next event boundary.
+    own: Vec<u8>,
+    /// The bytes it wants and has not been sent: own bytes and events.
+    behind: usize,
+    /// It is dropped when `behind` passes this: `--max-backlog`, plus the
+    /// part of its replay it has not caught up on yet.
     allowance: usize,
     /// The hub's looks for silence since bytes were last sent (see
     /// [`HEARTBEAT_CHECKS_PER_INTERVAL`]): a stream that spoke lately needs
@@ -53,34 +75,63 @@ pub struct Listener {
 /// What became of a write to a listener.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Delivery {
-    /// Written, or queued within the bound.
+    /// Written, or left behind within the bound.
     Kept,
     /// The socket failed or the client went away: drop the listener.
     Gone,
-    /// The backlog passed its bound: drop the listener and count it.
+    /// It fell too far behind: drop the listener and count it.
     TooSlow,
 }
 
+/// One round's events laid end to end in one encoding, and where each lies:
+/// what a listener that is not behind is written in one `write`.
+pub struct RoundBytes<'a> {
+    /// The events' bytes, in order.
+    pub bytes: &'a [u8],
+    /// Each event's place and length, in the same order.
+    pub events: &'a [(Seq, usize)],
+    /// The place after the round's last event.
+    pub end: Seq,
+}
+
 impl Listener {
-    /// Wraps a socket that already received the response head. The socket
-    /// is switched to non-blocking here.
+    /// Wraps a socket that has not yet been sent anything: `own` (the
+    /// response head and the stream's opening lines) goes first, then the
+    /// events from `next` on. The socket is switched to non-blocking here.
     pub fn new(
         stream: TcpStream,
         kind: StreamKind,
         topics: Vec<String>,
-        max_backlog: usize,
         slot: ConnectionSlot,
+        own: Vec<u8>,
+        next: Seq,
     ) -> io::Result<Listener> {
         stream.set_nonblocking(true)?;
         Ok(Listener {
             stream,
             kind,
             topics: topics.into_iter().map(String::into_boxed_str).collect(),
-            backlog: Vec::new(),
-            allowance: max_backlog,
+            next,
+            sent_of_next: 0,
+            behind: own.len(),
+            own,
+            allowance: 0,
             silent_checks: 0,
             slot,
         })
+    }
+
+    /// Counts what it is behind from the start (its opening and the replay
+    /// it asked for), and allows that much on top of `max_backlog`.
+    pub fn start_behind(&mut self, history: &History, max_backlog: usize) {
+        let kind = self.kind;
+        let replay: usize = history
+            .from(self.next)
+            .filter(|stored| self.wants(stored.topic()))
+            .map(|stored| stored.len(kind))
+            .sum();
+        self.behind += replay;
+        self.allowance = self.behind + max_backlog;
     }
 
     /// Which encoding this listener reads.
@@ -103,14 +154,14 @@ impl Listener {
         self.topics.is_empty()
     }
 
-    /// Whether bytes are waiting for the socket.
+    /// Whether it has bytes waiting: it is behind.
     pub fn has_backlog(&self) -> bool {
-        !self.backlog.is_empty()
+        self.behind > 0
     }
 
-    /// Lets the backlog hold a replay of `replay_bytes` on top of the bound.
-    pub fn allow_replay(&mut self, replay_bytes: usize) {
-        self.allowance += replay_bytes;
+    /// How many bytes it is behind.
+    pub fn behind_bytes(&self) -> usize {
+        self.behind
     }
 
     /// Counts one more look at a silent stream; whether it has now been
@@ -120,45 +171,198 @@ impl Listener {
         self.silent_checks >= HEARTBEAT_CHECKS_PER_INTERVAL
     }
 
-    /// Sends `bytes` after whatever is waiting, without blocking.
-    pub fn send(&mut self, bytes: &[u8], max_backlog: usize) -> Delivery {
+    /// Sends a round's events to a listener that is not behind: in one
+    /// write, and what the socket does not take is left in the history for
+    /// later. `wanted` are the events of the round it wants (all of them
+    /// unless it filters), laid end to end.
+    pub fn send_round(&mut self, wanted: &RoundBytes<'_>, max_backlog: usize) -> Delivery {
+        debug_assert!(self.behind == 0);
+        if wanted.bytes.is_empty() {
+            // Nothing for it: it is at the end as it is.
+            self.next = wanted.end;
+            return Delivery::Kept;
+        }
         self.silent_checks = 0;
-        if self.backlog.is_empty() {
-            match write_now(&mut self.stream, bytes) {
-                Ok(n) if n == bytes.len() => return Delivery::Kept,
-                Ok(n) => self.backlog.extend_from_slice(&bytes[n..]),
-                Err(_) => return Delivery::Gone,
-            }
-        } else {
-            self.backlog.extend_from_slice(bytes);
-            if let Delivery::Gone = self.flush(max_backlog) {
-                return Delivery::Gone;
+        let written = match write_vectored_now(&self.stream, &[IoSlice::new(wanted.bytes)]) {
+            Ok(n) => n,
+            Err(_) => return Delivery::Gone,
+        };
+        self.next = wanted.end;
+        self.behind = wanted.bytes.len() - written;
+        if written < wanted.bytes.len() {
+            // Find the event it stopped in; the rest waits in the history.
+            let mut start = 0;
+            for &(seq, len) in wanted.events {
+                if written < start + len {
+                    self.next = seq;
+                    self.sent_of_next = written - start;
+                    break;
+                }
+                start += len;
             }
         }
-        if self.backlog.len() > self.allowance {
-            Delivery::TooSlow
-        } else {
-            Delivery::Kept
+        self.allowance = max_backlog;
+        self.check_bound()
+    }
+
+    /// Counts `bytes` more of events it wants, which came while it was
+    /// behind; they are sent from the history when it catches up.
+    pub fn fall_behind(&mut self, bytes: usize) {
+        self.behind += bytes;
+    }
+
+    /// Adds bytes of its own (a heartbeat, a pong, a close), sent at the next
+    /// event boundary, and writes what the socket takes.
+    pub fn send_own(&mut self, bytes: &[u8], history: &History, max_backlog: usize) -> Delivery {
+        self.queue_own(bytes);
+        self.flush(history, max_backlog)
+    }
+
+    /// Adds bytes of its own, to be sent at the next event boundary.
+    pub fn queue_own(&mut self, bytes: &[u8]) {
+        self.own.extend_from_slice(bytes);
+        self.behind += bytes.len();
+    }
+
+    /// Whether it may be closed without cutting anything in half: no event
+    /// is partly written, and its own bytes are sent.
+    pub fn at_boundary(&self) -> bool {
+        self.sent_of_next == 0 && self.own.is_empty()
+    }
+
+    /// Writes as much as the socket takes now of what it is behind on: the
+    /// rest of a started event, its own bytes, then the events it wants from
+    /// the history, many in one `writev`.
+    pub fn flush(&mut self, history: &History, max_backlog: usize) -> Delivery {
+        if self.behind == self.own.len() && self.sent_of_next == 0 {
+            // No event is waiting: any events before the end are ones it
+            // does not want.
+            self.next = history.end();
+        }
+        if self.behind == 0 {
+            return Delivery::Kept;
+        }
+        if self.behind > self.own.len() && self.next < history.start() {
+            // An event it still needs has left the history.
+            return Delivery::TooSlow;
+        }
+        let Some(written) = self.write_until(history, history.end()) else {
+            return Delivery::Gone;
+        };
+        self.advance(written, history);
+        self.allowance = self.allowance.min(self.behind + max_backlog);
+        self.check_bound()
+    }
+
+    /// Writes the rest of the event it is in the middle of, if any, and its
+    /// own bytes, but no other event: so that it can be closed at an event
+    /// boundary. Whether it is at one now.
+    pub fn finish(&mut self, history: &History) -> bool {
+        if !self.at_boundary() && history.start() <= self.next {
+            let end = self.next + Seq::from(self.sent_of_next > 0);
+            if let Some(written) = self.write_until(history, end) {
+                self.advance(written, history);
+            }
+        }
+        self.at_boundary()
+    }
+
+    /// One `writev` of what is to be sent next, up to the event at `end`;
+    /// how many bytes the socket took, `None` if it failed.
+    fn write_until(&mut self, history: &History, end: Seq) -> Option<usize> {
+        self.silent_checks = 0;
+        let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 2];
+        let count = self.gather(history, end, &mut slices);
+        write_vectored_now(&self.stream, &slices[..count]).ok()
+    }
+
+    /// Fills `slices` with what is to be sent next, in order: the rest of a
+    /// started event, its own bytes, the events it wants. [`advance`] walks
+    /// the same order.
+    ///
+    /// [`advance`]: Listener::advance
+    fn gather<'h>(&'h self, history: &'h History, end: Seq, slices: &mut [IoSlice<'h>]) -> usize {
+        let mut count = 0;
+        let mut push = |bytes: &'h [u8], count: &mut usize| {
+            if !bytes.is_empty() {
+                slices[*count] = IoSlice::new(bytes);
+                *count += 1;
+            }
+        };
+        let mut seq = self.next;
+        if self.sent_of_next > 0 {
+            if let Some(stored) = history.get(seq) {
+                let [prefix, body] = stored.parts(self.kind);
+                let skip = self.sent_of_next;
+                push(prefix.get(skip..).unwrap_or(&[]), &mut count);
+                push(&body[skip.saturating_sub(prefix.len())..], &mut count);
+            }
+            seq += 1;
+        }
+        push(&self.own, &mut count);
+        let mut events = 0;
+        let before_end = end.saturating_sub(seq) as usize;
+        for stored in history.from(seq).take(before_end) {
+            if events == MAX_EVENTS_PER_WRITEV {
+                break;
+            }
+            if self.wants(stored.topic()) {
+                let [prefix, body] = stored.parts(self.kind);
+                push(prefix, &mut count);
+                push(body, &mut count);
+                events += 1;
+            }
+        }
+        count
+    }
+
+    /// Moves its place on by `written` bytes, in the order of [`gather`].
+    ///
+    /// [`gather`]: Listener::gather
+    fn advance(&mut self, mut written: usize, history: &History) {
+        self.behind -= written;
+        if self.sent_of_next > 0 {
+            let rest = history
+                .get(self.next)
+                .map_or(0, |stored| stored.len(self.kind) - self.sent_of_next);
+            if written < rest {
+                self.sent_of_next += written;
+                return;
+            }
+            written -= rest;
+            self.sent_of_next = 0;
+            self.next += 1;
+        }
+        let own = written.min(self.own.len());
+        self.own.drain(..own);
+        if self.own.is_empty() {
+            // Give the memory back: an idle listener holds no buffer.
+            self.own = Vec::new();
+        }
+        written -= own;
+        while written > 0 {
+            let Some(stored) = history.get(self.next) else {
+                break;
+            };
+            if !self.wants(stored.topic()) {
+                self.next += 1;
+                continue;
+            }
+            let len = stored.len(self.kind);
+            if written < len {
+                self.sent_of_next = written;
+                return;
+            }
+            written -= len;
+            self.next += 1;
         }
     }
 
-    /// Writes as much of the backlog as the socket takes now.
-    pub fn flush(&mut self, max_backlog: usize) -> Delivery {
-        if self.backlog.is_empty() {
-            return Delivery::Kept;
-        }
-        match write_now(&mut self.stream, &self.backlog) {
-            Ok(n) if n == self.backlog.len() => {
-                // Give the memory back: an idle listener holds no buffer.
-                self.backlog = Vec::new();
-                self.allowance = max_backlog;
-                Delivery::Kept
-            }
-            Ok(n) => {
-                self.backlog.drain(..n);
-                Delivery::Kept
-            }
-            Err(_) => Delivery::Gone,
+    fn check_bound(&self) -> Delivery {
+        if self.behind > self.allowance || self.own.len() > MAX_LISTENER_OWN_BYTES {
+            Delivery::TooSlow
+        } else {
+            Delivery::Kept
         }
     }
 
@@ -173,7 +377,7 @@ impl Listener {
         let mut scratch = [0u8; 256];
         // A few reads at most: a client that keeps sending is not worth more.
         for _ in 0..HANGUP_CHECK_MAX_READS {
-            match read_some(&mut self.stream, &mut scratch) {
+            match read_some(&mut &self.stream, &mut scratch) {
                 Ok(0) => return true,
                 Ok(_) => continue,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return false,
@@ -182,19 +386,148 @@ impl Listener {
         }
         false
     }
+
+    /// Ends the connection for both sides: a WebSocket's reader thread,
+    /// which reads another handle to the same socket, sees the end and
+    /// finishes too.
+    pub fn close(self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection_slots::ConnectionSlots;
+    use crate::event::Event;
+    use crate::wire::encoded::EncodedEvent;
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::time::Duration;
 
     #[test]
     fn an_idle_listener_is_a_small_struct() {
         // The README quotes this size; an idle subscriber costs it and a socket.
         assert!(
-            std::mem::size_of::<Listener>() <= 80,
+            std::mem::size_of::<Listener>() <= 96,
             "{}",
             std::mem::size_of::<Listener>()
         );
+    }
+
+    /// A listener on one end of a loopback connection, and the other end.
+    fn listener_and_client(topics: &[&str], own: &[u8], next: Seq) -> (Listener, TcpStream) {
+        let server = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(server.local_addr().unwrap()).unwrap();
+        let (stream, _) = server.accept().unwrap();
+        let slots = Arc::new(ConnectionSlots::default());
+        let slot = slots.admit(&stream, 10).unwrap();
+        let topics = topics.iter().map(|t| t.to_string()).collect();
+        let listener = Listener::new(
+            stream,
+            StreamKind::EventStream,
+            topics,
+            slot,
+            own.to_vec(),
+            next,
+        )
+        .unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        (listener, client)
+    }
+
+    /// `count` events of `size` bytes each, every third on topic `b`.
+    fn history(count: usize, size: usize) -> History {
+        let mut history = History::new(count, usize::MAX, 1);
+        for i in 0..count {
+            let topic = if i % 3 == 2 { Some("b") } else { Some("a") };
+            let text = format!("{i}:{}", "x".repeat(size));
+            let event = Event::from_parts(&text, None, topic).unwrap();
+            history.push(1 + i as u64, EncodedEvent::new(&event));
+        }
+        history
+    }
+
+    fn encoded(history: &History, topic: Option<&str>) -> Vec<u8> {
+        history
+            .from(history.start())
+            .filter(|stored| topic.is_none() || stored.topic() == topic)
+            .flat_map(|stored| stored.parts(StreamKind::EventStream).concat())
+            .collect()
+    }
+
+    #[test]
+    fn a_replay_far_larger_than_the_socket_arrives_whole_and_in_order() {
+        // About 6 MB: many partial writes, some ending inside a prefix.
+        let history = history(300, 20_000);
+        let (mut listener, mut client) = listener_and_client(&[], b"HEAD", history.start());
+        listener.start_behind(&history, 1024);
+        let expected = [&b"HEAD"[..], &encoded(&history, None)].concat();
+        assert_eq!(listener.behind_bytes(), expected.len());
+        let mut received = Vec::new();
+        let mut chunk = vec![0u8; 7_777];
+        while listener.has_backlog() {
+            assert_eq!(listener.flush(&history, 1024), Delivery::Kept);
+            let n = client.read(&mut chunk).unwrap();
+            received.extend_from_slice(&chunk[..n]);
+        }
+        while received.len() < expected.len() {
+            let n = client.read(&mut chunk).unwrap();
+            received.extend_from_slice(&chunk[..n]);
+        }
+        assert!(received == expected, "the bytes differ");
+    }
+
+    #[test]
+    fn own_bytes_wait_for_the_end_of_the_event_being_written() {
+        let history = history(60, 300_000);
+        let (mut listener, mut client) = listener_and_client(&["b"], b"", history.start());
+        listener.start_behind(&history, 1024);
+        // Write until the socket is full, surely in the middle of an event.
+        assert_eq!(listener.flush(&history, 1024), Delivery::Kept);
+        assert!(!listener.at_boundary());
+        assert_eq!(
+            listener.send_own(b": ping\n", &history, 1024),
+            Delivery::Kept
+        );
+        let expected = encoded(&history, Some("b"));
+        let mut received = Vec::new();
+        let mut chunk = vec![0u8; 65_536];
+        while received.len() < expected.len() + b": ping\n".len() {
+            let n = client.read(&mut chunk).unwrap();
+            received.extend_from_slice(&chunk[..n]);
+            assert_eq!(listener.flush(&history, 1024), Delivery::Kept);
+        }
+        let text = String::from_utf8(received).unwrap();
+        let ping = text.find(": ping\n").expect("the ping was sent");
+        assert!(
+            ping > 0 && text[..ping].ends_with("\n\n"),
+            "at an event boundary"
+        );
+        let events: String = text.replacen(": ping\n", "", 1);
+        assert!(
+            events.as_bytes() == expected,
+            "every event, whole, in order"
+        );
+    }
+
+    #[test]
+    fn a_listener_whose_next_event_left_the_history_is_too_slow() {
+        let mut history = history(3, 100);
+        let (mut listener, _client) = listener_and_client(&[], b"", history.start());
+        listener.start_behind(&history, 1024);
+        // The socket takes these at once; then events it has not been sent
+        // push the ones it needs out, before it is written again.
+        assert_eq!(listener.flush(&history, 1024), Delivery::Kept);
+        for id in 10..20 {
+            let event = Event::new("y".repeat(100)).unwrap();
+            let seq = history.push(id, EncodedEvent::new(&event));
+            let len = history.get(seq).unwrap().len(StreamKind::EventStream);
+            listener.fall_behind(len);
+        }
+        assert_eq!(listener.flush(&history, usize::MAX), Delivery::TooSlow);
     }
 }

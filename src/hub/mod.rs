@@ -1,9 +1,10 @@
 //! Stage 6, the hub: one thread that owns every subscriber and the history.
 //!
 //! - this file: the thread, its [`Command`]s, and a round;
-//! - [`history`]: the recent events, encoded, for replay;
+//! - [`history`]: the recent events, encoded: the one copy of their bytes;
 //! - [`batch`]: one round's events, laid end to end for one write each;
-//! - [`listener`]: one subscriber's socket, topics and backlog;
+//! - [`listener`]: one subscriber's socket, topics and place in the history;
+//! - [`queue_budget`]: the bound on the bytes waiting for the hub;
 //! - `upkeep`: heartbeats, the sweep for hang-ups, and retries.
 //!
 //! Connection threads never touch a subscriber's socket or the history. They
@@ -15,12 +16,12 @@
 //! so nothing is missed or sent twice at the seam.
 //!
 //! Each round the hub takes every command that is waiting (up to a bound),
-//! gives each new event its bytes (encoded once, in [`History::push`]), and
-//! then writes the whole batch to each listener in one `write`: one system
-//! call per listener per round, however many events arrived together. Writes
-//! never block (see [`listener`]); a
-//! listener whose socket fails is removed, one that falls too far behind is
-//! dropped and counted.
+//! keeps each new event in the history (encoded already, by whoever
+//! published it: see [`crate::wire::encoded`]), and then writes the whole
+//! batch to each listener in one `write`: one system call per listener per
+//! round, however many events arrived together. Writes never block (see
+//! [`listener`]); a listener whose socket fails is removed, one that falls
+//! too far behind is dropped and counted.
 //!
 //! Between rounds the hub wakes for three duties: every second it removes
 //! the listeners whose client hung up (so their connection slots come back;
@@ -30,6 +31,7 @@
 //! while some listener has bytes waiting it retries them every few
 //! milliseconds.
 
+use std::collections::HashMap;
 use std::net::TcpStream;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -37,22 +39,26 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::config::Config;
-use crate::event::{Event, EventId};
+use crate::connection_slots::ConnectionSlot;
+use crate::event::EventId;
 use crate::hub::batch::Batch;
 use crate::hub::history::History;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
+use crate::hub::queue_budget::Reservation;
 use crate::limits::{
     BACKLOG_RETRY_INTERVAL, HEARTBEAT_CHECKS_PER_INTERVAL, HUB_QUEUE_MAX_COMMANDS,
     MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES,
 };
+use crate::wire::encoded::EncodedEvent;
+use crate::wire::sse;
+use crate::wire::websocket;
 
 pub mod batch;
 pub mod history;
 pub mod listener;
+pub mod queue_budget;
+mod stop;
 mod upkeep;
-use crate::connection_slots::ConnectionSlot;
-use crate::wire::sse;
-use crate::wire::websocket;
 
 /// What a connection thread asks of the hub.
 pub enum Command {
@@ -62,8 +68,11 @@ pub enum Command {
     Publish {
         /// The id the publisher gave it.
         id: EventId,
-        /// The event to broadcast.
-        event: Event,
+        /// The event to broadcast, encoded.
+        event: EncodedEvent,
+        /// Its place in the queue's byte budget, given back once the hub
+        /// has taken it.
+        reserved: Reservation,
     },
     /// Add a subscriber.
     Subscribe(Subscription),
@@ -104,17 +113,23 @@ pub struct Subscription {
     pub kind: StreamKind,
 }
 
-/// The hub's numbers, for `/stats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The hub's numbers, for `/stats` and `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HubStats {
-    /// Open event streams.
+    /// Open event streams, of both kinds.
     pub listeners: usize,
+    /// Of those, WebSockets.
+    pub websockets: usize,
     /// Events published since start.
     pub published: u64,
     /// Listeners dropped because they fell too far behind.
     pub dropped: u64,
     /// Events held for replay.
     pub history: usize,
+    /// The memory those events occupy, as `--history-bytes` counts it.
+    pub history_bytes: usize,
+    /// Bytes the listeners are behind on, summed: what they are owed.
+    pub behind_bytes: usize,
     /// The newest event's id.
     pub last_id: Option<EventId>,
 }
@@ -126,17 +141,18 @@ pub struct HubStats {
 pub fn spawn(
     config: &Config,
     first_id: EventId,
-    restored: Vec<(EventId, Event)>,
+    restored: Vec<(EventId, EncodedEvent)>,
 ) -> std::io::Result<(Sender<Command>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(HUB_QUEUE_MAX_COMMANDS);
     let oldest = restored.first().map_or(first_id, |(id, _)| *id);
-    let mut history = History::new(config.history, oldest);
+    let mut history = History::new(config.history, config.history_bytes, oldest);
     for (id, event) in restored {
         history.push(id, event);
     }
     let hub = Hub {
         commands: receiver,
         listeners: Vec::new(),
+        websockets: HashMap::new(),
         history,
         batch: Batch::default(),
         max_backlog: config.max_backlog,
@@ -160,6 +176,9 @@ pub fn spawn(
 struct Hub {
     commands: Receiver<Command>,
     listeners: Vec<Listener>,
+    /// Where each WebSocket listener is in `listeners`, by its connection's
+    /// key: its reader's frames reach it without a search of the list.
+    websockets: HashMap<u64, usize>,
     history: History,
     batch: Batch,
     max_backlog: usize,
@@ -233,23 +252,17 @@ impl Hub {
         self.send_batch();
     }
 
-    /// Writes what the sockets take now, then closes every stream. Each
-    /// client has whole events only, as a listener never starts an event
-    /// it cannot finish; a browser reconnects with its last id.
-    fn close_all(&mut self) {
-        self.send_batch();
-        for listener in &mut self.listeners {
-            let _ = listener.flush(self.max_backlog);
-        }
-        self.listeners.clear();
-    }
-
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Publish { id, event } => {
-                let stored = self.history.push(id, event);
-                self.batch.add(stored);
+            Command::Publish {
+                id,
+                event,
+                reserved,
+            } => {
+                let seq = self.history.push(id, event);
+                self.batch.add(&self.history, seq);
                 self.published += 1;
+                drop(reserved);
             }
             Command::Subscribe(subscription) => self.subscribe(subscription),
             Command::Stats { reply } => {
@@ -274,42 +287,34 @@ impl Hub {
             slot,
             kind,
         } = subscription;
-        let Ok(mut listener) = Listener::new(stream, kind, topics, self.max_backlog, slot) else {
+        let mut from = self.history.end();
+        if let Some(last_id) = last_id {
+            let resume = self.history.resume_after(last_id);
+            if resume.missed {
+                opening.extend(self.missed_notice(kind, last_id));
+            }
+            from = resume.from;
+        }
+        let Ok(mut listener) = Listener::new(stream, kind, topics, slot, opening, from) else {
             return;
         };
-        if let Some(last_id) = last_id {
-            self.replay(&listener, last_id, &mut opening);
-        }
+        listener.start_behind(&self.history, self.max_backlog);
         if kind == StreamKind::WebSocket {
             self.batch.with_websocket = true;
         }
-        listener.allow_replay(opening.len());
         // The first heartbeat comes one interval after the opening lines.
-        let delivery = listener.send(&opening, self.max_backlog);
-        if delivery == Delivery::Kept {
+        if listener.flush(&self.history, self.max_backlog) == Delivery::Kept {
             self.note_backlog(&listener);
-            self.listeners.push(listener);
+            self.add_listener(listener);
         }
     }
 
-    /// Appends to `out` what `listener` missed after `last_id`, in its
-    /// encoding: the notice if some is gone, then every held event it wants.
-    fn replay(&self, listener: &Listener, last_id: EventId, out: &mut Vec<u8>) {
-        let replay = self.history.after(last_id);
+    /// The notice that some of what a subscriber asked for is gone.
+    fn missed_notice(&self, kind: StreamKind, last_id: EventId) -> Vec<u8> {
         let oldest = self.history.oldest_id();
-        match (replay.missed, listener.kind()) {
-            (false, _) => {}
-            (true, StreamKind::EventStream) => out.extend(sse::missed_event(last_id, oldest)),
-            (true, StreamKind::WebSocket) => out.extend(websocket::missed_frame(last_id, oldest)),
-        }
-        for stored in replay
-            .events
-            .filter(|stored| listener.wants(stored.topic()))
-        {
-            match listener.kind() {
-                StreamKind::EventStream => out.extend_from_slice(&stored.bytes),
-                StreamKind::WebSocket => websocket::encode_event(stored.id, &stored.event, out),
-            }
+        match kind {
+            StreamKind::EventStream => sse::missed_event(last_id, oldest),
+            StreamKind::WebSocket => websocket::missed_frame(last_id, oldest),
         }
     }
 
@@ -317,17 +322,41 @@ impl Hub {
     /// writes what the socket takes now and drops the listener.
     fn send_frame(&mut self, key: u64, bytes: &[u8], close: bool) {
         self.send_batch();
-        let Some(at) = self.listeners.iter().position(|l| l.key() == key) else {
+        let Some(&at) = self.websockets.get(&key) else {
             return;
         };
         let listener = &mut self.listeners[at];
-        let delivery = listener.send(bytes, self.max_backlog);
+        let delivery = listener.send_own(bytes, &self.history, self.max_backlog);
         if close || delivery != Delivery::Kept {
-            let _ = listener.flush(self.max_backlog);
-            self.listeners.swap_remove(at);
-        } else if listener.has_backlog() && self.next_retry.is_none() {
-            self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+            self.remove_listener(at);
+        } else {
+            let listener = &self.listeners[at];
+            if listener.has_backlog() && self.next_retry.is_none() {
+                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+            }
         }
+    }
+
+    fn add_listener(&mut self, listener: Listener) {
+        if listener.kind() == StreamKind::WebSocket {
+            self.websockets.insert(listener.key(), self.listeners.len());
+        }
+        self.listeners.push(listener);
+    }
+
+    /// Drops the listener at `at`, putting the last one in its place, and
+    /// ends its connection (a WebSocket's reader thread with it).
+    fn remove_listener(&mut self, at: usize) {
+        let listener = self.listeners.swap_remove(at);
+        if listener.kind() == StreamKind::WebSocket {
+            self.websockets.remove(&listener.key());
+        }
+        if let Some(moved) = self.listeners.get(at)
+            && moved.kind() == StreamKind::WebSocket
+        {
+            self.websockets.insert(moved.key(), at);
+        }
+        listener.close();
     }
 
     /// Writes the batch to every listener that wants some of it.
@@ -338,8 +367,9 @@ impl Hub {
         // Taken out for the pass, so the listeners can be borrowed beside it;
         // put back after, with its memory, for the next round.
         let mut batch = std::mem::take(&mut self.batch);
-        let max_backlog = self.max_backlog;
-        self.write_to_each(|listener| batch.send_to(listener, max_backlog));
+        self.write_to_each(|listener, history, max_backlog| {
+            batch.send_to(listener, history, max_backlog)
+        });
         batch.clear();
         self.batch = batch;
     }
@@ -347,31 +377,35 @@ impl Hub {
     /// One pass over the listeners: `write` to each, then drop those whose
     /// socket failed or that fell too far behind (counted), and retry soon
     /// while any has bytes waiting. Every pass that writes goes through here.
-    fn write_to_each(&mut self, mut write: impl FnMut(&mut Listener) -> Delivery) {
-        let mut too_slow = 0;
+    fn write_to_each(&mut self, mut write: impl FnMut(&mut Listener, &History, usize) -> Delivery) {
         let mut backlogged = false;
-        self.listeners.retain_mut(|listener| {
-            let delivery = write(listener);
+        let mut at = 0;
+        while at < self.listeners.len() {
+            let listener = &mut self.listeners[at];
+            let delivery = write(listener, &self.history, self.max_backlog);
             backlogged |= listener.has_backlog();
             match delivery {
-                Delivery::Kept => true,
-                Delivery::Gone => false,
+                Delivery::Kept => at += 1,
+                // The last listener takes this place, and is written next.
+                Delivery::Gone => self.remove_listener(at),
                 Delivery::TooSlow => {
-                    too_slow += 1;
-                    false
+                    self.dropped += 1;
+                    self.remove_listener(at);
                 }
             }
-        });
-        self.dropped += too_slow;
+        }
         self.schedule_retry(backlogged);
     }
 
     fn stats(&self) -> HubStats {
         HubStats {
             listeners: self.listeners.len(),
+            websockets: self.websockets.len(),
             published: self.published,
             dropped: self.dropped,
             history: self.history.len(),
+            history_bytes: self.history.size_bytes(),
+            behind_bytes: self.listeners.iter().map(Listener::behind_bytes).sum(),
             last_id: self.history.newest_id(),
         }
     }

@@ -23,12 +23,14 @@ impl Hub {
         // A WebSocket is pinged every interval: its pong is how its reader
         // knows the peer is still there.
         let ping = (self.heartbeat_checks).is_multiple_of(u64::from(HEARTBEAT_CHECKS_PER_INTERVAL));
-        let max_backlog = self.max_backlog;
-        self.write_to_each(|listener| match listener.kind() {
-            StreamKind::WebSocket if ping => listener.send(websocket::PING, max_backlog),
+        self.write_to_each(|listener, history, max_backlog| match listener.kind() {
+            StreamKind::WebSocket if ping => {
+                listener.send_own(websocket::PING, history, max_backlog)
+            }
             StreamKind::WebSocket => Delivery::Kept,
-            StreamKind::EventStream if listener.needs_heartbeat() => {
-                listener.send(sse::HEARTBEAT, max_backlog)
+            // One that is behind is not silent: it has bytes on the way.
+            StreamKind::EventStream if listener.needs_heartbeat() && !listener.has_backlog() => {
+                listener.send_own(sse::HEARTBEAT, history, max_backlog)
             }
             StreamKind::EventStream => Delivery::Kept,
         });
@@ -45,7 +47,7 @@ impl Hub {
                 break;
             }
             if self.listeners[at].hung_up() {
-                self.listeners.swap_remove(at);
+                self.remove_listener(at);
             } else {
                 at += 1;
             }
@@ -54,17 +56,13 @@ impl Hub {
         if at == 0 {
             // A whole pass is done: stop encoding for WebSocket listeners
             // once none is left.
-            self.batch.with_websocket = self
-                .listeners
-                .iter()
-                .any(|l| l.kind() == StreamKind::WebSocket);
+            self.batch.with_websocket = !self.websockets.is_empty();
         }
     }
 
     /// Writes what is waiting for listeners whose sockets were full.
     pub(super) fn retry_backlogs(&mut self) {
-        let max_backlog = self.max_backlog;
-        self.write_to_each(|listener| listener.flush(max_backlog));
+        self.write_to_each(|listener, history, max_backlog| listener.flush(history, max_backlog));
     }
 
     pub(super) fn note_backlog(&mut self, listener: &Listener) {

@@ -6,6 +6,11 @@
 //! event happen as one step, under one small lock: whichever thread takes id
 //! 6 queues its event after the thread that took id 5.
 //!
+//! The event is encoded here, on the publishing thread, before the lock is
+//! taken (see [`crate::wire::encoded`]), and its encoded size is reserved in
+//! the hub's [`QueueBudget`]: when the queue holds its bound in bytes, the
+//! publisher waits for room, and gives up after [`HUB_QUEUE_WAIT`].
+//!
 //! Without `--data-dir` the event is queued for the hub and the publisher
 //! answers its client with the id at once; the hub takes the event in its
 //! next round. With `--data-dir` it is queued for the log writer (see
@@ -20,10 +25,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crossbeam_channel::Sender;
 
 use crate::event::{Event, EventId};
+use crate::hub::queue_budget::QueueBudget;
 use crate::hub::{Command, HubStats, Subscription};
-use crate::limits::{HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
+use crate::limits::{HUB_QUEUE_WAIT, HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
 use crate::store::scale_out::Bus;
 use crate::store::writer::Store;
+use crate::wire::encoded::EncodedEvent;
 
 /// The hub did not take a command or did not answer in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +49,8 @@ impl std::error::Error for HubUnavailable {}
 pub enum PublishError {
     /// The server is stopping, or stuck.
     Unavailable,
+    /// The hub's queue stayed full for [`HUB_QUEUE_WAIT`]: try again soon.
+    Busy,
     /// The event log (or Redis) could not store it; says why.
     NotStored(&'static str),
 }
@@ -50,6 +59,7 @@ impl std::fmt::Display for PublishError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PublishError::Unavailable => f.write_str("the server is not answering"),
+            PublishError::Busy => f.write_str("the server is busy: try again in a moment"),
             PublishError::NotStored(reason) => f.write_str(reason),
         }
     }
@@ -65,6 +75,8 @@ pub struct Publisher {
     store: Option<Sender<Store>>,
     /// The next id to give; held while the event is queued.
     next_id: Arc<Mutex<EventId>>,
+    /// The bound on the bytes queued for the hub.
+    budget: Arc<QueueBudget>,
     /// The Redis stream, when instances share one: it gives the ids.
     redis: Option<Bus>,
 }
@@ -79,11 +91,13 @@ impl Publisher {
         store: Option<Sender<Store>>,
         redis: Option<Bus>,
         first_id: EventId,
+        budget: Arc<QueueBudget>,
     ) -> Publisher {
         Publisher {
             hub,
             store,
             next_id: Arc::new(Mutex::new(first_id)),
+            budget,
             redis,
         }
     }
@@ -103,27 +117,46 @@ impl Publisher {
     /// ```
     ///
     /// # Errors
-    /// [`PublishError::Unavailable`] if the server's queue stays full for a
-    /// few seconds (it is stuck or stopping); [`PublishError::NotStored`] if
-    /// the event log could not store the event.
+    /// [`PublishError::Busy`] if the hub's queue stays full for
+    /// [`HUB_QUEUE_WAIT`]; [`PublishError::Unavailable`] if the server is
+    /// stuck or stopping; [`PublishError::NotStored`] if the event log could
+    /// not store the event.
     pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
         if let Some(bus) = &self.redis {
+            // The Redis reader encodes and reserves as it brings it back.
             return bus.publish(&event).map_err(PublishError::NotStored);
         }
+        let encoded = EncodedEvent::new(&event);
+        let reserved = self
+            .budget
+            .reserve(encoded.size_bytes(), HUB_QUEUE_WAIT)
+            .ok_or(PublishError::Busy)?;
         // Nothing in this block can panic, so the lock is never poisoned; if
         // it were, the id inside would still be right.
         let mut next_id = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
         let id = *next_id;
         let Some(store) = &self.store else {
+            let command = Command::Publish {
+                id,
+                event: encoded,
+                reserved,
+            };
             self.hub
-                .send_timeout(Command::Publish { id, event }, HUB_REPLY_TIMEOUT)
+                .send_timeout(command, HUB_REPLY_TIMEOUT)
                 .map_err(|_| PublishError::Unavailable)?;
             *next_id = id + 1;
             return Ok(id);
         };
         let (reply, outcome) = crossbeam_channel::bounded(1);
+        let request = Store::Event {
+            id,
+            event,
+            encoded,
+            reserved,
+            reply,
+        };
         store
-            .send_timeout(Store::Event { id, event, reply }, HUB_REPLY_TIMEOUT)
+            .send_timeout(request, HUB_REPLY_TIMEOUT)
             .map_err(|_| PublishError::Unavailable)?;
         *next_id = id + 1;
         drop(next_id);
@@ -138,6 +171,11 @@ impl Publisher {
     pub fn redis_state(&self) -> Option<(bool, u64)> {
         let bus = self.redis.as_ref()?;
         Some((bus.is_up(), bus.reader_lag_ms()))
+    }
+
+    /// The bytes of events waiting for the hub now.
+    pub fn queued_bytes(&self) -> usize {
+        self.budget.in_use()
     }
 
     /// The hub's current numbers.

@@ -51,6 +51,9 @@ impl Refusal {
             Refusal::BadEvent(error) => error.reason(),
             Refusal::NotPublished(PublishError::NotStored(reason)) => reason,
             Refusal::NotPublished(PublishError::Unavailable) => "the server is not answering",
+            Refusal::NotPublished(PublishError::Busy) => {
+                "the server is busy: try again in a moment"
+            }
         }
     }
 }

@@ -85,6 +85,7 @@ mod tests {
             dropped: 1,
             history: 5,
             last_id: None,
+            ..HubStats::default()
         };
         Numbers {
             hub,

@@ -36,8 +36,9 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::hub::queue_budget::QueueBudget;
 use crate::ingest::publisher::Publisher;
-use crate::limits::{SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
+use crate::limits::{HUB_QUEUE_MAX_BYTES, SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
 use crate::routes::context::Context;
 use crate::routes::page::Site;
 use crate::stderr_log;
@@ -131,17 +132,18 @@ impl Server {
             }
             None => (None, None),
         };
+        let budget = QueueBudget::new(HUB_QUEUE_MAX_BYTES);
         let (redis, reader_thread) = match redis {
             Some(opened) => {
                 let (bus, thread) = opened
-                    .start_reader(hub.clone())
+                    .start_reader(hub.clone(), Arc::clone(&budget))
                     .map_err(StartError::Thread)?;
                 (Some(bus), Some(thread))
             }
             None => (None, None),
         };
         let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
-        let publisher = Publisher::new(hub, store, redis, first_id);
+        let publisher = Publisher::new(hub, store, redis, first_id, budget);
         let context = Context {
             config,
             site,

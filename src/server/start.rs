@@ -9,10 +9,11 @@
 use std::io;
 
 use crate::config::Config;
-use crate::event::{Event, EventId};
+use crate::event::EventId;
 use crate::stderr_log;
 use crate::store::event_log::{EventLog, OpenError, Opened};
 use crate::store::scale_out;
+use crate::wire::encoded::EncodedEvent;
 
 /// Why a server could not start.
 #[derive(Debug)]
@@ -81,7 +82,7 @@ pub(super) fn open_storage(
 }
 
 /// The events the storage holds, oldest first, to fill the hub's history.
-pub(super) type Restored = Vec<(EventId, Event)>;
+pub(super) type Restored = Vec<(EventId, EncodedEvent)>;
 
 /// Takes the held events out of whichever storage was opened.
 pub(super) fn take_restored(
@@ -95,7 +96,7 @@ pub(super) fn take_restored(
     };
     let restored = records
         .into_iter()
-        .map(|record| (record.id, record.event))
+        .map(|record| (record.id, EncodedEvent::new(&record.event)))
         .collect();
     (stored, redis, restored)
 }

@@ -31,12 +31,14 @@ use redis::{Connection, Value};
 use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
+use crate::hub::queue_budget::QueueBudget;
 use crate::limits::{
-    REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF, REDIS_READ_BLOCK_MS, REDIS_READ_MAX_ENTRIES,
-    REDIS_TIMEOUT,
+    HUB_QUEUE_WAIT, REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF, REDIS_READ_BLOCK_MS,
+    REDIS_READ_MAX_ENTRIES, REDIS_TIMEOUT,
 };
 use crate::stderr_log;
 use crate::store::record::Record;
+use crate::wire::encoded::EncodedEvent;
 
 /// The way to one Redis stream, shared by every connection thread.
 pub struct RedisBus {
@@ -180,15 +182,43 @@ impl RedisBus {
     pub fn spawn_reader(
         self: &Arc<Self>,
         hub: Sender<Command>,
+        budget: Arc<QueueBudget>,
         after: String,
     ) -> std::io::Result<JoinHandle<()>> {
         let bus = Arc::clone(self);
         thread::Builder::new()
             .name("herald-redis".into())
-            .spawn(move || bus.follow(&hub, after))
+            .spawn(move || bus.follow(&hub, &budget, after))
     }
 
-    fn follow(&self, hub: &Sender<Command>, mut after: String) {
+    /// Encodes an event read from the stream and queues it for the hub,
+    /// waiting for room in the queue as a publisher does; false once the
+    /// hub or this reader has stopped.
+    fn queue(
+        &self,
+        hub: &Sender<Command>,
+        budget: &Arc<QueueBudget>,
+        id: u64,
+        event: &Event,
+    ) -> bool {
+        let encoded = EncodedEvent::new(event);
+        let reserved = loop {
+            if self.stopping.load(Ordering::Acquire) {
+                return false;
+            }
+            if let Some(reserved) = budget.reserve(encoded.size_bytes(), HUB_QUEUE_WAIT) {
+                break reserved;
+            }
+        };
+        let command = Command::Publish {
+            id,
+            event: encoded,
+            reserved,
+        };
+        hub.send(command).is_ok()
+    }
+
+    fn follow(&self, hub: &Sender<Command>, budget: &Arc<QueueBudget>, mut after: String) {
         let mut pause = REDIS_MIN_BACKOFF;
         let mut connection: Option<Connection> = None;
         while !self.stopping.load(Ordering::Acquire) {
@@ -224,7 +254,7 @@ impl RedisBus {
                         .store(millis_since_epoch(), Ordering::Release);
                     for (entry, event) in streams_entries(&value) {
                         if let Some(id) = event_id(&entry)
-                            && hub.send(Command::Publish { id, event }).is_err()
+                            && !self.queue(hub, budget, id, &event)
                         {
                             return; // the hub has stopped: so does the reader
                         }

@@ -20,6 +20,7 @@ mod wiring {
 
     use crate::config::Config;
     use crate::hub::Command;
+    use crate::hub::queue_budget::QueueBudget;
     use crate::store::record::Record;
     use crate::store::redis_bus::RedisBus;
 
@@ -62,8 +63,12 @@ mod wiring {
         }
 
         /// Starts the reader that follows the stream into the hub.
-        pub fn start_reader(self, hub: Sender<Command>) -> std::io::Result<(Bus, JoinHandle<()>)> {
-            let reader = self.bus.spawn_reader(hub, self.last_entry)?;
+        pub fn start_reader(
+            self,
+            hub: Sender<Command>,
+            budget: Arc<QueueBudget>,
+        ) -> std::io::Result<(Bus, JoinHandle<()>)> {
+            let reader = self.bus.spawn_reader(hub, budget, self.last_entry)?;
             Ok((self.bus, reader))
         }
     }
@@ -76,9 +81,12 @@ mod wiring {
 
     use crossbeam_channel::Sender;
 
+    use std::sync::Arc;
+
     use crate::config::Config;
     use crate::event::{Event, EventId};
     use crate::hub::Command;
+    use crate::hub::queue_budget::QueueBudget;
     use crate::store::record::Record;
 
     /// No way to Redis: this build has none, so no value of this type exists.
@@ -131,7 +139,11 @@ mod wiring {
         }
 
         /// Never called.
-        pub fn start_reader(self, _: Sender<Command>) -> std::io::Result<(Bus, JoinHandle<()>)> {
+        pub fn start_reader(
+            self,
+            _: Sender<Command>,
+            _: Arc<QueueBudget>,
+        ) -> std::io::Result<(Bus, JoinHandle<()>)> {
             match self {}
         }
     }

@@ -28,10 +28,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::config::FsyncMode;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
+use crate::hub::queue_budget::Reservation;
 use crate::limits::{FSYNC_INTERVAL, MAX_EVENTS_PER_WRITE};
 use crate::stderr_log;
 use crate::store::event_log::EventLog;
 use crate::store::record;
+use crate::wire::encoded::EncodedEvent;
 
 /// What a publisher asks of the writer.
 pub enum Store {
@@ -39,8 +41,12 @@ pub enum Store {
     Event {
         /// Its id.
         id: EventId,
-        /// The event.
+        /// The event, for its record.
         event: Event,
+        /// The event, encoded for the hub.
+        encoded: EncodedEvent,
+        /// Its room in the hub's queue, given back by the hub.
+        reserved: Reservation,
         /// Where the outcome goes: `Err` holds the reason for the client.
         reply: Sender<Result<(), &'static str>>,
     },
@@ -157,8 +163,20 @@ impl Writer {
             stderr_log::line(format_args!("herald: the event log is writable again"));
         }
         for request in batch.drain(..) {
-            if let Store::Event { id, event, reply } = request {
-                let _ = self.hub.send(Command::Publish { id, event });
+            if let Store::Event {
+                id,
+                encoded,
+                reserved,
+                reply,
+                ..
+            } = request
+            {
+                let command = Command::Publish {
+                    id,
+                    event: encoded,
+                    reserved,
+                };
+                let _ = self.hub.send(command);
                 let _ = reply.send(Ok(()));
             }
         }

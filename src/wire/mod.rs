@@ -3,9 +3,12 @@
 //! - [`sse`]: the event-stream format an `EventSource` reads;
 //! - [`websocket`]: the same events as WebSocket frames of JSON, and the
 //!   frame format itself;
+//! - [`encoded`]: an event encoded once for every subscriber, in two parts
+//!   so that the id can come last;
 //! - [`json`]: writing JSON strings, and reading a flat object of strings;
 //! - [`notice`]: herald's own notices (`herald-missed`), in every framing.
 
+pub mod encoded;
 pub mod json;
 pub mod notice;
 pub mod sse;

@@ -29,6 +29,13 @@ pub const HEARTBEAT: &[u8] = b": heartbeat\n";
 /// Appends one encoded event to `out`.
 pub fn encode_event(id: EventId, event: &Event, out: &mut Vec<u8>) {
     field(out, "id", &id.to_string());
+    encode_body(event, out);
+}
+
+/// Appends every line of the event after its `id:` line, and the empty line
+/// that ends it: the part of the encoding that does not depend on the id
+/// (see [`crate::wire::encoded`]).
+pub fn encode_body(event: &Event, out: &mut Vec<u8>) {
     if let Some(event_type) = event.event_type() {
         field(out, "event", event_type);
     }

@@ -38,8 +38,12 @@ pub mod close_code {
     pub const UNSUPPORTED_DATA: u16 = 1003;
     /// A text message that is not UTF-8.
     pub const INVALID_DATA: u16 = 1007;
+    /// The peer broke a rule of this server (here: too many control frames).
+    pub const POLICY_VIOLATION: u16 = 1008;
     /// A message too big to process.
     pub const TOO_BIG: u16 = 1009;
+    /// The server cannot take the connection now; come back later.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
 
 /// One frame from the client, unmasked.
@@ -114,8 +118,14 @@ pub fn parse(buf: &[u8], max_payload: usize) -> Result<Option<(Frame, usize)>, u
 
 /// Appends one unmasked, unfragmented server frame to `out`.
 pub fn encode(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
+    encode_header(opcode, payload.len(), out);
+    out.extend_from_slice(payload);
+}
+
+/// Appends the header of a server frame whose payload is `len` bytes long.
+pub fn encode_header(opcode: u8, len: usize, out: &mut Vec<u8>) {
     out.push(0x80 | opcode);
-    match payload.len() {
+    match len {
         n if n < 126 => out.push(n as u8),
         n if n <= usize::from(u16::MAX) => {
             out.push(126);
@@ -126,7 +136,6 @@ pub fn encode(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
             out.extend_from_slice(&(n as u64).to_be_bytes());
         }
     }
-    out.extend_from_slice(payload);
 }
 
 /// A close frame with `code`.

@@ -43,9 +43,19 @@ pub fn event_json(
     topic: Option<&str>,
     data: &str,
 ) -> String {
+    let id = id.map_or("null".to_string(), |id| id.to_string());
+    format!("{{\"id\":{id},{}", body_json(event, topic, data))
+}
+
+/// The event's JSON after `{"id":N,`: the part that does not depend on the
+/// id (see [`crate::wire::encoded`]).
+pub fn encode_body(event: &Event) -> String {
+    body_json(event.event_type(), event.topic_name(), event.data())
+}
+
+fn body_json(event: Option<&str>, topic: Option<&str>, data: &str) -> String {
     format!(
-        "{{\"id\":{},\"event\":{},\"topic\":{},\"data\":{}}}",
-        id.map_or("null".to_string(), |id| id.to_string()),
+        "\"event\":{},\"topic\":{},\"data\":{}}}",
         json::string_or_null(event),
         json::string_or_null(topic),
         json::string_or_null(Some(data)),

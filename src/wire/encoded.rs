@@ -1,0 +1,138 @@
+//! An event encoded once for every subscriber: its event-stream lines and
+//! its WebSocket frame, made before the event reaches the hub.
+//!
+//! Encoding costs what the message is long (a message of 64 KiB made of line
+//! breaks becomes 448 KiB of `data:` lines), so it is done once per event,
+//! on the thread that publishes it (a connection, the log writer, the Redis
+//! reader), never on the hub and never per subscriber. Every subscriber and
+//! every replay is then sent the same bytes.
+//!
+//! Only the first few bytes of each encoding depend on the event's id, which
+//! the publisher gives under its lock, and encoding a long message under
+//! that lock would make every other publisher wait. So an event is encoded
+//! in two parts: the body here, without the id, and a [`Prefix`] of a few
+//! dozen bytes made once the id is known (`id: 17\n`; a frame header and
+//! `{"id":17,`). A write sends the two together, in one `writev`.
+
+use crate::event::{Event, EventId};
+use crate::wire::sse;
+use crate::wire::websocket::{self, frame};
+
+/// An event's encodings, without its id.
+#[derive(Debug)]
+pub struct EncodedEvent {
+    /// Its topic, for subscribers that filter.
+    pub topic: Option<Box<str>>,
+    /// The event-stream lines after `id:`.
+    pub event_stream: Box<[u8]>,
+    /// The frame's JSON after `{"id":N,`.
+    pub websocket: Box<[u8]>,
+}
+
+impl EncodedEvent {
+    /// Encodes `event` for both kinds of stream.
+    pub fn new(event: &Event) -> EncodedEvent {
+        let mut event_stream = Vec::with_capacity(event.data().len() + 16);
+        sse::encode_body(event, &mut event_stream);
+        EncodedEvent {
+            topic: event.topic_name().map(Into::into),
+            event_stream: event_stream.into_boxed_slice(),
+            websocket: websocket::encode_body(event)
+                .into_bytes()
+                .into_boxed_slice(),
+        }
+    }
+
+    /// The bytes it occupies: what it counts against the hub's queue and
+    /// the history.
+    pub fn size_bytes(&self) -> usize {
+        std::mem::size_of::<EncodedEvent>()
+            + self.topic.as_ref().map_or(0, |topic| topic.len())
+            + self.event_stream.len()
+            + self.websocket.len()
+    }
+}
+
+/// The id-dependent start of an encoding, held inline: no allocation.
+#[derive(Debug, Clone, Copy)]
+pub struct Prefix {
+    bytes: [u8; Prefix::MAX_BYTES],
+    len: u8,
+}
+
+impl Prefix {
+    /// A frame header (10 bytes at most), `{"id":` and a `u64` (20 digits
+    /// at most) and a comma: 37 bytes; `id: ` and a `u64` and a line break
+    /// is less.
+    const MAX_BYTES: usize = 40;
+
+    fn from_parts(parts: &[&[u8]]) -> Prefix {
+        let mut prefix = Prefix {
+            bytes: [0; Prefix::MAX_BYTES],
+            len: 0,
+        };
+        for part in parts {
+            let at = usize::from(prefix.len);
+            prefix.bytes[at..at + part.len()].copy_from_slice(part);
+            prefix.len += part.len() as u8;
+        }
+        prefix
+    }
+
+    /// `id: N\n`, before an event-stream body.
+    pub fn event_stream(id: EventId) -> Prefix {
+        Prefix::from_parts(&[b"id: ", id.to_string().as_bytes(), b"\n"])
+    }
+
+    /// The text frame's header and `{"id":N,`, before a WebSocket body of
+    /// `body_len` bytes.
+    pub fn websocket(id: EventId, body_len: usize) -> Prefix {
+        let json_start = format!("{{\"id\":{id},");
+        let mut header = Vec::with_capacity(10);
+        frame::encode_header(frame::TEXT, json_start.len() + body_len, &mut header);
+        Prefix::from_parts(&[&header, json_start.as_bytes()])
+    }
+
+    /// Its bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined(prefix: Prefix, body: &[u8]) -> Vec<u8> {
+        [prefix.as_bytes(), body].concat()
+    }
+
+    #[test]
+    fn prefix_and_body_make_the_whole_encoding() {
+        let event = Event::from_parts("say \"hi\"\nthere", Some("chat"), Some("ops")).unwrap();
+        let encoded = EncodedEvent::new(&event);
+        let id = u64::MAX;
+
+        let mut sse_whole = Vec::new();
+        sse::encode_event(id, &event, &mut sse_whole);
+        let sse_parts = joined(Prefix::event_stream(id), &encoded.event_stream);
+        assert_eq!(sse_parts, sse_whole);
+
+        let mut ws_whole = Vec::new();
+        websocket::encode_event(id, &event, &mut ws_whole);
+        let ws_prefix = Prefix::websocket(id, encoded.websocket.len());
+        assert_eq!(joined(ws_prefix, &encoded.websocket), ws_whole);
+        assert_eq!(encoded.topic.as_deref(), Some("ops"));
+    }
+
+    #[test]
+    fn a_long_frame_gets_the_long_header() {
+        let event = Event::new("x".repeat(70_000)).unwrap();
+        let encoded = EncodedEvent::new(&event);
+        let mut whole = Vec::new();
+        websocket::encode_event(1, &event, &mut whole);
+        let prefix = Prefix::websocket(1, encoded.websocket.len());
+        assert_eq!(prefix.as_bytes()[1], 127);
+        assert_eq!(joined(prefix, &encoded.websocket), whole);
+    }
+}
