@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use herald::{Config, Server};
 
+pub mod ws;
+
 /// How long any single read by a test client may wait.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
