@@ -13,10 +13,12 @@
 //! itself.
 
 use std::collections::HashMap;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::shared_socket::SharedSocket;
 
 /// The open connections of one server.
 #[derive(Default)]
@@ -24,7 +26,7 @@ pub struct ConnectionSlots {
     open: AtomicUsize,
     next_key: AtomicU64,
     /// Second handles to the sockets that have a thread reading them.
-    reading: Mutex<HashMap<u64, TcpStream>>,
+    reading: Mutex<HashMap<u64, SharedSocket>>,
     /// Signalled whenever a connection closes.
     closed: Condvar,
 }
@@ -36,18 +38,14 @@ impl ConnectionSlots {
     }
 
     /// Takes a slot for `stream` if fewer than `max` are taken.
-    pub fn admit(self: &Arc<Self>, stream: &TcpStream, max: usize) -> Option<ConnectionSlot> {
+    pub fn admit(self: &Arc<Self>, stream: &SharedSocket, max: usize) -> Option<ConnectionSlot> {
         self.open
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)
             })
             .ok()?;
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        // Without a second handle (out of descriptors), shutdown cannot wake
-        // this connection early; it still ends at its keep-alive timeout.
-        if let Ok(handle) = stream.try_clone() {
-            self.reading().insert(key, handle);
-        }
+        self.reading().insert(key, stream.clone());
         Some(ConnectionSlot {
             connections: Arc::clone(self),
             key,
@@ -79,7 +77,7 @@ impl ConnectionSlots {
         true
     }
 
-    fn reading(&self) -> MutexGuard<'_, HashMap<u64, TcpStream>> {
+    fn reading(&self) -> MutexGuard<'_, HashMap<u64, SharedSocket>> {
         // The map is only inserted into and removed from; a thread that
         // panicked while holding it left it whole.
         self.reading.lock().unwrap_or_else(PoisonError::into_inner)
@@ -99,8 +97,8 @@ impl ConnectionSlot {
         self.key
     }
 
-    /// The connection's thread is done reading (its socket goes to the hub):
-    /// drop the second handle, so a subscriber costs one descriptor.
+    /// The connection's socket goes to the hub, which closes it when the
+    /// server stops: forget it here.
     pub fn stop_reading(&self) {
         self.connections.reading().remove(&self.key);
     }

@@ -76,6 +76,8 @@ pub mod stderr_log;
 pub mod clock;
 // (socket reads and writes that a signal cannot break)
 pub mod socket_io;
+// (one socket, one file descriptor, shared by the threads that use it)
+pub mod shared_socket;
 // (each limit, with its unit and its reason)
 pub mod limits;
 

@@ -53,15 +53,20 @@ pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(15);
 pub const FALLBACK_MAX_CLIENTS: usize = 10_000;
 
 /// File descriptors kept back from `--max-clients` for the listening
-/// socket, `--www` files, stdio and the like.
+/// socket, stdio, `--www` files, the event log and its lock, Redis, and
+/// the one connection that wakes the accept loop at a stop.
 pub const RESERVED_FILE_DESCRIPTORS: usize = 64;
 
 /// The default `--max-clients`: as many connections as the process's
-/// open-file limit (`ulimit -n`) allows, less a reserve, so the server turns
-/// clients away with a `503` before `accept` starts failing.
+/// open-file limit (`ulimit -n`) allows, less the reserve above and the
+/// sockets the closer may hold while it turns clients away, so a client
+/// past the limit still gets its `503` and `accept` never fails for want
+/// of a descriptor. Every connection holds exactly one descriptor
+/// (`shared_socket.rs`), a subscriber included.
 pub fn default_max_clients() -> usize {
+    let kept_back = RESERVED_FILE_DESCRIPTORS + CLOSER_MAX_SOCKETS;
     open_file_limit()
-        .map(|limit| limit.saturating_sub(RESERVED_FILE_DESCRIPTORS).max(1))
+        .map(|limit| limit.saturating_sub(kept_back).max(1))
         .unwrap_or(FALLBACK_MAX_CLIENTS)
 }
 
@@ -176,9 +181,21 @@ pub const LINGER: Duration = Duration::from_secs(1);
 /// How much a closing connection reads and discards at most.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
-/// How many turned-away sockets the closer thread holds at once; past this
-/// they are closed at once, so a flood cannot grow the list.
-pub const MAX_LINGERING_SOCKETS: usize = 512;
+/// How many turned-away sockets the closer thread holds at once, and how
+/// many more may wait in its queue; past this they are answered and closed
+/// at once, so a flood cannot grow the list or use up the descriptors.
+pub const MAX_LINGERING_SOCKETS: usize = 64;
+
+/// The reconnect delay (`retry:`) of an event stream refused for a while
+/// (the server full), picked at random between these two so the refused
+/// tabs come back spread over three seconds, not all in one.
+pub const REFUSED_STREAM_RETRY_MIN_MS: u64 = 2_000;
+
+/// See [`REFUSED_STREAM_RETRY_MIN_MS`].
+pub const REFUSED_STREAM_RETRY_MAX_MS: u64 = 5_000;
+
+/// The most sockets the closer holds: those it lingers on and those queued.
+pub const CLOSER_MAX_SOCKETS: usize = 2 * MAX_LINGERING_SOCKETS;
 
 // ---- Requests (`http/`) -----------------------------------------------------
 
@@ -247,6 +264,12 @@ pub const WEBSOCKET_SILENT_HEARTBEATS: u32 = 2;
 
 /// Time for a pong to cross the network, beyond the heartbeats above.
 pub const WEBSOCKET_SILENCE_GRACE: Duration = Duration::from_secs(1);
+
+/// Control frames (pings, pongs) a WebSocket may send per second. A browser
+/// sends none, a client library one every few seconds; each ping costs the
+/// hub a pong to write, so a client that sends more is closed with 1008
+/// before it can crowd out the events.
+pub const WEBSOCKET_CONTROL_FRAMES_PER_SECOND: u32 = 100;
 
 // ---- Publishing (`ingest/`) ---------------------------------------------------
 

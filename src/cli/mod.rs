@@ -94,7 +94,7 @@ Server options:
         max_body = limits::DEFAULT_MAX_BODY_BYTES,
         header_timeout = limits::DEFAULT_HEADER_TIMEOUT.as_secs_f64(),
         keepalive_timeout = limits::DEFAULT_KEEPALIVE_TIMEOUT.as_secs_f64(),
-        reserved = limits::RESERVED_FILE_DESCRIPTORS,
+        reserved = limits::RESERVED_FILE_DESCRIPTORS + limits::CLOSER_MAX_SOCKETS,
         max_backlog = limits::DEFAULT_MAX_BACKLOG_BYTES,
         fsync_ms = limits::FSYNC_INTERVAL.as_millis(),
         redis_stream = limits::DEFAULT_REDIS_STREAM,

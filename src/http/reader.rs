@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::http::error::HttpError;
 use crate::http::request_head::{RequestHead, parse_head};
 use crate::limits::READ_CHUNK_BYTES;
+use crate::shared_socket::SharedSocket;
 use crate::socket_io::read_some;
 
 /// How reading a request can end, other than with the request.
@@ -53,14 +54,14 @@ pub trait Source: Read {
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()>;
 }
 
-impl Source for TcpStream {
+impl Source for SharedSocket {
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         TcpStream::set_read_timeout(self, Some(timeout))
     }
 }
 
 /// A socket and the bytes read from it but not used yet.
-pub struct Reader<S = TcpStream> {
+pub struct Reader<S = SharedSocket> {
     stream: S,
     /// Bytes received and not yet used.
     buf: Vec<u8>,

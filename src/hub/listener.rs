@@ -28,7 +28,7 @@
 //! An idle listener is this struct and a socket: no thread, and no buffer.
 
 use std::io::{self, IoSlice};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 
 use crate::connection_slots::ConnectionSlot;
 use crate::hub::history::{History, Seq};
@@ -36,6 +36,7 @@ use crate::limits::{
     HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_EVENTS_PER_WRITEV,
     MAX_LISTENER_OWN_BYTES,
 };
+use crate::shared_socket::SharedSocket;
 use crate::socket_io::{read_some, write_vectored_now};
 
 /// Which encoding a listener reads.
@@ -49,7 +50,7 @@ pub enum StreamKind {
 
 /// A subscriber's socket, topic filter and place in the history.
 pub struct Listener {
-    stream: TcpStream,
+    stream: SharedSocket,
     kind: StreamKind,
     /// Topics this subscriber wants; empty means all events.
     topics: Box<[Box<str>]>,
@@ -99,7 +100,7 @@ impl Listener {
     /// response head and the stream's opening lines) goes first, then the
     /// events from `next` on. The socket is switched to non-blocking here.
     pub fn new(
-        stream: TcpStream,
+        stream: SharedSocket,
         kind: StreamKind,
         topics: Vec<String>,
         slot: ConnectionSlot,
@@ -393,6 +394,13 @@ impl Listener {
     pub fn close(self) {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
+
+    /// Stops writing (the client sees the end after what was written) but
+    /// leaves reading to the WebSocket's reader, which closes the socket
+    /// when it is done.
+    pub fn close_writing(self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
 }
 
 #[cfg(test)]
@@ -402,7 +410,7 @@ mod tests {
     use crate::event::Event;
     use crate::wire::encoded::EncodedEvent;
     use std::io::Read;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -410,7 +418,7 @@ mod tests {
     fn an_idle_listener_is_a_small_struct() {
         // The README quotes this size; an idle subscriber costs it and a socket.
         assert!(
-            std::mem::size_of::<Listener>() <= 96,
+            std::mem::size_of::<Listener>() <= 104,
             "{}",
             std::mem::size_of::<Listener>()
         );
@@ -422,6 +430,7 @@ mod tests {
         let client = TcpStream::connect(server.local_addr().unwrap()).unwrap();
         let (stream, _) = server.accept().unwrap();
         let slots = Arc::new(ConnectionSlots::default());
+        let stream = SharedSocket::new(stream);
         let slot = slots.admit(&stream, 10).unwrap();
         let topics = topics.iter().map(|t| t.to_string()).collect();
         let listener = Listener::new(

@@ -32,7 +32,6 @@
 //! milliseconds.
 
 use std::collections::HashMap;
-use std::net::TcpStream;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -49,6 +48,7 @@ use crate::limits::{
     BACKLOG_RETRY_INTERVAL, HEARTBEAT_CHECKS_PER_INTERVAL, HUB_QUEUE_MAX_COMMANDS,
     MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES,
 };
+use crate::shared_socket::SharedSocket;
 use crate::wire::encoded::EncodedEvent;
 use crate::wire::sse;
 use crate::wire::websocket;
@@ -100,7 +100,7 @@ pub enum Command {
 /// which then ends.
 pub struct Subscription {
     /// The socket; the hub writes `opening` to it first.
-    pub stream: TcpStream,
+    pub stream: SharedSocket,
     /// The response head and the stream's opening lines, not yet written.
     pub opening: Vec<u8>,
     /// The `Last-Event-ID` to resume after, if any.
@@ -327,7 +327,12 @@ impl Hub {
         };
         let listener = &mut self.listeners[at];
         let delivery = listener.send_own(bytes, &self.history, self.max_backlog);
-        if close || delivery != Delivery::Kept {
+        if close {
+            // The reader asked for this close and ends anyway: it reads
+            // what the client still sends for a moment, so that the close
+            // frame is not wiped out by a reset.
+            self.take_listener(at).close_writing();
+        } else if delivery != Delivery::Kept {
             self.remove_listener(at);
         } else {
             let listener = &self.listeners[at];
@@ -347,6 +352,12 @@ impl Hub {
     /// Drops the listener at `at`, putting the last one in its place, and
     /// ends its connection (a WebSocket's reader thread with it).
     fn remove_listener(&mut self, at: usize) {
+        self.take_listener(at).close();
+    }
+
+    /// Takes the listener at `at` out of the list, putting the last one in
+    /// its place.
+    fn take_listener(&mut self, at: usize) -> Listener {
         let listener = self.listeners.swap_remove(at);
         if listener.kind() == StreamKind::WebSocket {
             self.websockets.remove(&listener.key());
@@ -356,7 +367,7 @@ impl Hub {
         {
             self.websockets.insert(moved.key(), at);
         }
-        listener.close();
+        listener
     }
 
     /// Writes the batch to every listener that wants some of it.

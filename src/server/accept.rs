@@ -18,6 +18,7 @@ use super::closer::Closer;
 use super::connection;
 use crate::limits::{ACCEPT_BACKOFF, CONNECTION_STACK_BYTES, OUT_OF_FDS_LOG_INTERVAL};
 use crate::routes::context::Context;
+use crate::shared_socket::SharedSocket;
 use crate::stderr_log;
 
 /// Accepts connections until the server is stopping.
@@ -52,8 +53,13 @@ pub(super) fn accept_loop(
 /// Gives a new connection a slot and a thread, or turns it away.
 fn admit(stream: TcpStream, context: &Arc<Context>, closer: &Closer) {
     let max = context.config.max_clients;
+    if context.connections.open() >= max {
+        return closer.turn_away(stream);
+    }
+    let stream = SharedSocket::new(stream);
     let Some(slot) = context.connections.admit(&stream, max) else {
-        closer.turn_away(stream);
+        // Only this thread admits, so a place that was free a moment ago
+        // is still free; this is for completeness.
         return;
     };
     let context = Arc::clone(context);

@@ -12,13 +12,23 @@
 //!   reset, and a reset can wipe the `503` from the client's receive buffer
 //!   before the client reads it.
 //!
-//! It holds at most [`MAX_LINGERING_SOCKETS`]; past that a socket is answered
-//! and closed at once, so a flood of connections cannot grow this list.
+//! It holds at most [`MAX_LINGERING_SOCKETS`], and as many more wait in its
+//! queue; past that a socket is answered and closed at once, so a flood of
+//! connections can neither grow this list nor use up the descriptors.
+//!
+//! A browser's `EventSource` gives up for good on any answer but `200
+//! text/event-stream`, and a tab that gave up stays dead until reloaded. So
+//! `GET /events` is not refused with a `503`: it gets a stream that says
+//! why in one `herald-unavailable` event, asks for a reconnect in a few
+//! seconds (`retry:`, jittered so the refused tabs do not all come back at
+//! once) and ends. The browser reconnects by itself, with its
+//! `Last-Event-ID`, and misses nothing the history still holds.
 
 use std::io;
+use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
@@ -26,8 +36,11 @@ use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::limits::{
     CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD, LINGER,
-    MAX_LINGERING_SOCKETS,
+    MAX_LINGERING_SOCKETS, REFUSED_STREAM_RETRY_MAX_MS, REFUSED_STREAM_RETRY_MIN_MS,
 };
+
+/// Enough of a request line to see whether it is `GET /events`.
+const REQUEST_START_BYTES: usize = 16;
 use crate::socket_io::read_some;
 
 /// The way to the closer thread.
@@ -51,17 +64,53 @@ impl Closer {
             self.0.try_send(stream)
         {
             let _ = stream.set_nonblocking(true);
-            answer(&stream);
+            answer(&stream, b"");
         }
     }
 }
 
-/// Writes the `503` and says no more will be sent.
-fn answer(stream: &TcpStream) {
-    let full = Response::error(HttpError::ServiceUnavailable("server is at capacity"));
+/// Writes the refusal and says no more will be sent: the event-stream form
+/// for `GET /events` (the request's first bytes say whether it is one), a
+/// `503` for everything else.
+fn answer(stream: &TcpStream, request_start: &[u8]) {
     // A new socket's send buffer has room for these few bytes.
-    let _ = full.write_to(&mut &*stream, &mut Vec::new(), false, false);
+    if is_event_stream_request(request_start) {
+        let _ = (&*stream).write_all(&unavailable_stream("full"));
+    } else {
+        let full = Response::error(HttpError::ServiceUnavailable("server is at capacity"));
+        let _ = full.write_to(&mut &*stream, &mut Vec::new(), false, false);
+    }
     let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Whether a request line starts `GET /events` (then a space or a query).
+fn is_event_stream_request(request_start: &[u8]) -> bool {
+    request_start
+        .strip_prefix(b"GET /events")
+        .is_some_and(|rest| matches!(rest.first(), Some(b' ' | b'?')))
+}
+
+/// A whole event stream that asks the client to come back later: a
+/// jittered `retry:` and one `herald-unavailable` event saying why.
+pub fn unavailable_stream(reason: &str) -> Vec<u8> {
+    let retry_ms = jittered_retry_ms();
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
+         Connection: close\r\n\r\nretry: {retry_ms}\nevent: herald-unavailable\n\
+         data: {{\"reason\":\"{reason}\"}}\n\n"
+    )
+    .into_bytes()
+}
+
+/// A reconnect delay between the bounds in `limits.rs`, different for each
+/// refusal. The clock's nanoseconds are random enough to spread a crowd of
+/// tabs; nothing depends on them being unpredictable.
+fn jittered_retry_ms() -> u64 {
+    let span = REFUSED_STREAM_RETRY_MAX_MS - REFUSED_STREAM_RETRY_MIN_MS;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| u64::from(since.subsec_nanos()));
+    REFUSED_STREAM_RETRY_MIN_MS + nanos % (span + 1)
 }
 
 /// One turned-away socket and where it is in its short life.
@@ -73,6 +122,8 @@ struct Held {
     close_by: Option<Instant>,
     /// The last bytes read, to find the head's end across reads.
     tail: Vec<u8>,
+    /// The request's first bytes, to tell an event stream from the rest.
+    start: Vec<u8>,
 }
 
 fn run(receiver: Receiver<TcpStream>) {
@@ -84,6 +135,10 @@ fn run(receiver: Receiver<TcpStream>) {
             receiver.recv_timeout(CLOSER_POLL_INTERVAL)
         };
         match next {
+            Ok(stream) if held.len() >= MAX_LINGERING_SOCKETS => {
+                let _ = stream.set_nonblocking(true);
+                answer(&stream, b"");
+            }
             Ok(stream) => {
                 if stream.set_nonblocking(true).is_ok() {
                     held.push(Held {
@@ -91,6 +146,7 @@ fn run(receiver: Receiver<TcpStream>) {
                         answer_by: Instant::now() + CLOSER_WAIT_FOR_HEAD,
                         close_by: None,
                         tail: Vec::new(),
+                        start: Vec::new(),
                     });
                 }
             }
@@ -108,7 +164,7 @@ impl Held {
     fn step(&mut self, now: Instant) -> bool {
         let (head_done, client_closed) = self.read_waiting();
         if self.close_by.is_none() && (head_done || client_closed || now >= self.answer_by) {
-            answer(&self.stream);
+            answer(&self.stream, &self.start);
             self.close_by = Some(now + LINGER);
         }
         !client_closed && self.close_by.is_none_or(|close_by| now < close_by)
@@ -123,6 +179,8 @@ impl Held {
             match read_some(&mut self.stream, &mut scratch) {
                 Ok(0) => return (head_done, true),
                 Ok(n) => {
+                    let room = REQUEST_START_BYTES.saturating_sub(self.start.len());
+                    self.start.extend_from_slice(&scratch[..n.min(room)]);
                     self.tail.extend_from_slice(&scratch[..n]);
                     head_done |= self.tail.windows(4).any(|w| w == b"\r\n\r\n");
                     let keep = self.tail.len().saturating_sub(3);

@@ -18,7 +18,7 @@
 //! released as the thread unwinds.
 
 use std::io::{self, Read};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,10 +35,11 @@ use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
 use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
 use crate::routes::{Outcome, dispatch};
+use crate::shared_socket::SharedSocket;
 use crate::stderr_log;
 
 /// Serves every request on `stream`, then closes it (or hands it to the hub).
-pub fn serve(stream: TcpStream, slot: ConnectionSlot, context: Arc<Context>) {
+pub fn serve(stream: SharedSocket, slot: ConnectionSlot, context: Arc<Context>) {
     // Responses are written whole, so Nagle's delay would only add latency.
     let _ = stream.set_nodelay(true);
     if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
@@ -173,9 +174,10 @@ impl Connection {
         let key = slot.key();
         let context = Arc::clone(&self.context);
         let (stream, leftover) = self.reader.into_parts();
-        let Ok(reading) = stream.try_clone() else {
-            return;
-        };
+        let reading = stream.clone();
+        // The hub closes the socket when the server stops, and that ends
+        // this reader too.
+        slot.stop_reading();
         // The handshake's write timeout would cut a reader that waits.
         let _ = reading.set_write_timeout(None);
         let subscription = Subscription {
@@ -200,7 +202,7 @@ impl Connection {
 }
 
 /// Stops sending, reads what the client still sends for a moment, closes.
-fn linger_close(mut stream: TcpStream) {
+fn linger_close(mut stream: SharedSocket) {
     if stream.shutdown(Shutdown::Write).is_err() {
         return;
     }

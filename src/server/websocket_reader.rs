@@ -14,7 +14,13 @@
 //! - close: answer with a close carrying the same code, then close.
 //!
 //! Any breach of the protocol is answered with the close code it earns, and
-//! the connection is closed. The hub pings every `--heartbeat`; a client
+//! the connection is closed. So is a flood of control frames: more than
+//! [`WEBSOCKET_CONTROL_FRAMES_PER_SECOND`] in a second is closed with 1008,
+//! since every ping makes the hub write a pong.
+//!
+//! The session also ends when the hub drops the listener (a reader too slow
+//! for `--max-backlog`, or the server stopping): the hub shuts the socket
+//! down, the next read here sees the end, and the thread and its socket go. The hub pings every `--heartbeat`; a client
 //! that sends nothing (not even the pong) for two heartbeats has gone away.
 //!
 //! The two handles share one open socket, and so its non-blocking mode,
@@ -27,19 +33,20 @@
 //! [`WEBSOCKET_POLL_MAX`]. `/events` costs neither.
 
 use std::io;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::event::EventId;
 use crate::http::form;
 use crate::hub::Command;
 use crate::ingest::submission::Submission;
 use crate::limits::{
-    READ_CHUNK_BYTES, WEBSOCKET_POLL_MAX, WEBSOCKET_POLL_MIN, WEBSOCKET_SILENCE_GRACE,
-    WEBSOCKET_SILENT_HEARTBEATS,
+    LINGER, LINGER_BYTES, READ_CHUNK_BYTES, WEBSOCKET_CONTROL_FRAMES_PER_SECOND,
+    WEBSOCKET_POLL_MAX, WEBSOCKET_POLL_MIN, WEBSOCKET_SILENCE_GRACE, WEBSOCKET_SILENT_HEARTBEATS,
 };
 use crate::routes::context::Context;
+use crate::shared_socket::SharedSocket;
 use crate::socket_io::read_some;
 use crate::wire::json;
 use crate::wire::websocket::frame::{self, Frame, close_code};
@@ -57,7 +64,7 @@ enum End {
 /// Reads frames until the session ends, then has the hub close it.
 /// `buf` holds bytes that came after the handshake, `key` names the
 /// connection to the hub.
-pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context) {
+pub fn run(mut stream: SharedSocket, mut buf: Vec<u8>, key: u64, context: &Context) {
     let silence = context.config.heartbeat * WEBSOCKET_SILENT_HEARTBEATS + WEBSOCKET_SILENCE_GRACE;
     // Until the hub makes the socket non-blocking, a read waits this long.
     if stream.set_read_timeout(Some(WEBSOCKET_POLL_MIN)).is_err() {
@@ -69,6 +76,7 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context)
         key,
         context,
         message: None,
+        control: ControlRate::new(),
     };
     let end = loop {
         match frame::parse(&buf, context.config.max_body) {
@@ -105,13 +113,35 @@ pub fn run(mut stream: TcpStream, mut buf: Vec<u8>, key: u64, context: &Context)
         }
         End::Gone => Vec::new(),
     };
+    let answered = !bytes.is_empty();
     session.send(bytes, true);
-    // The hub closes its handle; this one goes when the thread ends. Shut
-    // the socket down now, so a peer that stalled sees the end at once.
-    let _ = stream.shutdown(Shutdown::Read);
+    if answered {
+        discard_for_a_moment(&mut stream);
+    }
+    // The socket closes when the last handle goes: the hub has let go of
+    // its own, and this thread's goes as it ends.
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
+/// Reads and discards what the client still sends, until it closes or
+/// [`LINGER`] has passed: closing a socket with unread bytes makes the
+/// kernel send a reset, which can wipe the close frame from the client's
+/// buffer before the client has read it.
+fn discard_for_a_moment(stream: &mut SharedSocket) {
+    let until = Instant::now() + LINGER;
+    let mut scratch = [0u8; READ_CHUNK_BYTES];
+    let mut discarded = 0;
+    while discarded < LINGER_BYTES && Instant::now() < until {
+        match read_some(stream, &mut scratch) {
+            Ok(0) => return,
+            Ok(n) => discarded += n,
+            Err(error) if is_timeout(&error) => thread::sleep(WEBSOCKET_POLL_MIN),
+            Err(_) => return,
+        }
+    }
+}
+
+fn read_more(stream: &mut SharedSocket, buf: &mut Vec<u8>) -> io::Result<bool> {
     let mut chunk = [0u8; READ_CHUNK_BYTES];
     let n = read_some(stream, &mut chunk)?;
     buf.extend_from_slice(&chunk[..n]);
@@ -130,11 +160,41 @@ struct Session<'a> {
     context: &'a Context,
     /// A fragmented message being put together: its opcode and bytes.
     message: Option<(u8, Vec<u8>)>,
+    control: ControlRate,
+}
+
+/// Counts control frames in one-second windows.
+struct ControlRate {
+    window_start: Instant,
+    count: u32,
+}
+
+impl ControlRate {
+    fn new() -> ControlRate {
+        ControlRate {
+            window_start: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one frame; false when it is one too many for its second.
+    fn allow(&mut self) -> bool {
+        if self.window_start.elapsed() >= Duration::from_secs(1) {
+            self.window_start = Instant::now();
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count <= WEBSOCKET_CONTROL_FRAMES_PER_SECOND
+    }
 }
 
 impl Session<'_> {
     /// Handles one frame; `Some` when the session must end.
     fn handle(&mut self, frame: Frame) -> Option<End> {
+        let is_control = matches!(frame.opcode, frame::PING | frame::PONG);
+        if is_control && !self.control.allow() {
+            return Some(End::Close(close_code::POLICY_VIOLATION));
+        }
         match frame.opcode {
             frame::PING => {
                 let mut pong = Vec::new();

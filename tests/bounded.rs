@@ -1,0 +1,386 @@
+//! Bounded in total: what a few hostile or careless clients can make the
+//! whole process hold. Each test starts the real binary, attacks one bound
+//! over TCP, reads the process's memory, threads and descriptors from
+//! `/proc`, and checks that a normal subscriber is still served promptly.
+//! The bounds asserted here are the ones the README's "Limits and security"
+//! section states.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Socket, Type};
+use support::ws::Ws;
+use support::*;
+
+const MIB: u64 = 1024 * 1024;
+
+/// A field of `/proc/PID/status` in bytes (for `kB` fields) or as a count.
+fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("/proc/{pid}/status has no {field}"));
+    let mut words = line.split_whitespace();
+    let number: u64 = words.next().unwrap().parse().unwrap();
+    match words.next() {
+        Some("kB") => number * 1024,
+        _ => number,
+    }
+}
+
+fn rss(herald: &HeraldProcess) -> u64 {
+    proc_status(herald.child.id(), "VmRSS")
+}
+
+fn open_fds(herald: &HeraldProcess) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", herald.child.id()))
+        .unwrap()
+        .count()
+}
+
+fn threads(herald: &HeraldProcess) -> u64 {
+    proc_status(herald.child.id(), "Threads")
+}
+
+/// The process's CPU time so far (user + system).
+fn cpu_time(herald: &HeraldProcess) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", herald.child.id())).unwrap();
+    // Fields after the command name, which is in parentheses.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the whole line (1-based),
+    // in clock ticks of 1/100 s on Linux.
+    let ticks = fields[11] + fields[12];
+    Duration::from_millis(ticks * 10)
+}
+
+/// `POST /publish` of a text/plain body on `stream` (keep-alive); the status.
+fn publish_plain_on(stream: &mut TcpStream, body: &[u8]) -> u16 {
+    let head = format!(
+        "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut reader = std::io::BufReader::new(&*stream);
+    read_reply(&mut reader, false).status
+}
+
+/// Publishes `count` text/plain events of `body` over one connection.
+fn publish_many(addr: SocketAddr, count: usize, body: &[u8]) {
+    let mut stream = connect(addr);
+    for _ in 0..count {
+        assert_eq!(publish_plain_on(&mut stream, body), 200);
+    }
+}
+
+/// A raw `/events` request that never reads, with a small receive buffer
+/// so that the server's side fills quickly.
+fn stalled_events(addr: SocketAddr, headers: &str) -> Socket {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let mut stream: TcpStream = socket.try_clone().unwrap().into();
+    write!(stream, "GET /events HTTP/1.1\r\nHost: t\r\n{headers}\r\n").unwrap();
+    socket
+}
+
+/// How long a published event takes to reach `subscriber`.
+fn delivery_time(addr: SocketAddr, subscriber: &mut Subscriber, text: &str) -> Duration {
+    let sent = Instant::now();
+    publish(addr, &format!("message={text}"));
+    loop {
+        let event = subscriber.next_event();
+        if event.data == text {
+            return sent.elapsed();
+        }
+    }
+}
+
+/// Waits until `/stats` shows `listeners` listeners.
+fn wait_for_listeners(addr: SocketAddr, listeners: u64) {
+    wait_until(Duration::from_secs(10), "the listeners to join", || {
+        stat(addr, "listeners") == listeners
+    });
+}
+
+/// The README's bound for this test: 200 event streams and 20 WebSockets
+/// asking for a replay of 60 MiB add less than this to the process.
+const REPLAY_STORM_RSS_BOUND: u64 = 32 * MIB;
+
+/// A normal subscriber's publish→receive while others are being replayed to.
+const PROMPT_DELIVERY: Duration = Duration::from_millis(50);
+
+#[test]
+fn a_replay_storm_shares_the_history_instead_of_copying_it() {
+    let herald = HeraldProcess::start(&[]);
+    let addr = herald.addr;
+    publish_many(addr, 1000, &[b'x'; 60 * 1024]);
+    let mut normal = Subscriber::all(addr);
+    wait_for_listeners(addr, 1);
+    let before = rss(&herald);
+
+    let streams: Vec<Socket> = (0..200)
+        .map(|_| stalled_events(addr, "Last-Event-ID: 0\r\n"))
+        .collect();
+    let sockets: Vec<Ws> = (0..20).map(|_| Ws::open(addr, "?lastEventId=0")).collect();
+    wait_for_listeners(addr, 221);
+    // Let the hub write what the sockets take, and the readers stall.
+    thread::sleep(Duration::from_millis(500));
+
+    let added = rss(&herald).saturating_sub(before);
+    eprintln!("replay storm: RSS +{} KiB", added / 1024);
+    assert!(
+        added < REPLAY_STORM_RSS_BOUND,
+        "220 replays of 60 MiB added {} MiB",
+        added / MIB
+    );
+    let mut slowest = Duration::ZERO;
+    for round in 0..5 {
+        slowest = slowest.max(delivery_time(addr, &mut normal, &format!("live{round}")));
+    }
+    eprintln!("replay storm: slowest normal delivery {slowest:?}");
+    assert!(
+        slowest < PROMPT_DELIVERY,
+        "a normal subscriber waited {slowest:?} during the storm"
+    );
+    assert_eq!(stat(addr, "listeners"), 221, "nobody was dropped");
+    drop((streams, sockets));
+}
+
+#[test]
+fn a_flood_of_line_breaks_is_bounded_by_history_bytes() {
+    // Each body of 64 KiB of line breaks becomes 65,537 `data:` lines:
+    // about 512 KiB held per event, 100 MiB for the 200 sent here.
+    let history_bytes = 4 * MIB;
+    let herald = HeraldProcess::start(&["--history-bytes", &history_bytes.to_string()]);
+    publish_many(herald.addr, 200, &[b'\n'; 64 * 1024]);
+    let peak = proc_status(herald.child.id(), "VmHWM");
+    // The history, the hub's queue (16 MiB), and the process itself.
+    let bound = history_bytes + 16 * MIB + 16 * MIB;
+    eprintln!("line-break flood: peak RSS {} MiB", peak / MIB);
+    assert!(
+        peak < bound,
+        "peak RSS {} MiB, bound {} MiB",
+        peak / MIB,
+        bound / MIB
+    );
+    let held = stat(herald.addr, "history");
+    assert!(held < 10, "{held} events of 512 KiB held in 4 MiB");
+}
+
+#[test]
+fn pipelining_publishers_cannot_grow_the_hubs_queue() {
+    let history_bytes = 8 * MIB;
+    let herald = HeraldProcess::start(&["--history-bytes", &history_bytes.to_string()]);
+    let addr = herald.addr;
+    let body = vec![b'p'; 64 * 1024];
+    let publishers: Vec<_> = (0..4)
+        .map(|_| {
+            let body = body.clone();
+            thread::spawn(move || pipeline(addr, 500, &body))
+        })
+        .collect();
+    for publisher in publishers {
+        assert_eq!(publisher.join().unwrap(), 500, "every publish answered 200");
+    }
+    let peak = proc_status(herald.child.id(), "VmHWM");
+    // The history, the hub's queue, four request bodies, the process.
+    let bound = history_bytes + 16 * MIB + 16 * MIB;
+    eprintln!("pipelined publishers: peak RSS {} MiB", peak / MIB);
+    assert!(peak < bound, "peak RSS {} MiB", peak / MIB);
+}
+
+/// Sends `count` publishes without waiting for answers, reading them on
+/// another thread; how many were `200`.
+fn pipeline(addr: SocketAddr, count: usize, body: &[u8]) -> usize {
+    let mut stream = connect(addr);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let reading = stream.try_clone().unwrap();
+    let answers = thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(reading);
+        (0..count)
+            .filter(|_| read_reply(&mut reader, false).status == 200)
+            .count()
+    });
+    let head = format!(
+        "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    for _ in 0..count {
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+    }
+    answers.join().unwrap()
+}
+
+#[test]
+fn a_slow_reader_of_a_large_replay_costs_the_hub_little() {
+    let herald = HeraldProcess::start(&[]);
+    let addr = herald.addr;
+    publish_many(addr, 1000, &[b'x'; 60 * 1024]);
+    let mut slow = connect(addr);
+    slow.write_all(b"GET /events HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 0\r\n\r\n")
+        .unwrap();
+    let mut chunk = [0u8; 4096];
+    let cpu_before = cpu_time(&herald);
+    let started = Instant::now();
+    let mut received = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        received += slow.read(&mut chunk).unwrap();
+        thread::sleep(Duration::from_millis(2));
+    }
+    let cpu = cpu_time(&herald) - cpu_before;
+    eprintln!("slow reader: herald CPU {cpu:?} in 2 s, {received} bytes read");
+    assert!(received > 100_000, "the replay flows: {received} bytes");
+    // Before, each partial write moved the whole backlog: 86 % of a core.
+    assert!(
+        cpu < Duration::from_millis(400),
+        "herald used {cpu:?} of CPU in 2 s for one slow reader"
+    );
+}
+
+#[test]
+fn websockets_dropped_by_the_hub_leave_no_thread_or_socket_behind() {
+    let herald = HeraldProcess::start(&["--max-clients", "40", "--max-backlog", "65536"]);
+    let addr = herald.addr;
+    publish(addr, "message=warm");
+    // `/stats` counts its own connection.
+    wait_until(Duration::from_secs(5), "herald to settle", || {
+        stat(addr, "connections") == 1
+    });
+    let (threads_before, fds_before) = (threads(&herald), open_fds(&herald));
+
+    let mut sockets: Vec<Ws> = (0..20).map(|_| Ws::open(addr, "")).collect();
+    wait_for_listeners(addr, 20);
+    let mut publisher = connect(addr);
+    let body = vec![b'w'; 60 * 1024];
+    wait_until(Duration::from_secs(20), "the hub to drop them", || {
+        publish_plain_on(&mut publisher, &body);
+        stat(addr, "dropped") >= 20
+    });
+    drop(publisher);
+    // The clients keep pinging, as the issue's attacker did.
+    for ws in &mut sockets {
+        ws.send_raw(0x89, b"", true);
+    }
+    wait_until(
+        Duration::from_secs(5),
+        "their threads and sockets to go",
+        || threads(&herald) <= threads_before && open_fds(&herald) <= fds_before,
+    );
+    assert_eq!(stat(addr, "connections"), 1, "only /stats's own");
+}
+
+#[test]
+fn a_ping_flood_is_closed_with_1008_and_does_not_slow_the_others() {
+    let herald = HeraldProcess::start(&[]);
+    let addr = herald.addr;
+    let _idle: Vec<Subscriber> = (0..500).map(|_| Subscriber::all(addr)).collect();
+    let mut normal = Subscriber::all(addr);
+    wait_for_listeners(addr, 501);
+    let mut flooder = Ws::open(addr, "");
+    let mut frames = Vec::new();
+    for _ in 0..5000 {
+        frames.extend_from_slice(&[0x89, 0x80, 1, 2, 3, 4]);
+    }
+    let _ = flooder.stream.write_all(&frames);
+    let slowest = (0..3)
+        .map(|round| delivery_time(addr, &mut normal, &format!("during{round}")))
+        .max()
+        .unwrap();
+    eprintln!("ping flood: slowest delivery {slowest:?}");
+    assert!(slowest < PROMPT_DELIVERY, "delivery took {slowest:?}");
+    let close = loop {
+        let frame = flooder.next();
+        if frame.opcode == 8 {
+            break frame;
+        }
+    };
+    assert_eq!(close.close_code(), 1008, "policy violation");
+}
+
+#[test]
+fn with_few_descriptors_a_client_past_the_limit_is_answered_within_a_second() {
+    let herald =
+        HeraldProcess::start_in_shell(r#"ulimit -n 300 && exec "$0" --addr 127.0.0.1:0 --quiet"#);
+    let addr = herald.addr;
+    // Slow request heads: each holds a connection for --header-timeout.
+    let slow: Vec<TcpStream> = (0..150)
+        .map(|_| {
+            let mut stream = connect(addr);
+            stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            stream
+        })
+        .collect();
+    let asked = Instant::now();
+    let reply = get(addr, "/");
+    let waited = asked.elapsed();
+    assert!(
+        reply.status == 200 || reply.status == 503,
+        "got {}",
+        reply.status
+    );
+    eprintln!(
+        "few descriptors: answered {} after {waited:?}",
+        reply.status
+    );
+    assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
+    assert!(open_fds(&herald) < 300);
+    assert!(
+        !herald.said("out of file descriptors"),
+        "accept ran out of descriptors below --max-clients"
+    );
+    drop(slow);
+}
+
+#[test]
+fn a_full_server_asks_an_event_stream_to_come_back_instead_of_failing_it() {
+    let herald = HeraldProcess::start(&["--max-clients", "2"]);
+    let addr = herald.addr;
+    let _first = Subscriber::all(addr);
+    let _second = Subscriber::all(addr);
+
+    let mut refused = Subscriber::open(addr, "topic=ops", "Last-Event-ID: 7\r\n");
+    assert_eq!(refused.status, 200, "EventSource gives up on anything else");
+    assert_eq!(
+        refused
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type")),
+        Some(&("Content-Type".to_string(), "text/event-stream".to_string()))
+    );
+    let event = refused.try_next_event().expect("one event saying why");
+    assert_eq!(event.event.as_deref(), Some("herald-unavailable"));
+    assert_eq!(event.data, r#"{"reason":"full"}"#);
+    let retry = refused.retry.expect("a retry: field");
+    assert!((2000..=5000).contains(&retry), "retry {retry} ms");
+    assert!(refused.try_next_event().is_none(), "and then the end");
+
+    let plain = get(addr, "/stats");
+    assert_eq!(plain.status, 503);
+    assert!(plain.header("Retry-After").is_some());
+    let mut ws = connect(addr);
+    write!(
+        ws,
+        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {}\r\n\r\n",
+        support::ws::KEY
+    )
+    .unwrap();
+    let reply = read_reply(&mut std::io::BufReader::new(ws), false);
+    assert_eq!(
+        reply.status, 503,
+        "a WebSocket is refused before the upgrade"
+    );
+}
