@@ -3,6 +3,9 @@
 
 use std::process::ExitCode;
 
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
 use herald::cli::{self, Command};
 use herald::client::listen_command::{self, ListenArgs};
 use herald::client::publish_command::{self, PublishArgs};
@@ -38,8 +41,51 @@ fn main() -> ExitCode {
         Err(error) => eprintln!("herald listening (address unknown: {error})"),
     }
     log_connection_limit(max_clients);
-    server.run();
+    serve_until_signalled(server)
+}
+
+/// Serves until SIGTERM or SIGINT, then stops cleanly: every stream ends
+/// after a whole event, WebSockets get close 1001, the event log is synced
+/// and its lock file removed. A second signal stops at once.
+fn serve_until_signalled(server: herald::Server) -> ExitCode {
+    // Registered before serving, so a signal is never missed between the
+    // two and never kills the process mid-event.
+    let mut signals = match Signals::new([SIGTERM, SIGINT]) {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("herald: cannot catch SIGTERM and SIGINT: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let running = match server.spawn() {
+        Ok(running) => running,
+        Err(error) => {
+            eprintln!("herald: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let signal = signals.forever().next();
+    eprintln!(
+        "herald: stopping ({}); a second signal stops at once",
+        signal_name(signal)
+    );
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            eprintln!("herald: stopped at once");
+            std::process::exit(1);
+        }
+    });
+    running.shutdown();
+    eprintln!("herald: stopped");
     ExitCode::SUCCESS
+}
+
+fn signal_name(signal: Option<i32>) -> &'static str {
+    match signal {
+        Some(SIGTERM) => "SIGTERM",
+        Some(SIGINT) => "SIGINT",
+        _ => "a signal",
+    }
 }
 
 /// Says how many connections herald takes and what bounds them, so that a

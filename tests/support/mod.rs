@@ -289,6 +289,12 @@ impl Subscriber {
         }
     }
 
+    /// The socket, and what was read from it but not parsed yet.
+    pub fn into_parts(self) -> (Vec<u8>, TcpStream) {
+        let buffered = self.reader.buffer().to_vec();
+        (buffered, self.reader.into_inner())
+    }
+
     /// Sets how long reads wait, for tests that expect silence.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.reader
