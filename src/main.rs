@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Ok(Command::Serve(config)) => config,
         Ok(Command::Publish(args)) => return publish(&args),
         Ok(Command::Listen(args)) => return listen(&args),
+        Ok(Command::Repair(dir)) => return repair(&dir),
         Ok(Command::Help) => {
             print!("{}", cli::usage());
             return ExitCode::SUCCESS;
@@ -128,6 +129,20 @@ fn listen(args: &ListenArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("herald listen: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `herald repair`: what was kept and skipped, or why it could not be done.
+fn repair(dir: &std::path::Path) -> ExitCode {
+    match herald::store::repair::repair(dir) {
+        Ok(report) => {
+            println!("herald repair: {report}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("herald repair: {error}");
             ExitCode::FAILURE
         }
     }

@@ -329,3 +329,92 @@ fn a_data_dir_that_cannot_be_written_is_a_clear_start_error() {
         "{said}"
     );
 }
+
+/// Runs `herald repair --data-dir DIR`; its status and what it printed.
+fn repair(dir: &Path) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["repair", "--data-dir", &dir_arg(dir)])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), said)
+}
+
+#[test]
+fn repair_keeps_every_intact_record_after_damage_of_any_kind() {
+    let header = b"herald event log v1\n".len();
+    // Each damage, and the messages that must survive it.
+    type Damage = fn(&mut Vec<u8>, usize);
+    let damages: [(&str, Damage, &[usize]); 3] = [
+        (
+            "length",
+            |bytes, second| bytes[second] = 0xEE,
+            &[0, 2, 3, 4],
+        ),
+        (
+            "checksum",
+            |bytes, second| bytes[second + 4] ^= 0x10,
+            &[0, 2, 3, 4],
+        ),
+        (
+            "garbage",
+            |bytes, second| {
+                let garbage = [0xA5u8; 37];
+                bytes.splice(second..second, garbage);
+            },
+            &[0, 1, 2, 3, 4],
+        ),
+    ];
+    for (name, damage, survivors) in damages {
+        let dir = data_dir(&format!("repair-{name}"));
+        let server = HeraldProcess::start(&["--data-dir", &dir_arg(&dir)]);
+        for i in 0..5 {
+            publish(server.addr, &format!("message=event+{i}"));
+        }
+        server.crash();
+        let log = dir.join("events.log");
+        let mut bytes = fs::read(&log).unwrap();
+        let first_len = u32::from_le_bytes(bytes[header..header + 4].try_into().unwrap());
+        let second = header + 8 + first_len as usize;
+        damage(&mut bytes, second);
+        fs::write(&log, &bytes).unwrap();
+
+        let refused = HeraldProcess::try_start(&["--data-dir", &dir_arg(&dir)])
+            .err()
+            .expect("start-up refuses damage in the middle")
+            .join("\n");
+        assert!(refused.contains("herald repair --data-dir"), "{refused}");
+
+        let (ok, said) = repair(&dir);
+        assert!(ok, "{name}: {said}");
+        assert!(
+            said.contains(&format!(
+                "kept {} intact records; skipped bytes {second}..",
+                survivors.len()
+            )),
+            "{name}: {said}"
+        );
+        assert!(dir.join("events.log.before-repair").exists());
+        assert_eq!(
+            fs::read(dir.join("events.log.before-repair")).unwrap(),
+            bytes,
+            "the old log is kept as it was"
+        );
+
+        let restarted = HeraldProcess::start(&["--data-dir", &dir_arg(&dir)]);
+        let held: Vec<String> = everything_held(restarted.addr)
+            .into_iter()
+            .map(|event| event.data)
+            .collect();
+        let expected: Vec<String> = survivors.iter().map(|i| format!("event {i}")).collect();
+        assert_eq!(held, expected, "{name}");
+        drop(restarted);
+        let (ok, said) = repair(&dir);
+        assert!(
+            ok && said.contains("intact"),
+            "a second repair changes nothing: {said}"
+        );
+        let _ = fs::remove_dir_all(dir);
+    }
+}

@@ -28,6 +28,8 @@ pub enum Command {
     Publish(PublishArgs),
     /// Print events as they come (`herald listen`).
     Listen(ListenArgs),
+    /// Keep every intact record of a damaged event log (`herald repair`).
+    Repair(PathBuf),
     /// Print [`usage`] and exit.
     Help,
     /// Print the version and exit.
@@ -53,6 +55,7 @@ pub fn usage() -> String {
 Usage: herald [serve] [OPTIONS]
        herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN] [MESSAGE | -]
        herald listen [--url URL] [--topic NAME]... [--json]
+       herald repair --data-dir DIR
 
 A Server-Sent Events broadcast server: open http://ADDR/ in a browser, or
 publish with `curl -d message=hello http://ADDR/publish`.
@@ -61,7 +64,9 @@ publish with `curl -d message=hello http://ADDR/publish`.
 event and prints its id. `listen` prints each event as it arrives, one line
 each, and reconnects after a drop without missing any. --url defaults to
 $HERALD_URL or {url}; the token may come from
-HERALD_PUBLISH_TOKEN.
+HERALD_PUBLISH_TOKEN. `repair` rewrites a damaged event log (one that
+start-up refuses) with every intact record, keeps the old file beside it,
+and says which bytes it skipped; stop the server first.
 
 Server options:
   --addr HOST:PORT           where to listen [default: {addr}]
@@ -140,12 +145,25 @@ where
             args.next();
             return parse_listen(args, url);
         }
+        Some("repair") => {
+            args.next();
+            return parse_repair(args);
+        }
         Some("serve") => {
             args.next();
         }
         _ => {}
     }
     parse_serve(args, env_token)
+}
+
+/// `repair --data-dir DIR`, its only flag.
+fn parse_repair(mut args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
+    let flag = args.next();
+    let (Some("--data-dir"), Some(dir), None) = (flag.as_deref(), args.next(), args.next()) else {
+        return Err(UsageError("usage: herald repair --data-dir DIR".into()));
+    };
+    Ok(Command::Repair(PathBuf::from(dir)))
 }
 
 /// The server's flags.

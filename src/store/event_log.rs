@@ -106,9 +106,11 @@ impl fmt::Display for OpenError {
             } => write!(
                 f,
                 "{} is damaged at byte {offset}, and intact records follow from byte {next}: \
-                 herald will not cut them off. Keep a copy of the file, then cut it at byte \
-                 {offset} to start with the records before the damage",
-                path.display()
+                 herald will not cut them off. `herald repair --data-dir {}` keeps every \
+                 intact record, says what it skipped, and keeps the old file beside the new",
+                path.display(),
+                path.parent()
+                    .map_or(".".into(), |dir| dir.display().to_string())
             ),
             OpenError::Corrupt { path, offset, .. } => write!(
                 f,
@@ -262,7 +264,7 @@ impl EventLog {
 }
 
 /// Syncs a folder, so a file created or renamed in it survives a crash.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

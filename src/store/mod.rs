@@ -9,6 +9,8 @@
 //! - [`event_log`]: the append-only file, its compaction;
 //! - [`record`] and [`crc32`]: one event as framed, checksummed bytes;
 //! - [`recovery`]: reading the log back at start-up, torn tails and damage;
+//! - [`repair`]: `herald repair`, which keeps every intact record of a
+//!   damaged log;
 //! - [`lock_file`]: one server per data folder;
 //! - `redis_bus` (feature `redis`) and [`scale_out`]: the Redis stream, and
 //!   the start-up wiring that is the same with the feature or without.
@@ -20,5 +22,6 @@ pub mod record;
 pub mod recovery;
 #[cfg(feature = "redis")]
 pub mod redis_bus;
+pub mod repair;
 pub mod scale_out;
 pub mod writer;
