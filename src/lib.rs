@@ -70,6 +70,8 @@ pub mod config;
 pub mod event;
 // (the open connections, one slot each, up to --max-clients)
 pub mod connection_slots;
+// (what was turned away and why, and the log's sync time, for /metrics)
+pub mod counters;
 // (lines on stderr: the access log and notices)
 pub mod stderr_log;
 // (the wall clock, in the units herald keeps)

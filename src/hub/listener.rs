@@ -80,8 +80,10 @@ pub enum Delivery {
     Kept,
     /// The socket failed or the client went away: drop the listener.
     Gone,
-    /// It fell too far behind: drop the listener and count it.
+    /// It fell more than its allowance behind: drop the listener and count it.
     TooSlow,
+    /// The next event it needs has left the history: drop it and count it.
+    Overtaken,
 }
 
 /// One round's events laid end to end in one encoding, and where each lies:
@@ -245,7 +247,7 @@ impl Listener {
         }
         if self.behind > self.own.len() && self.next < history.start() {
             // An event it still needs has left the history.
-            return Delivery::TooSlow;
+            return Delivery::Overtaken;
         }
         let Some(written) = self.write_until(history, history.end()) else {
             return Delivery::Gone;
@@ -537,6 +539,6 @@ mod tests {
             let len = history.get(seq).unwrap().len(StreamKind::EventStream);
             listener.fall_behind(len);
         }
-        assert_eq!(listener.flush(&history, usize::MAX), Delivery::TooSlow);
+        assert_eq!(listener.flush(&history, usize::MAX), Delivery::Overtaken);
     }
 }

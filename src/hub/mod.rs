@@ -122,8 +122,12 @@ pub struct HubStats {
     pub websockets: usize,
     /// Events published since start.
     pub published: u64,
-    /// Listeners dropped because they fell too far behind.
+    /// Listeners dropped because they fell too far behind, both reasons.
     pub dropped: u64,
+    /// Of those, the ones more than `--max-backlog` behind.
+    pub dropped_too_slow: u64,
+    /// Of those, the ones whose next event left the history first.
+    pub dropped_overtaken: u64,
     /// Events held for replay.
     pub history: usize,
     /// The memory those events occupy, as `--history-bytes` counts it.
@@ -165,7 +169,8 @@ pub fn spawn(
         next_retry: None,
         stopping: false,
         published: 0,
-        dropped: 0,
+        dropped_too_slow: 0,
+        dropped_overtaken: 0,
     };
     let thread = thread::Builder::new()
         .name("herald-hub".into())
@@ -195,7 +200,8 @@ struct Hub {
     /// A shutdown was asked for in the middle of a round.
     stopping: bool,
     published: u64,
-    dropped: u64,
+    dropped_too_slow: u64,
+    dropped_overtaken: u64,
 }
 
 impl Hub {
@@ -400,7 +406,11 @@ impl Hub {
                 // The last listener takes this place, and is written next.
                 Delivery::Gone => self.remove_listener(at),
                 Delivery::TooSlow => {
-                    self.dropped += 1;
+                    self.dropped_too_slow += 1;
+                    self.remove_listener(at);
+                }
+                Delivery::Overtaken => {
+                    self.dropped_overtaken += 1;
                     self.remove_listener(at);
                 }
             }
@@ -413,7 +423,9 @@ impl Hub {
             listeners: self.listeners.len(),
             websockets: self.websockets.len(),
             published: self.published,
-            dropped: self.dropped,
+            dropped: self.dropped_too_slow + self.dropped_overtaken,
+            dropped_too_slow: self.dropped_too_slow,
+            dropped_overtaken: self.dropped_overtaken,
             history: self.history.len(),
             history_bytes: self.history.size_bytes(),
             behind_bytes: self.listeners.iter().map(Listener::behind_bytes).sum(),

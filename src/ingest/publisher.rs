@@ -178,6 +178,11 @@ impl Publisher {
         self.budget.in_use()
     }
 
+    /// The commands waiting for the hub now (events, subscribers, frames).
+    pub fn queued_commands(&self) -> usize {
+        self.hub.len()
+    }
+
     /// The hub's current numbers.
     pub fn stats(&self) -> Result<HubStats, HubUnavailable> {
         let (reply, answer) = crossbeam_channel::bounded(1);

@@ -8,6 +8,7 @@
 //! then it is published. Each transport turns a [`Refusal`] into its own
 //! answer: a status for HTTP, an `{"error": …}` for the WebSocket.
 
+use crate::counters;
 use crate::event::{Event, EventError, EventId};
 use crate::ingest::publisher::{PublishError, Publisher};
 
@@ -42,6 +43,18 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The reason `/metrics` counts it under; `None` for a request that
+    /// was only malformed (its `400` is in the access log).
+    pub fn counted_as(self) -> Option<counters::Refusal> {
+        match self {
+            Refusal::NoToken | Refusal::WrongToken => Some(counters::Refusal::Token),
+            Refusal::NotPublished(PublishError::Busy) => Some(counters::Refusal::Busy),
+            Refusal::NotPublished(PublishError::NotStored(_)) => Some(counters::Refusal::Store),
+            Refusal::NoMessage | Refusal::BadEvent(_) => None,
+            Refusal::NotPublished(PublishError::Unavailable) => None,
+        }
+    }
+
     /// The reason given to the client.
     pub fn reason(self) -> &'static str {
         match self {

@@ -11,7 +11,10 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::connection_slots::ConnectionSlots;
+use crate::counters::Counters;
+use crate::event::EventId;
 use crate::ingest::publisher::Publisher;
+use crate::ingest::submission::{Refusal, Submission};
 use crate::routes::page::Site;
 
 /// The settings and handles the handlers share.
@@ -24,6 +27,23 @@ pub struct Context {
     pub publisher: Publisher,
     /// Open connections, subscribers included.
     pub connections: Arc<ConnectionSlots>,
+    /// What was turned away, and the event log's syncs, for `/metrics`.
+    pub counters: Arc<Counters>,
     /// When the server started, for `uptime_s`.
     pub started: Instant,
+}
+
+impl Context {
+    /// Publishes a submission (from a form or a WebSocket message) with the
+    /// server's token rule, and counts a refusal for `/metrics`.
+    pub fn publish(&self, submission: Submission<'_>) -> Result<EventId, Refusal> {
+        let required_token = self.config.publish_token.as_deref();
+        let published = submission.publish(&self.publisher, required_token);
+        if let Err(refusal) = published
+            && let Some(reason) = refusal.counted_as()
+        {
+            self.counters.refused(reason);
+        }
+        published
+    }
 }

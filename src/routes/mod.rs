@@ -7,6 +7,7 @@
 //! | `/publish` | `POST` | [`publish`] |
 //! | `/events` | `GET`, `HEAD` | [`subscribe`] |
 //! | `/stats` | `GET`, `HEAD` | [`stats`] |
+//! | `/metrics` | `GET`, `HEAD` | [`metrics`] |
 //! | `/ws` | `GET` (a WebSocket handshake) | [`subscribe::handle_websocket`] |
 //! | anything else | `GET`, `HEAD` | [`page`] |
 //!
@@ -24,6 +25,7 @@ use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
 
 pub mod context;
+pub mod metrics;
 pub mod page;
 pub mod publish;
 pub mod stats;
@@ -55,6 +57,9 @@ pub enum Route {
     WebSocket,
     /// `GET /stats` (and `HEAD`).
     Stats,
+    /// `GET /metrics` (and `HEAD`): for a Prometheus server, not a page,
+    /// so no CORS.
+    Metrics,
     /// `OPTIONS` on an API path: a browser's CORS preflight.
     Preflight,
     /// Any other path: a file of the page, or 404.
@@ -74,6 +79,8 @@ pub fn route(method: &str, path: &str) -> Route {
         ("/events", "GET" | "HEAD") => Route::Events,
         ("/stats", "GET" | "HEAD") => Route::Stats,
         ("/events" | "/stats", _) => Route::WrongMethod("GET, HEAD, OPTIONS"),
+        ("/metrics", "GET" | "HEAD") => Route::Metrics,
+        ("/metrics", _) => Route::WrongMethod("GET, HEAD"),
         _ => Route::Page,
     }
 }
@@ -97,6 +104,7 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
         Route::Events => subscribe::handle(request, origin.clone()),
         Route::WebSocket => subscribe::handle_websocket(request),
         Route::Stats => stats::handle(context).map(Outcome::from),
+        Route::Metrics => metrics::handle(context).map(Outcome::from),
         Route::Page => page::handle(request, &context.site).map(Outcome::from),
         Route::WrongMethod(allow) => Err(HttpError::MethodNotAllowed(allow)),
     };
@@ -127,6 +135,8 @@ mod tests {
             ("HEAD", "/events", Route::Events),
             ("POST", "/events", Route::WrongMethod("GET, HEAD, OPTIONS")),
             ("GET", "/stats", Route::Stats),
+            ("GET", "/metrics", Route::Metrics),
+            ("POST", "/metrics", Route::WrongMethod("GET, HEAD")),
             ("DELETE", "/stats", Route::WrongMethod("GET, HEAD, OPTIONS")),
             ("GET", "/ws", Route::WebSocket),
             ("OPTIONS", "/ws", Route::WrongMethod("GET")),

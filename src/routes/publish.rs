@@ -36,12 +36,10 @@ pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpErro
         topic: form::first(&fields, "topic"),
         token: given_token(&request.head, &fields),
     };
-    let required_token = context.config.publish_token.as_deref();
-    let id = submission
-        .publish(&context.publisher, required_token)
-        .map_err(status_for)?;
+    let topic = submission.topic_name().map(str::to_string);
+    let id = context.publish(submission).map_err(status_for)?;
     if request.head.accepts_html {
-        Ok(Response::see_other(page_for(submission.topic_name())))
+        Ok(Response::see_other(page_for(topic.as_deref())))
     } else {
         Ok(Response::text(format!("{id}\n")))
     }

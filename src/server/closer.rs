@@ -27,11 +27,13 @@
 use std::io;
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
+use crate::counters::{Counters, Refusal};
 use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::limits::{
@@ -45,23 +47,33 @@ use crate::socket_io::read_some;
 
 /// The way to the closer thread.
 #[derive(Clone)]
-pub struct Closer(Sender<TcpStream>);
+pub struct Closer {
+    sockets: Sender<TcpStream>,
+    counters: Arc<Counters>,
+}
 
 impl Closer {
     /// Starts the closer thread. It ends once every `Closer` is dropped and
     /// the sockets it holds are closed.
-    pub fn spawn() -> io::Result<(Closer, JoinHandle<()>)> {
+    pub fn spawn(counters: Arc<Counters>) -> io::Result<(Closer, JoinHandle<()>)> {
         let (sender, receiver) = crossbeam_channel::bounded(MAX_LINGERING_SOCKETS);
         let thread = thread::Builder::new()
             .name("herald-closer".into())
             .spawn(move || run(receiver))?;
-        Ok((Closer(sender), thread))
+        Ok((
+            Closer {
+                sockets: sender,
+                counters,
+            },
+            thread,
+        ))
     }
 
     /// Answers `stream` with `503` and closes it, gently if there is room.
     pub fn turn_away(&self, stream: TcpStream) {
+        self.counters.refused(Refusal::Full);
         if let Err(TrySendError::Full(stream) | TrySendError::Disconnected(stream)) =
-            self.0.try_send(stream)
+            self.sockets.try_send(stream)
         {
             let _ = stream.set_nonblocking(true);
             answer(&stream, b"");

@@ -36,6 +36,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::counters::Counters;
 use crate::hub::queue_budget::QueueBudget;
 use crate::ingest::publisher::Publisher;
 use crate::limits::{HUB_QUEUE_MAX_BYTES, SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
@@ -123,11 +124,16 @@ impl Server {
         let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
         let (hub, hub_thread) =
             crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
+        let counters = Arc::new(Counters::default());
         let (store, writer_thread) = match stored {
             Some(opened) => {
-                let (store, thread) =
-                    crate::store::writer::spawn(opened.log, config.fsync, hub.clone())
-                        .map_err(StartError::Thread)?;
+                let (store, thread) = crate::store::writer::spawn(
+                    opened.log,
+                    config.fsync,
+                    hub.clone(),
+                    Arc::clone(&counters),
+                )
+                .map_err(StartError::Thread)?;
                 (Some(store), Some(thread))
             }
             None => (None, None),
@@ -142,13 +148,15 @@ impl Server {
             }
             None => (None, None),
         };
-        let (closer, closer_thread) = Closer::spawn().map_err(StartError::Thread)?;
+        let (closer, closer_thread) =
+            Closer::spawn(Arc::clone(&counters)).map_err(StartError::Thread)?;
         let publisher = Publisher::new(hub, store, redis, first_id, budget);
         let context = Context {
             config,
             site,
             publisher,
             connections: Arc::default(),
+            counters,
             started: Instant::now(),
         };
         Ok(Server {

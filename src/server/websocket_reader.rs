@@ -37,6 +37,7 @@ use std::net::Shutdown;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::counters::Refusal;
 use crate::event::EventId;
 use crate::http::form;
 use crate::hub::Command;
@@ -193,6 +194,7 @@ impl Session<'_> {
     fn handle(&mut self, frame: Frame) -> Option<End> {
         let is_control = matches!(frame.opcode, frame::PING | frame::PONG);
         if is_control && !self.control.allow() {
+            self.context.counters.refused(Refusal::Policy);
             return Some(End::Close(close_code::POLICY_VIOLATION));
         }
         match frame.opcode {
@@ -266,9 +268,8 @@ impl Session<'_> {
             topic: form::first(&fields, "topic"),
             token: form::first(&fields, "token"),
         };
-        let required_token = self.context.config.publish_token.as_deref();
-        submission
-            .publish(&self.context.publisher, required_token)
+        self.context
+            .publish(submission)
             .map_err(|refusal| refusal.reason().to_string())
     }
 

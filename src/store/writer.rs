@@ -20,12 +20,14 @@
 //! [`Publisher`]: crate::ingest::publisher::Publisher
 
 use std::io;
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::config::FsyncMode;
+use crate::counters::Counters;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
 use crate::hub::queue_budget::Reservation;
@@ -59,6 +61,7 @@ pub fn spawn(
     log: EventLog,
     mode: FsyncMode,
     hub: Sender<Command>,
+    counters: Arc<Counters>,
 ) -> io::Result<(Sender<Store>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(MAX_EVENTS_PER_WRITE);
     let writer = Writer {
@@ -67,6 +70,7 @@ pub fn spawn(
         hub,
         unsynced_since: None,
         failing: false,
+        counters,
     };
     let thread = thread::Builder::new()
         .name("herald-log-writer".into())
@@ -82,6 +86,8 @@ struct Writer {
     unsynced_since: Option<Instant>,
     /// Whether the last batch failed, so the log says so once per episode.
     failing: bool,
+    /// Where the syncs' time is counted.
+    counters: Arc<Counters>,
 }
 
 impl Writer {
@@ -137,7 +143,7 @@ impl Writer {
         let mut stored = self.log.append(bytes, &starts);
         if stored.is_ok() {
             stored = match self.mode {
-                FsyncMode::Always => self.log.sync(bytes.len(), starts.len()),
+                FsyncMode::Always => self.timed_sync(bytes.len(), starts.len()),
                 FsyncMode::Interval => {
                     self.unsynced_since.get_or_insert_with(Instant::now);
                     Ok(())
@@ -201,9 +207,17 @@ impl Writer {
         }
     }
 
+    /// Syncs the log, counting the time it took for `/metrics`.
+    fn timed_sync(&mut self, batch_len: usize, batch_records: usize) -> io::Result<()> {
+        let started = Instant::now();
+        let synced = self.log.sync(batch_len, batch_records);
+        self.counters.log_synced(started.elapsed());
+        synced
+    }
+
     fn sync_now(&mut self) {
         if self.unsynced_since.take().is_some()
-            && let Err(error) = self.log.sync(0, 0)
+            && let Err(error) = self.timed_sync(0, 0)
         {
             stderr_log::line(format_args!(
                 "herald: syncing the event log failed: {error}"

@@ -1,0 +1,145 @@
+//! `GET /metrics`: the server's numbers in the Prometheus text format
+//! (version 0.0.4), for a Prometheus server or anything that reads it.
+//!
+//! The same numbers as `/stats`, and more, under Prometheus's conventions:
+//! names start `herald_`, counters end in `_total`, times are in seconds
+//! and sizes in bytes, and a number that splits by kind or reason carries
+//! a label. Each family has `# HELP` and `# TYPE` lines, which is what a
+//! parser needs to know a counter from a gauge. The text is written by
+//! hand: every label value is one of a few fixed words, so nothing needs
+//! escaping.
+
+use std::fmt::Write;
+
+use crate::counters::Refusal;
+use crate::http::error::HttpError;
+use crate::http::response::Response;
+use crate::hub::HubStats;
+use crate::routes::context::Context;
+
+/// The content type Prometheus asks for, with the format's version.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Gathers the numbers and writes them out.
+pub fn handle(context: &Context) -> Result<Response, HttpError> {
+    let hub = context
+        .publisher
+        .stats()
+        .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
+    let mut response = Response::ok(CONTENT_TYPE, exposition(&hub, context).into_bytes());
+    response.add_header("Cache-Control", "no-store");
+    Ok(response)
+}
+
+/// The whole text.
+fn exposition(hub: &HubStats, context: &Context) -> String {
+    let mut out = Metrics(String::with_capacity(2048));
+    let event_streams = hub.listeners - hub.websockets;
+    out.family("herald_listeners", "gauge", "Open event streams, by kind.");
+    out.labelled("herald_listeners", "kind", "event_stream", event_streams);
+    out.labelled("herald_listeners", "kind", "websocket", hub.websockets);
+    out.family(
+        "herald_connections",
+        "gauge",
+        "Open connections of any kind, subscribers included.",
+    );
+    out.sample("herald_connections", context.connections.open());
+    out.family(
+        "herald_published_total",
+        "counter",
+        "Events published since start.",
+    );
+    out.sample("herald_published_total", hub.published);
+    out.family(
+        "herald_dropped_total",
+        "counter",
+        "Subscribers dropped for falling behind: more than --max-backlog (too_slow), or past the history's end (overtaken).",
+    );
+    out.labelled(
+        "herald_dropped_total",
+        "reason",
+        "too_slow",
+        hub.dropped_too_slow,
+    );
+    out.labelled(
+        "herald_dropped_total",
+        "reason",
+        "overtaken",
+        hub.dropped_overtaken,
+    );
+    out.family(
+        "herald_refused_total",
+        "counter",
+        "Requests and connections turned away, by reason.",
+    );
+    for reason in Refusal::ALL {
+        let count = context.counters.refusals(reason);
+        out.labelled("herald_refused_total", "reason", reason.label(), count);
+    }
+    out.family("herald_history_events", "gauge", "Events held for replay.");
+    out.sample("herald_history_events", hub.history);
+    out.family(
+        "herald_history_bytes",
+        "gauge",
+        "Memory the held events take, as --history-bytes counts it.",
+    );
+    out.sample("herald_history_bytes", hub.history_bytes);
+    out.family(
+        "herald_subscriber_behind_bytes",
+        "gauge",
+        "Bytes of events and notices owed to subscribers whose sockets are full, summed.",
+    );
+    out.sample("herald_subscriber_behind_bytes", hub.behind_bytes);
+    out.family(
+        "herald_hub_queue_commands",
+        "gauge",
+        "Commands waiting for the hub thread.",
+    );
+    out.sample(
+        "herald_hub_queue_commands",
+        context.publisher.queued_commands(),
+    );
+    out.family(
+        "herald_hub_queue_bytes",
+        "gauge",
+        "Bytes of events waiting for the hub thread.",
+    );
+    out.sample("herald_hub_queue_bytes", context.publisher.queued_bytes());
+    let (syncs, sync_time) = context.counters.log_syncs();
+    out.family(
+        "herald_event_log_sync_seconds",
+        "summary",
+        "Time spent syncing the event log to disk (with --data-dir).",
+    );
+    let _ = writeln!(
+        out.0,
+        "herald_event_log_sync_seconds_sum {:.6}",
+        sync_time.as_secs_f64()
+    );
+    out.sample("herald_event_log_sync_seconds_count", syncs);
+    out.family(
+        "herald_uptime_seconds",
+        "gauge",
+        "Seconds since the server started.",
+    );
+    out.sample("herald_uptime_seconds", context.started.elapsed().as_secs());
+    out.0
+}
+
+/// The text being written. Writing to a `String` cannot fail, so the
+/// `fmt::Result`s are let go.
+struct Metrics(String);
+
+impl Metrics {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, value: impl std::fmt::Display) {
+        let _ = writeln!(self.0, "{name} {value}");
+    }
+
+    fn labelled(&mut self, name: &str, label: &str, value: &str, number: impl std::fmt::Display) {
+        let _ = writeln!(self.0, "{name}{{{label}=\"{value}\"}} {number}");
+    }
+}
