@@ -81,7 +81,12 @@ async function startProxy(port) {
     client.pipe(upstream).on("error", () => {});
     upstream.pipe(client).on("error", () => {});
     upstream.once("data", (chunk) => {
-      if (chunk.toString("latin1").startsWith("HTTP/1.1 503")) proxy.refused++;
+      const text = chunk.toString("latin1");
+      // A full herald answers an event stream with one herald-unavailable
+      // event (EventSource would give up for good on a 503), anything else 503.
+      if (text.startsWith("HTTP/1.1 503") || text.includes("event: herald-unavailable")) {
+        proxy.refused++;
+      }
     });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
@@ -89,7 +94,7 @@ async function startProxy(port) {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const proxy = {
     base: `http://127.0.0.1:${server.address().port}`,
-    /** How many answers through the proxy were 503. */
+    /** How many answers through the proxy were refusals (503 or herald-unavailable). */
     refused: 0,
     down() { up = false; for (const socket of sockets) socket.destroy(); },
     up() { up = true; },
@@ -132,7 +137,7 @@ async function stats(base) {
   return JSON.parse((await request(base, "GET", "/stats")).text);
 }
 
-/** Opens `count` streams to herald until it answers 503; returns them. */
+/** Opens streams to herald until it says it is full; returns them. */
 async function fillServer(base) {
   const { port } = new URL(base);
   const hogs = [];
@@ -144,7 +149,12 @@ async function fillServer(base) {
       socket.on("data", (chunk) => {
         seen += chunk;
         const match = seen.match(/^HTTP\/1\.1 (\d{3})/);
-        if (match) resolve(Number(match[1]));
+        const head = seen.indexOf("\r\n\r\n");
+        if (!match || head < 0) return;
+        // Full: the stream ends after one herald-unavailable event.
+        if (seen.includes("event: herald-unavailable")) resolve(503);
+        // A real stream starts with a comment; wait for the first bytes of it.
+        else if (seen.length > head + 4) resolve(Number(match[1]));
       });
       socket.on("close", () => resolve(0));
       socket.write("GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -316,9 +326,9 @@ const scenarios = {
     await until(async () => (await stats(herald.base)).listeners === 0, "the old stream to go");
     const hogs = await fillServer(herald.base);
     proxy.up();
-    // The page's attempts now get 503, after which EventSource itself gives
-    // up; the page (its shared worker) must keep trying on its own.
-    await until(() => proxy.refused >= 2, "the page to retry after 503 twice");
+    // The page's attempts are now refused with a stream that asks it to come
+    // back in 2-5 s; EventSource must keep trying (not give up as on a 503).
+    await until(() => proxy.refused >= 2, "the page to retry after two refusals");
     assert.equal(await statusOf(page), "reconnecting");
     for (const hog of hogs) hog.destroy();
     await waitForStatus(page, "live");
