@@ -64,10 +64,25 @@ pub const RESERVED_FILE_DESCRIPTORS: usize = 64;
 /// of a descriptor. Every connection holds exactly one descriptor
 /// (`shared_socket.rs`), a subscriber included.
 pub fn default_max_clients() -> usize {
-    let kept_back = RESERVED_FILE_DESCRIPTORS + CLOSER_MAX_SOCKETS;
     open_file_limit()
-        .map(|limit| limit.saturating_sub(kept_back).max(1))
+        .map(|limit| {
+            let kept_back = RESERVED_FILE_DESCRIPTORS + closer_max_sockets(Some(limit));
+            limit.saturating_sub(kept_back).max(1)
+        })
         .unwrap_or(FALLBACK_MAX_CLIENTS)
+}
+
+/// The most sockets the closer holds at once, half lingering and half
+/// queued: [`CLOSER_MAX_SOCKETS`], or under a low open-file limit a
+/// quarter of what the reserve leaves, so that most descriptors still go
+/// to clients. Past it a client is answered and closed at once.
+pub fn closer_max_sockets(open_file_limit: Option<usize>) -> usize {
+    let quarter = |limit: usize| limit.saturating_sub(RESERVED_FILE_DESCRIPTORS) / 4;
+    open_file_limit
+        .map_or(CLOSER_MAX_SOCKETS, |limit| {
+            CLOSER_MAX_SOCKETS.min(quarter(limit))
+        })
+        .max(2)
 }
 
 /// The soft open-file limit (`ulimit -n`): what the process may open now.
@@ -181,11 +196,6 @@ pub const LINGER: Duration = Duration::from_secs(1);
 /// How much a closing connection reads and discards at most.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
-/// How many turned-away sockets the closer thread holds at once, and how
-/// many more may wait in its queue; past this they are answered and closed
-/// at once, so a flood cannot grow the list or use up the descriptors.
-pub const MAX_LINGERING_SOCKETS: usize = 64;
-
 /// The reconnect delay (`retry:`) of an event stream refused for a while
 /// (the server full), picked at random between these two so the refused
 /// tabs come back spread over three seconds, not all in one.
@@ -194,8 +204,11 @@ pub const REFUSED_STREAM_RETRY_MIN_MS: u64 = 2_000;
 /// See [`REFUSED_STREAM_RETRY_MIN_MS`].
 pub const REFUSED_STREAM_RETRY_MAX_MS: u64 = 5_000;
 
-/// The most sockets the closer holds: those it lingers on and those queued.
-pub const CLOSER_MAX_SOCKETS: usize = 2 * MAX_LINGERING_SOCKETS;
+/// The most turned-away sockets the closer holds, half lingering and half
+/// queued (fewer under a low open-file limit: see [`closer_max_sockets`]);
+/// past this they are answered and closed at once, so a flood can neither
+/// grow its list nor use up the descriptors.
+pub const CLOSER_MAX_SOCKETS: usize = 128;
 
 // ---- Requests (`http/`) -----------------------------------------------------
 

@@ -77,8 +77,10 @@ Server options:
   --max-body BYTES           largest request body [default: {max_body}]
   --header-timeout SECONDS   deadline for a request head and body [default: {header_timeout}]
   --keepalive-timeout SECONDS  close idle keep-alive connections [default: {keepalive_timeout}]
-  --max-clients N            open connections, subscribers included [default: ulimit -n less {reserved}]
-  --max-backlog BYTES        bytes queued for a slow subscriber before it is dropped [default: {max_backlog}]
+  --max-clients N            open connections, subscribers included [default: ulimit -n
+                             less {reserved}, and less {closer} (or a quarter of the rest)
+                             kept for turning clients away]
+  --max-backlog BYTES        how far (bytes) a subscriber may fall behind before it is dropped [default: {max_backlog}]
   --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
   --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)
   --data-dir DIR             keep the event log in DIR, so history survives restarts
@@ -99,7 +101,8 @@ Server options:
         max_body = limits::DEFAULT_MAX_BODY_BYTES,
         header_timeout = limits::DEFAULT_HEADER_TIMEOUT.as_secs_f64(),
         keepalive_timeout = limits::DEFAULT_KEEPALIVE_TIMEOUT.as_secs_f64(),
-        reserved = limits::RESERVED_FILE_DESCRIPTORS + limits::CLOSER_MAX_SOCKETS,
+        reserved = limits::RESERVED_FILE_DESCRIPTORS,
+        closer = limits::CLOSER_MAX_SOCKETS,
         max_backlog = limits::DEFAULT_MAX_BACKLOG_BYTES,
         fsync_ms = limits::FSYNC_INTERVAL.as_millis(),
         redis_stream = limits::DEFAULT_REDIS_STREAM,

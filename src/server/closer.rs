@@ -12,8 +12,7 @@
 //!   reset, and a reset can wipe the `503` from the client's receive buffer
 //!   before the client reads it.
 //!
-//! It holds at most [`MAX_LINGERING_SOCKETS`], and as many more wait in its
-//! queue; past that a socket is answered and closed at once, so a flood of
+//! It holds at most [`closer_max_sockets`], half lingering and half queued; past that a socket is answered and closed at once, so a flood of
 //! connections can neither grow this list nor use up the descriptors.
 //!
 //! A browser's `EventSource` gives up for good on any answer but `200
@@ -38,7 +37,7 @@ use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::limits::{
     CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD, LINGER,
-    MAX_LINGERING_SOCKETS, REFUSED_STREAM_RETRY_MAX_MS, REFUSED_STREAM_RETRY_MIN_MS,
+    REFUSED_STREAM_RETRY_MAX_MS, REFUSED_STREAM_RETRY_MIN_MS, closer_max_sockets, open_file_limit,
 };
 
 /// Enough of a request line to see whether it is `GET /events`.
@@ -56,10 +55,11 @@ impl Closer {
     /// Starts the closer thread. It ends once every `Closer` is dropped and
     /// the sockets it holds are closed.
     pub fn spawn(counters: Arc<Counters>) -> io::Result<(Closer, JoinHandle<()>)> {
-        let (sender, receiver) = crossbeam_channel::bounded(MAX_LINGERING_SOCKETS);
+        let lingering = closer_max_sockets(open_file_limit()) / 2;
+        let (sender, receiver) = crossbeam_channel::bounded(lingering);
         let thread = thread::Builder::new()
             .name("herald-closer".into())
-            .spawn(move || run(receiver))?;
+            .spawn(move || run(receiver, lingering))?;
         Ok((
             Closer {
                 sockets: sender,
@@ -138,7 +138,7 @@ struct Held {
     start: Vec<u8>,
 }
 
-fn run(receiver: Receiver<TcpStream>) {
+fn run(receiver: Receiver<TcpStream>, max_lingering: usize) {
     let mut held: Vec<Held> = Vec::new();
     loop {
         let next = if held.is_empty() {
@@ -147,7 +147,7 @@ fn run(receiver: Receiver<TcpStream>) {
             receiver.recv_timeout(CLOSER_POLL_INTERVAL)
         };
         match next {
-            Ok(stream) if held.len() >= MAX_LINGERING_SOCKETS => {
+            Ok(stream) if held.len() >= max_lingering => {
                 let _ = stream.set_nonblocking(true);
                 answer(&stream, b"");
             }
