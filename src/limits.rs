@@ -361,10 +361,15 @@ pub const MAX_COMMANDS_PER_ROUND: usize = 1024;
 /// as events come, instead of taking its memory at start.
 pub const HISTORY_PREALLOCATED_EVENTS: usize = 4096;
 
-/// Events one `writev` to a subscriber that is behind gathers at most: a
-/// replay of small events goes out in few calls, and the slices (two per
-/// event) stay far below the kernel's 1,024.
-pub const MAX_EVENTS_PER_WRITEV: usize = 256;
+/// Events one `writev` to a subscriber that is behind gathers at most. Few,
+/// because in a burst most such sockets are full and refuse the call, and
+/// the slices (two per event) are set up each time.
+pub const MAX_EVENTS_PER_WRITEV: usize = 16;
+
+/// `writev`s one flush makes at most while the socket takes each whole: a
+/// replay of small events still goes out at up to 512 events a round,
+/// and one listener cannot hold the hub for long.
+pub const MAX_WRITEVS_PER_FLUSH: usize = 32;
 
 /// Bytes of its own (response head, notices, heartbeats, pongs) that may
 /// wait for one subscriber: a few hundred in practice. Past it the

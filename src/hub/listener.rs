@@ -34,7 +34,7 @@ use crate::connection_slots::ConnectionSlot;
 use crate::hub::history::{History, Seq};
 use crate::limits::{
     HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_EVENTS_PER_WRITEV,
-    MAX_LISTENER_OWN_BYTES,
+    MAX_LISTENER_OWN_BYTES, MAX_WRITEVS_PER_FLUSH,
 };
 use crate::shared_socket::SharedSocket;
 use crate::socket_io::{read_some, write_vectored_now};
@@ -249,10 +249,9 @@ impl Listener {
             // An event it still needs has left the history.
             return Delivery::Overtaken;
         }
-        let Some(written) = self.write_until(history, history.end()) else {
+        if self.write_until(history, history.end()).is_none() {
             return Delivery::Gone;
-        };
-        self.advance(written, history);
+        }
         self.allowance = self.allowance.min(self.behind + max_backlog);
         self.check_bound()
     }
@@ -263,20 +262,35 @@ impl Listener {
     pub fn finish(&mut self, history: &History) -> bool {
         if !self.at_boundary() && history.start() <= self.next {
             let end = self.next + Seq::from(self.sent_of_next > 0);
-            if let Some(written) = self.write_until(history, end) {
-                self.advance(written, history);
-            }
+            let _ = self.write_until(history, end);
         }
         self.at_boundary()
     }
 
-    /// One `writev` of what is to be sent next, up to the event at `end`;
-    /// how many bytes the socket took, `None` if it failed.
-    fn write_until(&mut self, history: &History, end: Seq) -> Option<usize> {
+    /// Writes what is to be sent next, up to the event at `end`, with
+    /// `writev`s of a few events each for as long as the socket takes them
+    /// whole (at most [`MAX_WRITEVS_PER_FLUSH`]), and moves its place on.
+    /// `None` if the socket failed.
+    ///
+    /// The slices are few so that a listener whose socket is full, which
+    /// is most of them in a burst, costs a small array and one refused
+    /// call per round, not the set-up of a large one.
+    fn write_until(&mut self, history: &History, end: Seq) -> Option<()> {
         self.silent_checks = 0;
-        let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 2];
-        let count = self.gather(history, end, &mut slices);
-        write_vectored_now(&self.stream, &slices[..count]).ok()
+        for _ in 0..MAX_WRITEVS_PER_FLUSH {
+            let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 2];
+            let count = self.gather(history, end, &mut slices);
+            if count == 0 {
+                break;
+            }
+            let gathered: usize = slices[..count].iter().map(|slice| slice.len()).sum();
+            let written = write_vectored_now(&self.stream, &slices[..count]).ok()?;
+            self.advance(written, history);
+            if written < gathered {
+                break;
+            }
+        }
+        Some(())
     }
 
     /// Fills `slices` with what is to be sent next, in order: the rest of a
