@@ -47,6 +47,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// The Redis stream's name.
     pub redis_stream: String,
+    /// Ask the app at this `http://` URL who may listen and publish.
+    pub auth_hook: Option<String>,
+    /// How long one question to the app may take.
+    pub auth_hook_timeout: Duration,
 }
 
 /// When a publish is acknowledged, with `--data-dir`.
@@ -74,6 +78,8 @@ impl Default for Config {
             max_clients: limits::default_max_clients(),
             max_backlog: limits::DEFAULT_MAX_BACKLOG_BYTES,
             publish_token: None,
+            auth_hook: None,
+            auth_hook_timeout: limits::DEFAULT_AUTH_HOOK_TIMEOUT,
             cors_origins: Vec::new(),
             access_log: true,
             data_dir: None,

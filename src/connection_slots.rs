@@ -25,8 +25,9 @@ use crate::shared_socket::SharedSocket;
 pub struct ConnectionSlots {
     open: AtomicUsize,
     next_key: AtomicU64,
-    /// Second handles to the sockets that have a thread reading them.
-    reading: Mutex<HashMap<u64, SharedSocket>>,
+    /// Every open connection's key, with its socket while a thread reads
+    /// it (a subscriber's socket is the hub's).
+    reading: Mutex<HashMap<u64, Option<SharedSocket>>>,
     /// Signalled whenever a connection closes.
     closed: Condvar,
 }
@@ -45,7 +46,7 @@ impl ConnectionSlots {
             })
             .ok()?;
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        self.reading().insert(key, stream.clone());
+        self.reading().insert(key, Some(stream.clone()));
         Some(ConnectionSlot {
             connections: Arc::clone(self),
             key,
@@ -55,7 +56,7 @@ impl ConnectionSlots {
     /// Shuts down every socket that a connection thread is reading, so each
     /// of those threads sees the end of its stream and finishes.
     pub fn close_all(&self) {
-        for stream in self.reading().values() {
+        for stream in self.reading().values().flatten() {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
@@ -77,7 +78,12 @@ impl ConnectionSlots {
         true
     }
 
-    fn reading(&self) -> MutexGuard<'_, HashMap<u64, SharedSocket>> {
+    /// Whether the connection with `key` is still open.
+    pub fn is_open(&self, key: u64) -> bool {
+        self.reading().contains_key(&key)
+    }
+
+    fn reading(&self) -> MutexGuard<'_, HashMap<u64, Option<SharedSocket>>> {
         // The map is only inserted into and removed from; a thread that
         // panicked while holding it left it whole.
         self.reading.lock().unwrap_or_else(PoisonError::into_inner)
@@ -100,7 +106,9 @@ impl ConnectionSlot {
     /// The connection's socket goes to the hub, which closes it when the
     /// server stops: forget it here.
     pub fn stop_reading(&self) {
-        self.connections.reading().remove(&self.key);
+        if let Some(stream) = self.connections.reading().get_mut(&self.key) {
+            *stream = None;
+        }
     }
 }
 

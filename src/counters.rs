@@ -24,16 +24,22 @@ pub enum Refusal {
     Store,
     /// A WebSocket that broke the rules (a control-frame flood).
     Policy,
+    /// The app (through `--auth-hook`) said no.
+    Denied,
+    /// The app could not answer in time (or made no sense).
+    AuthDown,
 }
 
 impl Refusal {
     /// Every reason, in the order `/metrics` lists them.
-    pub const ALL: [Refusal; 5] = [
+    pub const ALL: [Refusal; 7] = [
         Refusal::Full,
         Refusal::Busy,
         Refusal::Token,
         Refusal::Store,
         Refusal::Policy,
+        Refusal::Denied,
+        Refusal::AuthDown,
     ];
 
     /// The reason's label in `/metrics`.
@@ -44,6 +50,8 @@ impl Refusal {
             Refusal::Token => "token",
             Refusal::Store => "store",
             Refusal::Policy => "policy",
+            Refusal::Denied => "denied",
+            Refusal::AuthDown => "auth_down",
         }
     }
 }

@@ -19,6 +19,7 @@
 //! ```text
 //! server/   accepts a connection and runs its thread ─┐
 //! routes/   picks the endpoint; one file per endpoint │ a request
+//! access/   asks the app who may listen and publish   │
 //! http/     bytes to a request, a response to bytes ──┘
 //! ingest/   a published event gets its id ─┐
 //! store/    ... is kept on disk or in Redis │ an event
@@ -53,15 +54,17 @@ pub mod client;
 pub mod server;
 // 2. Route a request to its endpoint, and the endpoints themselves.
 pub mod routes;
-// 3. HTTP: from bytes to a request, from a response to bytes.
+// 3. Who may listen and publish: the app's answer, through --auth-hook.
+pub mod access;
+// 4. HTTP: from bytes to a request, from a response to bytes.
 pub mod http;
-// 4. A published event gets its id, and goes to the store or the hub.
+// 5. A published event gets its id, and goes to the store or the hub.
 pub mod ingest;
-// 5. The event log on disk, or a Redis stream shared by instances.
+// 6. The event log on disk, or a Redis stream shared by instances.
 pub mod store;
-// 6. The broadcaster: one thread, every listener, the history.
+// 7. The broadcaster: one thread, every listener, the history.
 pub mod hub;
-// 7. The bytes a subscriber reads: event stream, WebSocket frames, JSON.
+// 8. The bytes a subscriber reads: event stream, WebSocket frames, JSON.
 pub mod wire;
 
 // Leaves that every stage may use.

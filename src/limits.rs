@@ -284,6 +284,49 @@ pub const WEBSOCKET_SILENCE_GRACE: Duration = Duration::from_secs(1);
 /// before it can crowd out the events.
 pub const WEBSOCKET_CONTROL_FRAMES_PER_SECOND: u32 = 100;
 
+// ---- Who may listen and publish (`access/`) -------------------------------
+
+/// `--auth-hook-timeout`: how long one question to the app may take, from
+/// connecting to the last byte of its answer. An app on the same box
+/// answers in milliseconds; past this it is down or stuck, and the
+/// subscriber is asked to come back rather than kept waiting.
+pub const DEFAULT_AUTH_HOOK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The largest answer body read from the hook: a grant of a thousand
+/// topics fits many times over.
+pub const AUTH_ANSWER_MAX_BYTES: usize = 64 * 1024;
+
+/// How deep the JSON of an answer may nest: the answer itself needs two
+/// levels; more is refused before it can make the parser recurse far.
+pub const AUTH_ANSWER_MAX_DEPTH: usize = 16;
+
+/// Topics one grant may list: more would make every event's filter slow
+/// for that listener (a grant of everything is `"*"`).
+pub const AUTH_MAX_TOPICS_PER_GRANT: usize = 1024;
+
+/// How long an answer holds when the app does not say (`ttl`).
+pub const AUTH_DEFAULT_TTL: Duration = Duration::from_secs(60);
+
+/// The longest an answer may hold, whatever the app says: a revoked
+/// permission ends the stream within this.
+pub const AUTH_MAX_TTL: Duration = Duration::from_secs(3600);
+
+/// Answers kept at most. Each is two hashes and a grant; ten thousand
+/// people with a tab each fit.
+pub const AUTH_CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// While the app cannot answer about a running stream, it is asked again
+/// this often (for at most one more ttl).
+pub const AUTH_RECHECK_RETRY: Duration = Duration::from_secs(5);
+
+/// Streams waiting to be handed to the watch thread; past this a stream is
+/// not watched (it still ends when its client leaves).
+pub const AUTH_WATCH_QUEUE_LEN: usize = 4096;
+
+/// A failing hook is logged at most this often: once per burst of
+/// refused subscribers, not once per request.
+pub const AUTH_FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
 // ---- Publishing (`ingest/`) ---------------------------------------------------
 
 /// How long a publisher waits for the log writer to store its event: far

@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::access::hook::HookAddress;
 use crate::client::listen_command::ListenArgs;
 use crate::client::publish_command::PublishArgs;
 use crate::config::{Config, FsyncMode};
@@ -89,6 +90,9 @@ Server options:
   --redis URL                share events with other instances through Redis
                              (builds with --features redis), e.g. redis://127.0.0.1:6379/0
   --redis-stream NAME        the Redis stream's name [default: {redis_stream}]
+  --auth-hook URL            ask the app at this http:// URL who may listen and
+                             publish (see the README's \"Private topics\")
+  --auth-hook-timeout SECONDS  how long the app may take to answer [default: {auth_timeout}]
   --quiet                    no access log
   -h, --help                 print this help
   -V, --version              print the version
@@ -106,6 +110,7 @@ Server options:
         max_backlog = limits::DEFAULT_MAX_BACKLOG_BYTES,
         fsync_ms = limits::FSYNC_INTERVAL.as_millis(),
         redis_stream = limits::DEFAULT_REDIS_STREAM,
+        auth_timeout = limits::DEFAULT_AUTH_HOOK_TIMEOUT.as_secs_f64(),
     )
 }
 
@@ -216,6 +221,13 @@ fn parse_serve(
             "--data-dir" => config.data_dir = Some(PathBuf::from(value()?)),
             "--redis" => config.redis_url = Some(value()?),
             "--redis-stream" => config.redis_stream = value()?,
+            "--auth-hook" => {
+                let url = value()?;
+                // Checked (and resolved) here so a typo is a usage error.
+                HookAddress::parse(&url).map_err(UsageError)?;
+                config.auth_hook = Some(url);
+            }
+            "--auth-hook-timeout" => config.auth_hook_timeout = seconds(&flag, &value()?)?,
             "--fsync" => {
                 config.fsync = match value()?.as_str() {
                     "always" => FsyncMode::Always,
@@ -402,6 +414,10 @@ mod tests {
             ),
             ("--max-backlog", format!("{:?}", defaults.max_backlog)),
             ("--redis-stream", format!("{:?}", defaults.redis_stream)),
+            (
+                "--auth-hook-timeout",
+                format!("{:?}", defaults.auth_hook_timeout),
+            ),
         ] {
             let line = help
                 .lines()
@@ -418,6 +434,7 @@ mod tests {
                 "--history" => format!("{:?}", parsed.history),
                 "--history-bytes" => format!("{:?}", parsed.history_bytes),
                 "--heartbeat" => format!("{:?}", parsed.heartbeat),
+                "--auth-hook-timeout" => format!("{:?}", parsed.auth_hook_timeout),
                 "--max-body" => format!("{:?}", parsed.max_body),
                 "--header-timeout" => format!("{:?}", parsed.header_timeout),
                 "--keepalive-timeout" => format!("{:?}", parsed.keepalive_timeout),

@@ -16,6 +16,10 @@ pub enum HttpError {
     Unauthorized,
     /// 403: the token given is wrong.
     Forbidden,
+    /// 401: the app (asked through `--auth-hook`) does not know this person.
+    NotLoggedIn,
+    /// 403: the app does not allow this; the text says what.
+    Denied(&'static str),
     /// 404: nothing is served at this path.
     NotFound,
     /// 405: the path exists, but not for this method; carries the `Allow` value.
@@ -47,6 +51,8 @@ impl HttpError {
             HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized => 401,
             HttpError::Forbidden => 403,
+            HttpError::NotLoggedIn => 401,
+            HttpError::Denied(_) => 403,
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed(_) => 405,
             HttpError::RequestTimeout => 408,
@@ -64,7 +70,10 @@ impl HttpError {
     /// The short plain-text reason sent as the body.
     pub fn reason(self) -> &'static str {
         match self {
-            HttpError::BadRequest(why) | HttpError::ServiceUnavailable(why) => why,
+            HttpError::BadRequest(why)
+            | HttpError::ServiceUnavailable(why)
+            | HttpError::Denied(why) => why,
+            HttpError::NotLoggedIn => "log in to the app first",
             HttpError::Unauthorized => "publishing needs a token",
             HttpError::Forbidden => "wrong token",
             HttpError::NotFound => "not found",

@@ -12,6 +12,8 @@ pub struct Request {
     pub head: RequestHead,
     /// The body, read in full.
     pub body: Vec<u8>,
+    /// The client's address, when the socket knows it.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Request {

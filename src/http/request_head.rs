@@ -36,6 +36,11 @@ pub struct RequestHead {
     pub last_event_id: Option<String>,
     /// The `Authorization` header.
     pub authorization: Option<String>,
+    /// `Cookie` (several are joined with `; `), forwarded to `--auth-hook`.
+    pub cookie: Option<String>,
+    /// `X-Forwarded-For` (several are joined with `, `), forwarded to
+    /// `--auth-hook` with the client's address appended.
+    pub forwarded_for: Option<String>,
     /// The `Origin` header, sent by a page from another site.
     pub origin: Option<String>,
     /// The `Upgrade` header (`websocket` for a WebSocket handshake).
@@ -233,6 +238,10 @@ fn read_header(
         head.last_event_id = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("authorization") {
         head.authorization = Some(text()?.to_string());
+    } else if name.eq_ignore_ascii_case("cookie") {
+        join_into(&mut head.cookie, text()?, "; ");
+    } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+        join_into(&mut head.forwarded_for, text()?, ", ");
     } else if name.eq_ignore_ascii_case("origin") {
         head.origin = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("upgrade") {
@@ -243,6 +252,18 @@ fn read_header(
         head.websocket_key = Some(text()?.to_string());
     }
     Ok(())
+}
+
+/// Adds a repeated header's value to those before it (RFC 9110 §5.3;
+/// `Cookie` is joined with `; `, RFC 6265 §5.4).
+fn join_into(field: &mut Option<String>, value: &str, separator: &str) {
+    match field {
+        Some(joined) => {
+            joined.push_str(separator);
+            joined.push_str(value);
+        }
+        None => *field = Some(value.to_string()),
+    }
 }
 
 /// `Content-Length` is one or more digits and nothing else (RFC 9110 §8.6).

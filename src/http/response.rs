@@ -75,7 +75,9 @@ impl Response {
         };
         match error {
             HttpError::MethodNotAllowed(allow) => response.add_header("Allow", allow),
-            HttpError::Unauthorized => response.add_header("WWW-Authenticate", "Bearer"),
+            HttpError::Unauthorized | HttpError::NotLoggedIn => {
+                response.add_header("WWW-Authenticate", "Bearer")
+            }
             HttpError::UpgradeRequired => response.add_header("Sec-WebSocket-Version", "13"),
             HttpError::ServiceUnavailable(_) => {
                 response.add_header("Retry-After", crate::limits::RETRY_AFTER_S.to_string())

@@ -31,6 +31,7 @@ use std::io::{self, IoSlice};
 use std::net::Shutdown;
 
 use crate::connection_slots::ConnectionSlot;
+use crate::hub::filter::{self, TopicFilter};
 use crate::hub::history::{History, Seq};
 use crate::limits::{
     HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_EVENTS_PER_WRITEV,
@@ -52,8 +53,12 @@ pub enum StreamKind {
 pub struct Listener {
     stream: SharedSocket,
     kind: StreamKind,
-    /// Topics this subscriber wants; empty means all events.
+    /// Topics this subscriber wants, unless `all_topics`.
     topics: Box<[Box<str>]>,
+    /// It wants every event.
+    all_topics: bool,
+    /// It wants the events without a topic (see [`filter`]).
+    public: bool,
     /// The place of the next event to send (or of the one being sent).
     next: Seq,
     /// How much of the event at `next` is written already.
@@ -104,7 +109,7 @@ impl Listener {
     pub fn new(
         stream: SharedSocket,
         kind: StreamKind,
-        topics: Vec<String>,
+        filter: TopicFilter,
         slot: ConnectionSlot,
         own: Vec<u8>,
         next: Seq,
@@ -113,7 +118,13 @@ impl Listener {
         Ok(Listener {
             stream,
             kind,
-            topics: topics.into_iter().map(String::into_boxed_str).collect(),
+            topics: filter
+                .topics
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
+            all_topics: filter.all,
+            public: filter.public,
             next,
             sent_of_next: 0,
             behind: own.len(),
@@ -149,12 +160,12 @@ impl Listener {
 
     /// Whether this listener wants events of `topic`.
     pub fn wants(&self, topic: Option<&str>) -> bool {
-        self.topics.is_empty() || topic.is_some_and(|t| self.topics.iter().any(|want| **want == *t))
+        filter::wants(&self.topics, self.all_topics, self.public, topic)
     }
 
     /// Whether this listener takes every event (no topic filter).
     pub fn wants_all(&self) -> bool {
-        self.topics.is_empty()
+        self.all_topics
     }
 
     /// Whether it has bytes waiting: it is behind.
@@ -448,7 +459,7 @@ mod tests {
         let slots = Arc::new(ConnectionSlots::default());
         let stream = SharedSocket::new(stream);
         let slot = slots.admit(&stream, 10).unwrap();
-        let topics = topics.iter().map(|t| t.to_string()).collect();
+        let topics = TopicFilter::asked(topics.iter().map(|t| t.to_string()).collect());
         let listener = Listener::new(
             stream,
             StreamKind::EventStream,

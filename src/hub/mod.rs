@@ -41,6 +41,7 @@ use crate::config::Config;
 use crate::connection_slots::ConnectionSlot;
 use crate::event::EventId;
 use crate::hub::batch::Batch;
+use crate::hub::filter::TopicFilter;
 use crate::hub::history::History;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::hub::queue_budget::Reservation;
@@ -52,8 +53,10 @@ use crate::shared_socket::SharedSocket;
 use crate::wire::encoded::EncodedEvent;
 use crate::wire::sse;
 use crate::wire::websocket;
+use crate::wire::websocket::frame::{self, close_code};
 
 pub mod batch;
+pub mod filter;
 pub mod history;
 pub mod listener;
 pub mod queue_budget;
@@ -92,8 +95,26 @@ pub enum Command {
         /// Whether to close the connection after it.
         close: bool,
     },
+    /// End the stream whose connection has `key`, telling its client why.
+    /// Sent by the auth watch when the app no longer allows the stream.
+    End {
+        /// The listener's connection key.
+        key: u64,
+        /// Why it ends.
+        ending: Ending,
+    },
     /// Write what is waiting, close every stream, and end the hub thread.
     Shutdown,
+}
+
+/// Why the hub ends one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The app no longer allows it: `herald-revoked`, or WebSocket close 4403.
+    Revoked,
+    /// The app cannot say whether it still allows it: `herald-unavailable`
+    /// (come back soon), or WebSocket close 1013.
+    Unavailable,
 }
 
 /// A new subscriber, handed over with its socket by the connection thread,
@@ -105,8 +126,8 @@ pub struct Subscription {
     pub opening: Vec<u8>,
     /// The `Last-Event-ID` to resume after, if any.
     pub last_id: Option<EventId>,
-    /// Only these topics; empty for all.
-    pub topics: Vec<String>,
+    /// The events it wants.
+    pub filter: TopicFilter,
     /// Keeps counting towards `--max-clients` while the stream is open.
     pub slot: ConnectionSlot,
     /// Event stream or WebSocket.
@@ -275,6 +296,7 @@ impl Hub {
                 let _ = reply.send(self.stats());
             }
             Command::Frame { key, bytes, close } => self.send_frame(key, &bytes, close),
+            Command::End { key, ending } => self.end_stream(key, ending),
             Command::Shutdown => self.stopping = true,
         }
     }
@@ -289,7 +311,7 @@ impl Hub {
             stream,
             mut opening,
             last_id,
-            topics,
+            filter,
             slot,
             kind,
         } = subscription;
@@ -301,7 +323,7 @@ impl Hub {
             }
             from = resume.from;
         }
-        let Ok(mut listener) = Listener::new(stream, kind, topics, slot, opening, from) else {
+        let Ok(mut listener) = Listener::new(stream, kind, filter, slot, opening, from) else {
             return;
         };
         listener.start_behind(&self.history, self.max_backlog);
@@ -346,6 +368,33 @@ impl Hub {
                 self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
             }
         }
+    }
+
+    /// Ends one stream after the event it is in, with a last word on why.
+    /// A WebSocket is found by its key at once; an event stream by a pass
+    /// over the list, which is rare enough (an expired permission) to pay.
+    fn end_stream(&mut self, key: u64, ending: Ending) {
+        self.send_batch();
+        let at = self.websockets.get(&key).copied().or_else(|| {
+            self.listeners
+                .iter()
+                .position(|listener| listener.key() == key)
+        });
+        let Some(at) = at else {
+            return;
+        };
+        let listener = &mut self.listeners[at];
+        let last_word = match (listener.kind(), ending) {
+            (StreamKind::EventStream, Ending::Revoked) => sse::revoked_event(),
+            (StreamKind::EventStream, Ending::Unavailable) => sse::unavailable_event("auth"),
+            (StreamKind::WebSocket, Ending::Revoked) => frame::close(close_code::REVOKED),
+            (StreamKind::WebSocket, Ending::Unavailable) => {
+                frame::close(close_code::TRY_AGAIN_LATER)
+            }
+        };
+        listener.queue_own(&last_word);
+        listener.finish(&self.history);
+        self.remove_listener(at);
     }
 
     fn add_listener(&mut self, listener: Listener) {

@@ -40,6 +40,11 @@ pub enum Refusal {
     BadEvent(EventError),
     /// The event was fine but could not be published.
     NotPublished(PublishError),
+    /// The app (through `--auth-hook`) does not let this person publish
+    /// to this topic.
+    NotAllowed,
+    /// The app could not say whether this person may publish.
+    AppUnavailable,
 }
 
 impl Refusal {
@@ -50,6 +55,8 @@ impl Refusal {
             Refusal::NoToken | Refusal::WrongToken => Some(counters::Refusal::Token),
             Refusal::NotPublished(PublishError::Busy) => Some(counters::Refusal::Busy),
             Refusal::NotPublished(PublishError::NotStored(_)) => Some(counters::Refusal::Store),
+            Refusal::NotAllowed => Some(counters::Refusal::Denied),
+            Refusal::AppUnavailable => Some(counters::Refusal::AuthDown),
             Refusal::NoMessage | Refusal::BadEvent(_) => None,
             Refusal::NotPublished(PublishError::Unavailable) => None,
         }
@@ -67,6 +74,8 @@ impl Refusal {
             Refusal::NotPublished(PublishError::Busy) => {
                 "the server is busy: try again in a moment"
             }
+            Refusal::NotAllowed => "the app does not let you publish to that topic",
+            Refusal::AppUnavailable => "the app cannot say now whether you may publish",
         }
     }
 }
@@ -87,6 +96,11 @@ impl<'a> Submission<'a> {
         }
         let event = self.event()?;
         publisher.publish(event).map_err(Refusal::NotPublished)
+    }
+
+    /// Whether it carries `required` as its token.
+    pub fn carries_token(self, required: &str) -> bool {
+        check_token(self.token, required).is_ok()
     }
 
     /// The topic, if one was given.

@@ -9,6 +9,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::access::credentials::Credentials;
+use crate::access::watch::Watched;
+use crate::access::{Access, Action, Decision};
 use crate::config::Config;
 use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
@@ -29,21 +32,63 @@ pub struct Context {
     pub connections: Arc<ConnectionSlots>,
     /// What was turned away, and the event log's syncs, for `/metrics`.
     pub counters: Arc<Counters>,
+    /// With `--auth-hook`: the app's answers, and the watch on streams.
+    pub access: Option<Access>,
     /// When the server started, for `uptime_s`.
     pub started: Instant,
 }
 
 impl Context {
-    /// Publishes a submission (from a form or a WebSocket message) with the
-    /// server's token rule, and counts a refusal for `/metrics`.
-    pub fn publish(&self, submission: Submission<'_>) -> Result<EventId, Refusal> {
+    /// Publishes a submission (from a form or a WebSocket message), and
+    /// counts a refusal for `/metrics`. A valid `--publish-token` is always
+    /// enough (the app's backend); otherwise, with `--auth-hook`, the app
+    /// decides by the client's `credentials`; otherwise the token rule.
+    pub fn publish(
+        &self,
+        submission: Submission<'_>,
+        credentials: Option<&Credentials>,
+    ) -> Result<EventId, Refusal> {
         let required_token = self.config.publish_token.as_deref();
-        let published = submission.publish(&self.publisher, required_token);
+        let has_token = required_token.is_some_and(|token| submission.carries_token(token));
+        let published = match (&self.access, credentials) {
+            (Some(access), Some(credentials)) if !has_token => {
+                self.publish_as_app_allows(access, credentials, submission)
+            }
+            _ => submission.publish(&self.publisher, required_token),
+        };
         if let Err(refusal) = published
             && let Some(reason) = refusal.counted_as()
         {
             self.counters.refused(reason);
         }
         published
+    }
+
+    /// Hands a stream the hook allowed to the watch, now that it has
+    /// started and has a `key`.
+    pub fn watch(&self, key: u64, watched: Option<Watched>) {
+        if let (Some(access), Some(mut watched)) = (&self.access, watched) {
+            watched.key = key;
+            access.watch.add(watched);
+        }
+    }
+
+    /// Publishes if the app lets the holder of `credentials` publish to the
+    /// submission's topic (an event without one needs `"*"`).
+    fn publish_as_app_allows(
+        &self,
+        access: &Access,
+        credentials: &Credentials,
+        submission: Submission<'_>,
+    ) -> Result<EventId, Refusal> {
+        let topic = submission.topic_name();
+        let topics: Vec<String> = topic.map(str::to_string).into_iter().collect();
+        match access.asker.decide(credentials, Action::Publish, &topics) {
+            Decision::Allowed(grant, _) if grant.publish.allows(topic) => {
+                submission.publish(&self.publisher, None)
+            }
+            Decision::Allowed(..) | Decision::Refused(_) => Err(Refusal::NotAllowed),
+            Decision::Unavailable => Err(Refusal::AppUnavailable),
+        }
     }
 }

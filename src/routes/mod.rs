@@ -36,7 +36,7 @@ pub enum Outcome {
     /// Send this response.
     Respond(Response),
     /// Turn the connection into an event stream, handed to the hub.
-    Stream(StreamStart),
+    Stream(Box<StreamStart>),
 }
 
 impl From<Response> for Outcome {
@@ -101,8 +101,8 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
     let result = match route(&head.method, head.path()) {
         Route::Preflight => return cors::preflight(origin).into(),
         Route::Publish => publish::handle(request, context).map(Outcome::from),
-        Route::Events => subscribe::handle(request, origin.clone()),
-        Route::WebSocket => subscribe::handle_websocket(request),
+        Route::Events => subscribe::handle(request, context, origin.clone()),
+        Route::WebSocket => subscribe::handle_websocket(request, context),
         Route::Stats => stats::handle(context).map(Outcome::from),
         Route::Metrics => metrics::handle(context).map(Outcome::from),
         Route::Page => page::handle(request, &context.site).map(Outcome::from),

@@ -19,6 +19,7 @@
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::access::credentials::Credentials;
 use crate::http::error::HttpError;
 use crate::http::form::{self, parse_form};
 use crate::http::request::Request;
@@ -37,7 +38,10 @@ pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpErro
         token: given_token(&request.head, &fields),
     };
     let topic = submission.topic_name().map(str::to_string);
-    let id = context.publish(submission).map_err(status_for)?;
+    let credentials = context.access.as_ref().map(|_| Credentials::of(request));
+    let id = context
+        .publish(submission, credentials.as_ref())
+        .map_err(status_for)?;
     if request.head.accepts_html {
         Ok(Response::see_other(page_for(topic.as_deref())))
     } else {
@@ -51,7 +55,10 @@ fn status_for(refusal: Refusal) -> HttpError {
         Refusal::NoToken => HttpError::Unauthorized,
         Refusal::WrongToken => HttpError::Forbidden,
         Refusal::NoMessage | Refusal::BadEvent(_) => HttpError::BadRequest(refusal.reason()),
-        Refusal::NotPublished(_) => HttpError::ServiceUnavailable(refusal.reason()),
+        Refusal::NotPublished(_) | Refusal::AppUnavailable => {
+            HttpError::ServiceUnavailable(refusal.reason())
+        }
+        Refusal::NotAllowed => HttpError::Denied(refusal.reason()),
     }
 }
 

@@ -10,21 +10,35 @@
 //! no-cache` keeps caches from storing it, and `X-Accel-Buffering: no`
 //! tells nginx not to buffer it.
 //!
+//! With `--auth-hook`, the app decides first (see [`crate::access`]): a
+//! refusal is `401` or `403` and not one byte of any event; a topic the
+//! person may not listen to is `403`; no topic asked means every topic the
+//! app allows, and the public events. When the app cannot answer, the
+//! stream starts and ends at once with `herald-unavailable` (a WebSocket
+//! with close 1013), so the client comes back by itself.
+//!
 //! A browser's first `EventSource` request cannot set headers, so a page
 //! that already knows its last id passes it as `?lastEventId=N`; when the
 //! browser reconnects by itself it sends the `Last-Event-ID` header, which
 //! then wins, as it is the more recent.
 
+use crate::access::credentials::Credentials;
+use crate::access::grant::Topics;
+use crate::access::watch::Watched;
+use crate::access::{Access, Action, Decision};
 use crate::event::{EventId, is_label};
 use crate::http::cors;
 use crate::http::error::HttpError;
 use crate::http::form::parse_form;
 use crate::http::request::Request;
 use crate::http::websocket_upgrade;
+use crate::hub::filter::TopicFilter;
 use crate::hub::listener::StreamKind;
 use crate::limits::MAX_TOPICS_PER_LISTENER;
 use crate::routes::Outcome;
+use crate::routes::context::Context;
 use crate::wire::sse;
+use crate::wire::websocket::frame::{self, close_code};
 
 /// An event stream about to start.
 pub struct StreamStart {
@@ -36,8 +50,16 @@ pub struct StreamStart {
     pub preamble: Vec<u8>,
     /// Resume after this id, if given.
     pub last_id: Option<EventId>,
-    /// Only these topics; empty for all.
-    pub topics: Vec<String>,
+    /// The events it gets.
+    pub filter: TopicFilter,
+    /// Bytes to send after the head instead of a stream, then close: the
+    /// app could not say whether this person may listen.
+    pub end_at_once: Option<Vec<u8>>,
+    /// With the hook: the stream's permission, to be checked again when it
+    /// expires (its key is filled in by the connection).
+    pub watch: Option<Watched>,
+    /// With the hook: what the client sent, for a WebSocket's publishing.
+    pub credentials: Option<Credentials>,
 }
 
 const STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\n\
@@ -61,7 +83,11 @@ fn stream_head(allowed_origin: Option<String>) -> Vec<u8> {
 ///
 /// # Errors
 /// 400 for a malformed query, a bad topic, or too many topics.
-pub fn handle(request: &Request, allowed_origin: Option<String>) -> Result<Outcome, HttpError> {
+pub fn handle(
+    request: &Request,
+    context: &Context,
+    allowed_origin: Option<String>,
+) -> Result<Outcome, HttpError> {
     let (topics, query_last_id) = topics_and_last_id(request)?;
     let last_id = request
         .head
@@ -69,13 +95,67 @@ pub fn handle(request: &Request, allowed_origin: Option<String>) -> Result<Outco
         .as_deref()
         .or(query_last_id.as_deref())
         .and_then(parse_last_id);
-    Ok(Outcome::Stream(StreamStart {
+    let start = StreamStart {
         kind: StreamKind::EventStream,
         response_head: stream_head(allowed_origin),
         preamble: sse::preamble(),
         last_id,
-        topics,
-    }))
+        filter: TopicFilter::asked(topics.clone()),
+        end_at_once: None,
+        watch: None,
+        credentials: None,
+    };
+    admit(start, request, context, topics).map(|start| Outcome::Stream(Box::new(start)))
+}
+
+/// With `--auth-hook`, asks the app and shapes the stream by its answer;
+/// without, lets `start` through as it is.
+fn admit(
+    mut start: StreamStart,
+    request: &Request,
+    context: &Context,
+    topics: Vec<String>,
+) -> Result<StreamStart, HttpError> {
+    let Some(Access { asker, .. }) = &context.access else {
+        return Ok(start);
+    };
+    let credentials = Credentials::of(request);
+    let (grant, expires) = match asker.decide(&credentials, Action::Listen, &topics) {
+        Decision::Allowed(grant, expires) => (grant, expires),
+        Decision::Refused(401) => return Err(HttpError::NotLoggedIn),
+        Decision::Refused(_) => return Err(HttpError::Denied("the app does not let you listen")),
+        Decision::Unavailable => {
+            start.end_at_once = Some(match start.kind {
+                StreamKind::EventStream => sse::unavailable_event("auth"),
+                StreamKind::WebSocket => frame::close(close_code::TRY_AGAIN_LATER),
+            });
+            return Ok(start);
+        }
+    };
+    if topics.iter().any(|topic| !grant.listen.allows(Some(topic))) {
+        return Err(HttpError::Denied(
+            "the app does not let you listen to that topic",
+        ));
+    }
+    let carried = match (&grant.listen, topics.is_empty()) {
+        (Topics::All, true) => Topics::All,
+        (Topics::Only(allowed), true) => Topics::Only(allowed.clone()),
+        (_, false) => Topics::Only(topics.clone()),
+    };
+    start.filter = match &carried {
+        Topics::All => TopicFilter::everything(),
+        Topics::Only(carried) => TopicFilter::with_public(carried.clone()),
+    };
+    start.watch = Some(Watched {
+        key: 0,
+        credentials: credentials.clone(),
+        asked: topics,
+        carried,
+        expires,
+        ttl: grant.ttl,
+    });
+    start.credentials = Some(credentials);
+    Ok(start)
 }
 
 /// `GET /ws`: the WebSocket handshake, with the same `?topic=` and
@@ -84,16 +164,20 @@ pub fn handle(request: &Request, allowed_origin: Option<String>) -> Result<Outco
 /// # Errors
 /// 400 or 426 for a bad handshake (see [`crate::http::websocket_upgrade`]), and
 /// the errors of [`handle`].
-pub fn handle_websocket(request: &Request) -> Result<Outcome, HttpError> {
+pub fn handle_websocket(request: &Request, context: &Context) -> Result<Outcome, HttpError> {
     let accept = websocket_upgrade::check(&request.head)?;
     let (topics, last_id) = topics_and_last_id(request)?;
-    Ok(Outcome::Stream(StreamStart {
+    let start = StreamStart {
         kind: StreamKind::WebSocket,
         response_head: websocket_upgrade::switching_protocols(&accept),
         preamble: Vec::new(),
         last_id: last_id.as_deref().and_then(parse_last_id),
-        topics,
-    }))
+        filter: TopicFilter::asked(topics.clone()),
+        end_at_once: None,
+        watch: None,
+        credentials: None,
+    };
+    admit(start, request, context, topics).map(|start| Outcome::Stream(Box::new(start)))
 }
 
 /// The `topic` parameters (checked) and the `lastEventId` parameter.

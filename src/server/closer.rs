@@ -28,7 +28,7 @@ use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
@@ -37,12 +37,13 @@ use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::limits::{
     CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD, LINGER,
-    REFUSED_STREAM_RETRY_MAX_MS, REFUSED_STREAM_RETRY_MIN_MS, closer_max_sockets, open_file_limit,
+    closer_max_sockets, open_file_limit,
 };
+use crate::socket_io::read_some;
+use crate::wire::sse;
 
 /// Enough of a request line to see whether it is `GET /events`.
 const REQUEST_START_BYTES: usize = 16;
-use crate::socket_io::read_some;
 
 /// The way to the closer thread.
 #[derive(Clone)]
@@ -105,24 +106,11 @@ fn is_event_stream_request(request_start: &[u8]) -> bool {
 /// A whole event stream that asks the client to come back later: a
 /// jittered `retry:` and one `herald-unavailable` event saying why.
 pub fn unavailable_stream(reason: &str) -> Vec<u8> {
-    let retry_ms = jittered_retry_ms();
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
-         Connection: close\r\n\r\nretry: {retry_ms}\nevent: herald-unavailable\n\
-         data: {{\"reason\":\"{reason}\"}}\n\n"
-    )
-    .into_bytes()
-}
-
-/// A reconnect delay between the bounds in `limits.rs`, different for each
-/// refusal. The clock's nanoseconds are random enough to spread a crowd of
-/// tabs; nothing depends on them being unpredictable.
-fn jittered_retry_ms() -> u64 {
-    let span = REFUSED_STREAM_RETRY_MAX_MS - REFUSED_STREAM_RETRY_MIN_MS;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| u64::from(since.subsec_nanos()));
-    REFUSED_STREAM_RETRY_MIN_MS + nanos % (span + 1)
+    let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+        Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+        .to_vec();
+    bytes.extend(sse::unavailable_event(reason));
+    bytes
 }
 
 /// One turned-away socket and where it is in its short life.

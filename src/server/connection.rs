@@ -18,7 +18,7 @@
 //! released as the thread unwinds.
 
 use std::io::{self, Read};
-use std::net::Shutdown;
+use std::net::{IpAddr, Shutdown};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,7 +45,9 @@ pub fn serve(stream: SharedSocket, slot: ConnectionSlot, context: Arc<Context>) 
     if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
         return;
     }
+    let peer = stream.peer_addr().ok().map(|addr| addr.ip());
     let connection = Connection {
+        peer,
         reader: Reader::new(stream),
         context,
         scratch: Vec::new(),
@@ -54,6 +56,8 @@ pub fn serve(stream: SharedSocket, slot: ConnectionSlot, context: Arc<Context>) 
 }
 
 struct Connection {
+    /// The client's address, read once: forwarded to `--auth-hook`.
+    peer: Option<IpAddr>,
     reader: Reader,
     context: Arc<Context>,
     /// Reused to assemble each response.
@@ -78,14 +82,20 @@ impl Connection {
                 Err(ReadError::Http(error)) => return self.refuse(error, Some(&head)),
                 Err(ReadError::Closed | ReadError::Io(_)) => return,
             };
-            let request = Request { head, body };
+            let request = Request {
+                head,
+                body,
+                peer: self.peer,
+            };
             match dispatch(&request, &self.context) {
                 Outcome::Respond(response) => {
                     if !self.respond(&request, &response, started) {
                         return;
                     }
                 }
-                Outcome::Stream(start) => return self.start_stream(&request, start, slot, started),
+                Outcome::Stream(start) => {
+                    return self.start_stream(&request, *start, slot, started);
+                }
             }
         }
     }
@@ -127,16 +137,20 @@ impl Connection {
         slot: ConnectionSlot,
         started: Instant,
     ) {
+        if let Some(last_word) = &start.end_at_once {
+            return self.end_at_once(request, &start.response_head, last_word, started);
+        }
+        if start.kind == StreamKind::WebSocket {
+            return self.start_websocket(request, start, slot, started);
+        }
         let StreamStart {
-            kind,
             mut response_head,
             preamble,
             last_id,
-            topics,
+            filter,
+            watch,
+            ..
         } = start;
-        if kind == StreamKind::WebSocket {
-            return self.start_websocket(request, response_head, last_id, topics, slot, started);
-        }
         if request.is_head_method() {
             let written = io::Write::write_all(&mut self.reader.stream(), &response_head)
                 .map(|()| response_head.len());
@@ -144,6 +158,7 @@ impl Connection {
             return;
         }
         slot.stop_reading();
+        let key = slot.key();
         let head_bytes = response_head.len();
         self.log(&request.head, 200, &Ok(head_bytes), started);
         response_head.extend_from_slice(&preamble);
@@ -151,12 +166,30 @@ impl Connection {
             stream: self.reader.into_stream(),
             opening: response_head,
             last_id,
-            topics,
+            filter,
             slot,
-            kind,
+            kind: StreamKind::EventStream,
         };
         // If the hub does not take it, the socket is dropped and closes.
-        let _ = self.context.publisher.subscribe(subscription);
+        if self.context.publisher.subscribe(subscription).is_ok() {
+            self.context.watch(key, watch);
+        }
+    }
+
+    /// A stream that starts and ends at once, with its last word (the app
+    /// could not say whether this person may listen): the client comes
+    /// back by itself.
+    fn end_at_once(self, request: &Request, head: &[u8], last_word: &[u8], started: Instant) {
+        let mut bytes = head.to_vec();
+        bytes.extend_from_slice(last_word);
+        let written = io::Write::write_all(&mut self.reader.stream(), &bytes).map(|()| bytes.len());
+        let status = if request.head.upgrade.is_some() {
+            101
+        } else {
+            200
+        };
+        self.log(&request.head, status, &written, started);
+        linger_close(self.reader.into_stream());
     }
 
     /// Hands one handle of the socket to the hub (which writes the `101`,
@@ -164,12 +197,18 @@ impl Connection {
     fn start_websocket(
         self,
         request: &Request,
-        response_head: Vec<u8>,
-        last_id: Option<crate::event::EventId>,
-        topics: Vec<String>,
+        start: StreamStart,
         slot: ConnectionSlot,
         started: Instant,
     ) {
+        let StreamStart {
+            response_head,
+            last_id,
+            filter,
+            watch,
+            credentials,
+            ..
+        } = start;
         self.log(&request.head, 101, &Ok(response_head.len()), started);
         let key = slot.key();
         let context = Arc::clone(&self.context);
@@ -184,12 +223,13 @@ impl Connection {
             stream,
             opening: response_head,
             last_id,
-            topics,
+            filter,
             slot,
             kind: StreamKind::WebSocket,
         };
         if context.publisher.subscribe(subscription).is_ok() {
-            crate::server::websocket_reader::run(reading, leftover, key, &context);
+            context.watch(key, watch);
+            crate::server::websocket_reader::run(reading, leftover, key, &context, credentials);
         }
     }
 

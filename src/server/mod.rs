@@ -35,7 +35,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
+use crate::access::hook::HookAddress;
+use crate::access::watch::Watch;
+use crate::access::{Access, Asker};
 use crate::config::Config;
+use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
 use crate::hub::queue_budget::QueueBudget;
 use crate::ingest::publisher::Publisher;
@@ -151,12 +155,18 @@ impl Server {
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters)).map_err(StartError::Thread)?;
         let publisher = Publisher::new(hub, store, redis, first_id, budget);
+        let connections = Arc::new(ConnectionSlots::default());
+        let access = match &config.auth_hook {
+            Some(url) => Some(start_access(url, &config, &publisher, &connections)?),
+            None => None,
+        };
         let context = Context {
             config,
             site,
             publisher,
-            connections: Arc::default(),
+            connections,
             counters,
+            access,
             started: Instant::now(),
         };
         Ok(Server {
@@ -271,6 +281,25 @@ impl RunningServer {
         }
         let _ = self.threads.closer.join();
     }
+}
+
+/// The hook's address (resolved now) and the thread that watches the
+/// streams it allowed.
+fn start_access(
+    url: &str,
+    config: &Config,
+    publisher: &Publisher,
+    connections: &Arc<ConnectionSlots>,
+) -> Result<Access, StartError> {
+    let hook = HookAddress::parse(url).map_err(StartError::AuthHook)?;
+    let asker = Arc::new(Asker::new(hook, config.auth_hook_timeout));
+    let watch = Watch::spawn(
+        Arc::clone(&asker),
+        publisher.clone(),
+        Arc::clone(connections),
+    )
+    .map_err(StartError::Thread)?;
+    Ok(Access { asker, watch })
 }
 
 /// Where to connect to reach a listener bound to `addr` (an unspecified

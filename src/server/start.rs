@@ -38,6 +38,8 @@ pub enum StartError {
     EventLog(OpenError),
     /// `--redis` cannot be used.
     Redis(String),
+    /// `--auth-hook` is not a URL herald can reach.
+    AuthHook(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -51,7 +53,7 @@ impl std::fmt::Display for StartError {
             }
             StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
             StartError::EventLog(error) => write!(f, "{error}"),
-            StartError::Redis(why) => f.write_str(why),
+            StartError::Redis(why) | StartError::AuthHook(why) => f.write_str(why),
         }
     }
 }

@@ -37,6 +37,7 @@ use std::net::Shutdown;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::access::credentials::Credentials;
 use crate::counters::Refusal;
 use crate::event::EventId;
 use crate::http::form;
@@ -64,8 +65,15 @@ enum End {
 
 /// Reads frames until the session ends, then has the hub close it.
 /// `buf` holds bytes that came after the handshake, `key` names the
-/// connection to the hub.
-pub fn run(mut stream: SharedSocket, mut buf: Vec<u8>, key: u64, context: &Context) {
+/// connection to the hub; with `--auth-hook`, `credentials` are what the
+/// handshake carried, for the app to decide on each publish.
+pub fn run(
+    mut stream: SharedSocket,
+    mut buf: Vec<u8>,
+    key: u64,
+    context: &Context,
+    credentials: Option<Credentials>,
+) {
     let silence = context.config.heartbeat * WEBSOCKET_SILENT_HEARTBEATS + WEBSOCKET_SILENCE_GRACE;
     // Until the hub makes the socket non-blocking, a read waits this long.
     if stream.set_read_timeout(Some(WEBSOCKET_POLL_MIN)).is_err() {
@@ -78,6 +86,7 @@ pub fn run(mut stream: SharedSocket, mut buf: Vec<u8>, key: u64, context: &Conte
         context,
         message: None,
         control: ControlRate::new(),
+        credentials,
     };
     let end = loop {
         match frame::parse(&buf, context.config.max_body) {
@@ -162,6 +171,7 @@ struct Session<'a> {
     /// A fragmented message being put together: its opcode and bytes.
     message: Option<(u8, Vec<u8>)>,
     control: ControlRate,
+    credentials: Option<Credentials>,
 }
 
 /// Counts control frames in one-second windows.
@@ -269,7 +279,7 @@ impl Session<'_> {
             token: form::first(&fields, "token"),
         };
         self.context
-            .publish(submission)
+            .publish(submission, self.credentials.as_ref())
             .map_err(|refusal| refusal.reason().to_string())
     }
 

@@ -7,11 +7,38 @@
 //! [`crate::wire::websocket::missed_frame`]); the name and the JSON live here
 //! once.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use crate::event::EventId;
+use crate::limits::{REFUSED_STREAM_RETRY_MAX_MS, REFUSED_STREAM_RETRY_MIN_MS};
 
 /// The notice a subscriber gets when the events it asked to resume from are
 /// no longer all held; documented in the README.
 pub const MISSED_EVENT_TYPE: &str = "herald-missed";
+
+/// The notice that the server cannot take the subscriber now (full, or
+/// the auth hook not answering): come back in a few seconds.
+pub const UNAVAILABLE_EVENT_TYPE: &str = "herald-unavailable";
+
+/// The notice that the app no longer allows this stream.
+pub const REVOKED_EVENT_TYPE: &str = "herald-revoked";
+
+/// The data of the unavailable notice.
+pub fn reason_data(reason: &str) -> String {
+    // Reasons are herald's own words, never a client's: nothing to escape.
+    format!("{{\"reason\":\"{reason}\"}}")
+}
+
+/// A reconnect delay between the bounds in `limits.rs`, different for each
+/// refusal. The clock's nanoseconds are random enough to spread a crowd of
+/// tabs; nothing depends on them being unpredictable.
+pub fn jittered_retry_ms() -> u64 {
+    let span = REFUSED_STREAM_RETRY_MAX_MS - REFUSED_STREAM_RETRY_MIN_MS;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| u64::from(since.subsec_nanos()));
+    REFUSED_STREAM_RETRY_MIN_MS + nanos % (span + 1)
+}
 
 /// The data of the missed notice: the id asked after, and the oldest held.
 pub fn missed_data(asked_after: EventId, oldest_held: Option<EventId>) -> String {

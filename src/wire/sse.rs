@@ -21,7 +21,7 @@
 
 use crate::event::{Event, EventId};
 use crate::limits::SSE_RETRY_MS;
-use crate::wire::notice::{self, MISSED_EVENT_TYPE};
+use crate::wire::notice::{self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, UNAVAILABLE_EVENT_TYPE};
 
 /// A comment line, written to every stream every `--heartbeat`.
 pub const HEARTBEAT: &[u8] = b": heartbeat\n";
@@ -60,6 +60,21 @@ pub fn preamble() -> Vec<u8> {
 pub fn missed_event(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
     let data = notice::missed_data(asked_after, oldest_held);
     format!("event: {MISSED_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
+}
+
+/// The end of a stream the server cannot carry now: a jittered `retry:`
+/// and the `herald-unavailable` notice with `reason`. `EventSource` then
+/// reconnects by itself (it would give up for good on an error status).
+pub fn unavailable_event(reason: &str) -> Vec<u8> {
+    let retry_ms = notice::jittered_retry_ms();
+    let data = notice::reason_data(reason);
+    format!("retry: {retry_ms}\nevent: {UNAVAILABLE_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
+}
+
+/// The end of a stream the app no longer allows.
+pub fn revoked_event() -> Vec<u8> {
+    let data = notice::reason_data("revoked");
+    format!("event: {REVOKED_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
 }
 
 fn field(out: &mut Vec<u8>, name: &str, value: &str) {

@@ -44,6 +44,9 @@ pub mod close_code {
     pub const TOO_BIG: u16 = 1009;
     /// The server cannot take the connection now; come back later.
     pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// The app no longer allows this stream (a private-use code, 4000-4999,
+    /// chosen to echo HTTP's 403).
+    pub const REVOKED: u16 = 4403;
 }
 
 /// One frame from the client, unmasked.
