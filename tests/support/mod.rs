@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use herald::{Config, Server};
 
+pub mod hook;
 pub mod ws;
 
 /// How long any single read by a test client may wait.

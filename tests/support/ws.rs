@@ -59,6 +59,24 @@ impl Ws {
         ws
     }
 
+    /// Opens `/ws{query}` with extra header lines; the response head as
+    /// well, whatever its status.
+    pub fn open_with(addr: SocketAddr, query: &str, headers: &str) -> (String, Ws) {
+        let mut stream = connect(addr);
+        write!(
+            stream,
+            "GET /ws{query} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {KEY}\r\n{headers}\r\n"
+        )
+        .unwrap();
+        let mut ws = Ws {
+            stream,
+            buf: Vec::new(),
+        };
+        let head = ws.read_until_head();
+        (head, ws)
+    }
+
     pub fn read_until_head(&mut self) -> String {
         loop {
             if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
