@@ -25,6 +25,10 @@ pub struct Batch {
     end: Seq,
     /// Reused to gather the events a filtering listener wants.
     scratch: Encoded,
+    /// Each event's topic, in order. Kept here, not looked up in the
+    /// history: a round larger than the history pushes its own first
+    /// events out of it before the round is written.
+    topics: Vec<Option<Box<str>>>,
 }
 
 /// One encoding of a round's events.
@@ -71,6 +75,7 @@ impl Batch {
             self.websocket
                 .push(seq, stored.parts(StreamKind::WebSocket));
         }
+        self.topics.push(stored.topic().map(Box::from));
         self.end = seq + 1;
     }
 
@@ -83,6 +88,7 @@ impl Batch {
     pub fn clear(&mut self) {
         self.event_stream.clear();
         self.websocket.clear();
+        self.topics.clear();
     }
 
     /// Sends `listener` the events it wants: in one write if it is not
@@ -103,9 +109,8 @@ impl Batch {
         } else {
             self.scratch.clear();
             let mut at = 0;
-            for &(seq, len) in &encoded.events {
-                let topic = history.get(seq).and_then(|stored| stored.topic());
-                if listener.wants(topic) {
+            for (&(seq, len), topic) in encoded.events.iter().zip(&self.topics) {
+                if listener.wants(topic.as_deref()) {
                     self.scratch
                         .bytes
                         .extend_from_slice(&encoded.bytes[at..at + len]);
