@@ -17,7 +17,7 @@ use crate::server::{Herald, keep_alive_client, read_response};
 
 /// Open subscriber sockets, kept until dropped.
 pub(crate) struct Subscribers {
-    streams: Vec<MioStream>,
+    pub(crate) streams: Vec<MioStream>,
 }
 
 impl Subscribers {

@@ -13,6 +13,10 @@
 //!   8 publishers posting back to back (how the cost grows with listeners),
 //!   and at 1,000 beside 1,000 more that filter on another topic (whether a
 //!   filter slows the listeners without one);
+//! - private topics: 10,000 listeners each on its own topic and events each
+//!   for one of them, beside 100 listeners on one topic (events/s and
+//!   deliveries/s: the hub should pay per listener reached, not per
+//!   listener held);
 //! - publish requests per second (32 keep-alive connections, no
 //!   subscribers) and `GET /` requests per second (64 connections), each
 //!   with the server's CPU time per request, user and system (from
@@ -29,6 +33,7 @@
 
 mod durability;
 mod fanout;
+mod per_user;
 mod rates;
 mod server;
 
@@ -129,6 +134,29 @@ fn main() {
     );
     drop(bystanders);
     herald.wait_for_listeners(0);
+
+    // Private topics: an event for one person among thousands should cost
+    // the hub that one listener. The same events to a hundred listeners on
+    // one topic, for comparison.
+    let (users, messages) = if quick {
+        (2_000, 4_000)
+    } else {
+        (10_000, 20_000)
+    };
+    for (listeners, topics, name) in [
+        (100, 1, "100 listeners on one topic"),
+        (users, users, "each listener on its own topic"),
+    ] {
+        let run = per_user::topic_run(&herald, listeners, topics, messages);
+        println!(
+            "topics: {name} ({listeners} listeners), {messages} events from 8 publishers: {:.0} events/s, {:.0} deliveries/s; lost {}, misdelivered {}, dropped {}",
+            run.events_per_second,
+            run.deliveries_per_second,
+            run.lost,
+            run.misdelivered,
+            herald.stat("dropped")
+        );
+    }
 
     let seconds = if quick { 2 } else { 5 };
     let publish = publish_request("benchmark");
