@@ -349,3 +349,50 @@ fn the_systemd_unit_verifies() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn an_auth_hook_in_python() {
+    if !available("python3", &["--version"], "auth-hook") {
+        return;
+    }
+    let dir = scratch("auth-hook");
+    fs::write(dir.join("auth_hook.py"), recipe("auth-hook")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _hook = Running(
+        Command::new("python3")
+            .arg("auth_hook.py")
+            .current_dir(&dir)
+            .env("HOOK_PORT", port.to_string())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(10), "the hook to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let url = format!("http://127.0.0.1:{port}/herald/auth");
+    let herald = HeraldProcess::start(&["--auth-hook", &url, "--publish-token", "backend"]);
+    let addr = herald.addr;
+    let alice = "Cookie: sessionid=s3cr3t-alice\r\n";
+    assert_eq!(Subscriber::open(addr, "", "").status, 401, "not logged in");
+    assert_eq!(
+        Subscriber::open(addr, "topic=user-bob", alice).status,
+        403,
+        "another person's topic"
+    );
+    let mut tab = Subscriber::open(addr, "", alice);
+    assert_eq!(tab.status, 200);
+    for (topic, text) in [
+        ("user-bob", "for+bob"),
+        ("team-ops", "for+the+team"),
+        ("user-alice", "your+export+is+ready"),
+    ] {
+        publish(addr, &format!("message={text}&topic={topic}&token=backend"));
+    }
+    assert_eq!(tab.next_event().data, "for the team");
+    assert_eq!(tab.next_event().data, "your export is ready");
+}
