@@ -79,6 +79,11 @@ impl Batch {
         self.end = seq + 1;
     }
 
+    /// The topic of each of the round's events, in order.
+    pub fn topics(&self) -> &[Option<Box<str>>] {
+        &self.topics
+    }
+
     /// Whether the round has no events.
     pub fn is_empty(&self) -> bool {
         self.event_stream.events.is_empty()
@@ -121,6 +126,9 @@ impl Batch {
             &self.scratch
         };
         if listener.has_backlog() {
+            if let Some(&(first, _)) = encoded.events.first() {
+                listener.skip_to(first);
+            }
             listener.fall_behind(wanted.bytes.len());
             return listener.flush(history, max_backlog);
         }

@@ -163,6 +163,21 @@ impl Listener {
         filter::wants(&self.topics, self.all_topics, self.public, topic)
     }
 
+    /// The topics it asked for (none when it wants every event).
+    pub fn topics(&self) -> &[Box<str>] {
+        &self.topics
+    }
+
+    /// When it has no event bytes waiting (only bytes of its own, or
+    /// nothing), moves its place on to `seq`: the events before it were
+    /// not for it. The hub writes a listener only when a round has some
+    /// events it wants, so its place may be far behind.
+    pub fn skip_to(&mut self, seq: Seq) {
+        if self.behind == self.own.len() && self.sent_of_next == 0 {
+            self.next = self.next.max(seq);
+        }
+    }
+
     /// Whether this listener takes every event (no topic filter).
     pub fn wants_all(&self) -> bool {
         self.all_topics

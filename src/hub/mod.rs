@@ -31,7 +31,6 @@
 //! while some listener has bytes waiting it retries them every few
 //! milliseconds.
 
-use std::collections::HashMap;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -43,6 +42,7 @@ use crate::event::EventId;
 use crate::hub::batch::Batch;
 use crate::hub::filter::TopicFilter;
 use crate::hub::history::History;
+use crate::hub::index::Index;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::hub::queue_budget::Reservation;
 use crate::limits::{
@@ -58,6 +58,7 @@ use crate::wire::websocket::frame::{self, close_code};
 pub mod batch;
 pub mod filter;
 pub mod history;
+pub mod index;
 pub mod listener;
 pub mod queue_budget;
 mod stop;
@@ -177,7 +178,8 @@ pub fn spawn(
     let hub = Hub {
         commands: receiver,
         listeners: Vec::new(),
-        websockets: HashMap::new(),
+        index: Index::default(),
+        targets: Vec::new(),
         history,
         batch: Batch::default(),
         max_backlog: config.max_backlog,
@@ -202,9 +204,10 @@ pub fn spawn(
 struct Hub {
     commands: Receiver<Command>,
     listeners: Vec<Listener>,
-    /// Where each WebSocket listener is in `listeners`, by its connection's
-    /// key: its reader's frames reach it without a search of the list.
-    websockets: HashMap<u64, usize>,
+    /// Where each listener is in `listeners`, and which want which topics.
+    index: Index,
+    /// Reused: the places of the listeners a round is for.
+    targets: Vec<usize>,
     history: History,
     batch: Batch,
     max_backlog: usize,
@@ -350,7 +353,7 @@ impl Hub {
     /// writes what the socket takes now and drops the listener.
     fn send_frame(&mut self, key: u64, bytes: &[u8], close: bool) {
         self.send_batch();
-        let Some(&at) = self.websockets.get(&key) else {
+        let Some(at) = self.index.place(key) else {
             return;
         };
         let listener = &mut self.listeners[at];
@@ -371,16 +374,9 @@ impl Hub {
     }
 
     /// Ends one stream after the event it is in, with a last word on why.
-    /// A WebSocket is found by its key at once; an event stream by a pass
-    /// over the list, which is rare enough (an expired permission) to pay.
     fn end_stream(&mut self, key: u64, ending: Ending) {
         self.send_batch();
-        let at = self.websockets.get(&key).copied().or_else(|| {
-            self.listeners
-                .iter()
-                .position(|listener| listener.key() == key)
-        });
-        let Some(at) = at else {
+        let Some(at) = self.index.place(key) else {
             return;
         };
         let listener = &mut self.listeners[at];
@@ -398,9 +394,7 @@ impl Hub {
     }
 
     fn add_listener(&mut self, listener: Listener) {
-        if listener.kind() == StreamKind::WebSocket {
-            self.websockets.insert(listener.key(), self.listeners.len());
-        }
+        self.index.add(&listener, self.listeners.len());
         self.listeners.push(listener);
     }
 
@@ -414,13 +408,9 @@ impl Hub {
     /// its place.
     fn take_listener(&mut self, at: usize) -> Listener {
         let listener = self.listeners.swap_remove(at);
-        if listener.kind() == StreamKind::WebSocket {
-            self.websockets.remove(&listener.key());
-        }
-        if let Some(moved) = self.listeners.get(at)
-            && moved.kind() == StreamKind::WebSocket
-        {
-            self.websockets.insert(moved.key(), at);
+        self.index.remove(&listener);
+        if let Some(moved) = self.listeners.get(at) {
+            self.index.moved(moved.key(), at);
         }
         listener
     }
@@ -433,11 +423,22 @@ impl Hub {
         // Taken out for the pass, so the listeners can be borrowed beside it;
         // put back after, with its memory, for the next round.
         let mut batch = std::mem::take(&mut self.batch);
-        self.write_to_each(|listener, history, max_backlog| {
-            batch.send_to(listener, history, max_backlog)
-        });
+        let mut targets = std::mem::take(&mut self.targets);
+        if self
+            .index
+            .targets(batch.topics(), self.listeners.len(), &mut targets)
+        {
+            self.write_to_some(&targets, |listener, history, max_backlog| {
+                batch.send_to(listener, history, max_backlog)
+            });
+        } else {
+            self.write_to_each(|listener, history, max_backlog| {
+                batch.send_to(listener, history, max_backlog)
+            });
+        }
         batch.clear();
         self.batch = batch;
+        self.targets = targets;
     }
 
     /// One pass over the listeners: `write` to each, then drop those whose
@@ -467,10 +468,40 @@ impl Hub {
         self.schedule_retry(backlogged);
     }
 
+    /// Like [`Hub::write_to_each`], for the listeners at `places` only (in
+    /// list order): those a round is for. Removals wait until the pass is
+    /// done, last place first, so no place moves under the pass. Retries
+    /// are only ever added here: listeners not in `places` may be waiting.
+    fn write_to_some(
+        &mut self,
+        places: &[usize],
+        mut write: impl FnMut(&mut Listener, &History, usize) -> Delivery,
+    ) {
+        let mut ended = Vec::new();
+        for &at in places {
+            let listener = &mut self.listeners[at];
+            let delivery = write(listener, &self.history, self.max_backlog);
+            if listener.has_backlog() && self.next_retry.is_none() {
+                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+            }
+            if delivery != Delivery::Kept {
+                ended.push((at, delivery));
+            }
+        }
+        for (at, delivery) in ended.into_iter().rev() {
+            match delivery {
+                Delivery::TooSlow => self.dropped_too_slow += 1,
+                Delivery::Overtaken => self.dropped_overtaken += 1,
+                Delivery::Gone | Delivery::Kept => {}
+            }
+            self.remove_listener(at);
+        }
+    }
+
     fn stats(&self) -> HubStats {
         HubStats {
             listeners: self.listeners.len(),
-            websockets: self.websockets.len(),
+            websockets: self.index.websockets(),
             published: self.published,
             dropped: self.dropped_too_slow + self.dropped_overtaken,
             dropped_too_slow: self.dropped_too_slow,

@@ -38,7 +38,7 @@ impl Hub {
             }
             thread::sleep(BACKLOG_RETRY_INTERVAL);
         }
-        self.websockets.clear();
+        self.index.clear();
         for listener in self.listeners.drain(..) {
             listener.close();
         }

@@ -56,7 +56,7 @@ impl Hub {
         if at == 0 {
             // A whole pass is done: stop encoding for WebSocket listeners
             // once none is left.
-            self.batch.with_websocket = !self.websockets.is_empty();
+            self.batch.with_websocket = self.index.websockets() > 0;
         }
     }
 
