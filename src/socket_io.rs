@@ -19,19 +19,6 @@ pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// One `write` to a non-blocking socket: how many bytes it took, 0 when its
-/// send buffer is full. Tried again if a signal interrupted it.
-pub fn write_now(sink: &mut impl Write, bytes: &[u8]) -> io::Result<usize> {
-    loop {
-        match sink.write(bytes) {
-            Ok(n) => return Ok(n),
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        }
-    }
-}
-
 /// One `writev` to a non-blocking socket: how many bytes it took of all of
 /// `slices`, 0 when its send buffer is full. Tried again if a signal
 /// interrupted it.
@@ -94,10 +81,10 @@ mod tests {
             1
         );
         assert_eq!(
-            write_now(&mut flaky(io::ErrorKind::WouldBlock), b"abc").unwrap(),
+            write_vectored_now(flaky(io::ErrorKind::WouldBlock), &[IoSlice::new(b"abc")]).unwrap(),
             0
         );
-        let failed = write_now(&mut flaky(io::ErrorKind::BrokenPipe), b"abc");
+        let failed = write_vectored_now(flaky(io::ErrorKind::BrokenPipe), &[IoSlice::new(b"abc")]);
         assert_eq!(failed.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 }
