@@ -510,6 +510,21 @@ mod tests {
             .collect()
     }
 
+    /// Pushes `event` to the history and the round, as the hub does, and
+    /// appends the bytes a listener of every event should get.
+    fn publish_into(
+        history: &mut History,
+        batch: &mut crate::hub::batch::Batch,
+        id: u64,
+        event: &Event,
+        expected: &mut Vec<u8>,
+    ) {
+        let seq = history.push(id, EncodedEvent::new(event));
+        let stored = history.get(seq).unwrap();
+        expected.extend(stored.parts(StreamKind::EventStream).concat());
+        batch.add(history, seq);
+    }
+
     /// A round can be larger than the history (publishers outran the hub):
     /// its first events have left the history before it is written, and a
     /// listener with a topic filter still gets them, from the round.
@@ -521,15 +536,7 @@ mod tests {
         let mut expected = Vec::new();
         for id in 1..=10 {
             let event = Event::from_parts(&format!("event {id}"), None, Some("a")).unwrap();
-            let seq = history.push(id, EncodedEvent::new(&event));
-            expected.extend(
-                history
-                    .get(seq)
-                    .unwrap()
-                    .parts(StreamKind::EventStream)
-                    .concat(),
-            );
-            batch.add(&history, seq);
+            publish_into(&mut history, &mut batch, id, &event, &mut expected);
         }
         assert_eq!(batch.send_to(&mut listener, &history, 1024), Delivery::Kept);
         let mut received = vec![0u8; expected.len()];
@@ -553,16 +560,8 @@ mod tests {
                 for i in 0..8 {
                     let text = format!("{round}-{i}-{}", "x".repeat(700));
                     let event = Event::from_parts(&text, None, Some("a")).unwrap();
-                    let seq = history.push(id, EncodedEvent::new(&event));
+                    publish_into(&mut history, &mut batch, id, &event, &mut expected);
                     id += 1;
-                    expected.extend(
-                        history
-                            .get(seq)
-                            .unwrap()
-                            .parts(StreamKind::EventStream)
-                            .concat(),
-                    );
-                    batch.add(&history, seq);
                 }
                 let delivery = batch.send_to(&mut listener, &history, usize::MAX);
                 assert_eq!(delivery, Delivery::Kept);
