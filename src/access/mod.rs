@@ -8,7 +8,8 @@
 //!
 //! - [`credentials`]: what is forwarded to the hook, and the cache key;
 //! - [`hook`]: the one `POST` to the app, within a deadline and a size;
-//! - [`grant`]: the app's answer (topics to listen to and publish to, ttl);
+//! - [`grant`]: the app's answer (topics to listen to and publish to, ttl),
+//!   read by [`json_reader`];
 //! - [`cache`]: answers kept for their ttl;
 //! - [`watch`]: the thread that asks again when a stream's answer expires,
 //!   and ends the stream if the answer changed.
@@ -21,6 +22,7 @@ pub mod cache;
 pub mod credentials;
 pub mod grant;
 pub mod hook;
+pub mod json_reader;
 pub mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering};
