@@ -6,8 +6,9 @@
 //! The whole exchange (connect, send, read) has one deadline,
 //! `--auth-hook-timeout`, and the answer one size bound,
 //! [`AUTH_ANSWER_MAX_BYTES`]. The answer's body is framed by
-//! `Content-Length`, or by the end of the connection; a chunked answer is
-//! not read (the hooks herald documents all send a length).
+//! `Content-Length`, by the chunked coding (which many frameworks use
+//! when a handler does not set a length; read with the same code as a
+//! chunked request), or by the end of the connection.
 //!
 //! `200` with a valid grant allows, `401` and `403` refuse, and anything
 //! else (no connection, too slow, another status, a body that is not the
@@ -20,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use crate::access::credentials::Credentials;
 use crate::access::grant::{Grant, parse_grant};
+use crate::http::body::read_body;
+use crate::http::reader::Reader;
+use crate::http::request_head::BodyFraming;
 use crate::limits::{AUTH_ANSWER_MAX_BYTES, READ_CHUNK_BYTES};
 use crate::socket_io::read_some;
 use crate::wire::json;
@@ -166,13 +170,19 @@ fn is_timeout(error: &io::Error) -> bool {
     )
 }
 
-/// The length of the whole answer, once its head is in and says it.
+/// The length of the whole answer, once its head is in and says it: by
+/// `Content-Length`, or, for a chunked answer, once its chunks are all in.
 fn whole_length(reply: &[u8]) -> Option<usize> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let httparse::Status::Complete(head_len) = response.parse(reply).ok()? else {
         return None;
     };
+    if is_chunked(response.headers) {
+        // Only the last chunk can end in "0\r\n\r\n"; decode to be sure.
+        let body = &reply[head_len..];
+        return (body.ends_with(b"0\r\n\r\n") && dechunk(body).is_ok()).then_some(reply.len());
+    }
     let length = response
         .headers
         .iter()
@@ -180,6 +190,26 @@ fn whole_length(reply: &[u8]) -> Option<usize> {
         .and_then(|header| std::str::from_utf8(header.value).ok())
         .and_then(|value| value.trim().parse::<usize>().ok())?;
     Some(head_len + length)
+}
+
+fn is_chunked(headers: &[httparse::Header<'_>]) -> bool {
+    headers.iter().any(|header| {
+        header.name.eq_ignore_ascii_case("transfer-encoding")
+            && !header.value.eq_ignore_ascii_case(b"identity")
+    })
+}
+
+/// The body of a chunked answer that is all in hand.
+fn dechunk(body: &[u8]) -> Result<Vec<u8>, String> {
+    // The bytes are here already: no read waits, so any deadline will do.
+    let no_wait = Instant::now() + Duration::from_secs(1);
+    read_body(
+        &mut Reader::new(body),
+        BodyFraming::Chunked,
+        AUTH_ANSWER_MAX_BYTES,
+        no_wait,
+    )
+    .map_err(|_| "the hook's chunked answer is cut short, malformed or too large".to_string())
 }
 
 /// The status and body of a whole answer.
@@ -190,18 +220,16 @@ fn interpret(reply: &[u8]) -> Result<HookAnswer, String> {
         Ok(httparse::Status::Complete(n)) => n,
         _ => return Err("the hook's answer is not HTTP".into()),
     };
-    let chunked = response.headers.iter().any(|header| {
-        header.name.eq_ignore_ascii_case("transfer-encoding")
-            && !header.value.eq_ignore_ascii_case(b"identity")
-    });
     match response.code {
-        Some(200) if chunked => Err("the hook's answer is chunked: send a Content-Length".into()),
         Some(200) => {
-            let body = &reply[head_len..];
+            let body = match is_chunked(response.headers) {
+                true => dechunk(&reply[head_len..])?,
+                false => reply[head_len..].to_vec(),
+            };
             if body.len() > AUTH_ANSWER_MAX_BYTES {
                 return Err("the hook's answer is too large".into());
             }
-            parse_grant(body)
+            parse_grant(&body)
                 .map(HookAnswer::Allowed)
                 .map_err(|reason| format!("the hook's answer: {reason}"))
         }
@@ -242,6 +270,23 @@ mod tests {
         assert!(interpret(b"HTTP/1.1 200 OK\r\n\r\nnot json").is_err());
         assert!(interpret(b"garbage").is_err());
         assert_eq!(whole_length(ok), Some(ok.len()));
+    }
+
+    #[test]
+    fn a_chunked_answer_is_whole_when_its_last_chunk_is_in() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let whole = format!("{head}5\r\n{{\"lis\r\n9\r\nten\":\"*\"}}\r\n0\r\n\r\n");
+        assert_eq!(whole_length(whole.as_bytes()), Some(whole.len()));
+        assert!(matches!(
+            interpret(whole.as_bytes()),
+            Ok(HookAnswer::Allowed(_))
+        ));
+        // Data that happens to end like the last chunk is not the end.
+        let early = format!("{head}5\r\nab0\r\n\r\n");
+        assert_eq!(whole_length(early.as_bytes()), None);
+        let cut = format!("{head}9\r\n{{\"listen\"");
+        assert_eq!(whole_length(cut.as_bytes()), None);
+        assert!(interpret(cut.as_bytes()).is_err());
     }
 
     #[test]
