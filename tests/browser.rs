@@ -123,3 +123,8 @@ fn a_topic_page_is_a_room_of_its_own() {
 fn chromiums_websocket_receives_and_publishes() {
     run("websocket");
 }
+
+#[test]
+fn the_apps_login_decides_what_each_browser_sees() {
+    run("private-topics");
+}

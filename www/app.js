@@ -20,9 +20,16 @@
   document.getElementById("room").textContent = topic ? "· " + topic : "";
   if (topic) document.title = "herald · " + topic;
 
+  var STATUS_TEXT = {
+    connecting: "connecting…",
+    live: "live",
+    reconnecting: "reconnecting…",
+    refused: "not allowed: sign in to the app, then reload",
+  };
+
   function setStatus(state) {
     statusLine.dataset.state = state;
-    statusLine.textContent = state === "live" ? "live" : state + "…";
+    statusLine.textContent = STATUS_TEXT[state] || state;
   }
 
   function show(text, className) {

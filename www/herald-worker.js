@@ -19,6 +19,13 @@ function send(entry, note) {
 function join(port, topic) {
   leave(port);
   var entry = streams.get(topic);
+  // A refused stream has stopped; a tab opened later (perhaps after its
+  // person logged in) deserves a fresh try, for every tab on the topic.
+  if (entry && entry.state === "refused") {
+    entry.stream.close();
+    streams.delete(topic);
+    entry = null;
+  }
   if (!entry) {
     entry = { ports: new Set(), state: "connecting", stream: null };
     streams.set(topic, entry);

@@ -5,7 +5,7 @@
 //     herald.subscribe({
 //       topic: "ops",                                   // optional
 //       onMessage: function (m) { console.log(m.id, m.data); },
-//       onStatus: function (state) { /* connecting | live | reconnecting */ },
+//       onStatus: function (state) { /* connecting | live | reconnecting | refused */ },
 //       onMissed: function () { /* some events could not be replayed */ },
 //     });
 //     herald.publish("deploy finished", { topic: "ops" }).then(function (id) {});
@@ -24,6 +24,11 @@
 // was missed; it drops duplicates by id; and when EventSource gives up for
 // good (any answer but 200, such as 503 from a full server) it starts again
 // after a random delay, so many tabs do not return at the same instant.
+// Except when herald's answer was 401 or 403: with `--auth-hook`, the app
+// said this person may not listen here, and asking again would not change
+// that. EventSource does not tell which status ended it, so the stream asks
+// once with fetch (which carries the same cookies) and, on a refusal, stops
+// and reports "refused"; a reload after logging in starts it again.
 "use strict";
 
 (function (scope) {
@@ -39,6 +44,7 @@
   /**
    * Opens a resuming EventSource for `topic` on `server`; calls
    * handlers.message({id, data}), handlers.status(state), handlers.missed().
+   * The state is connecting, live, reconnecting, or refused (for good).
    * Returns {close()}.
    */
   function openStream(server, topic, handlers) {
@@ -71,9 +77,26 @@
         handlers.status("reconnecting");
         if (source.readyState === EventSource.CLOSED && !closed) {
           source = null;
-          timer = setTimeout(connect, RETRY_MIN_MS + Math.random() * RETRY_SPREAD_MS);
+          refusedOrRetry();
         }
       };
+    }
+
+    // Called when EventSource has given up for good: it was not answered
+    // with a stream. Ask once more to learn the status (aborting at once if
+    // a stream starts after all), then stop on 401/403 or retry later.
+    function refusedOrRetry() {
+      var abort = new AbortController();
+      fetch(url(), { signal: abort.signal, cache: "no-store" })
+        .then(function (response) {
+          abort.abort();
+          return response.status === 401 || response.status === 403;
+        }, function () { return false; })
+        .then(function (refused) {
+          if (closed) return;
+          if (refused) handlers.status("refused");
+          else timer = setTimeout(connect, RETRY_MIN_MS + Math.random() * RETRY_SPREAD_MS);
+        });
     }
 
     connect();

@@ -418,6 +418,89 @@ scenarios["other-origin"] = async function ({ herald, browser, site }) {
 };
 
 /**
+ * With --auth-hook: an app on another port of the same host logs Alice in
+ * with a session cookie (cookies are per host, not per port, so the
+ * browser sends it to herald too) and answers herald's hook. Alice may
+ * listen to "alice" and "team" and publish to "team"; nobody else may do
+ * anything. The scenario checks what each browser sees and never sees.
+ */
+scenarios["private-topics"] = async function ({ herald, browser, app }) {
+  const alice = await browser.newContext();
+  const login = await alice.newPage();
+  await login.goto(`${app.base}/login?user=alice`);
+  assert.match(await login.textContent("body"), /logged in as alice/);
+
+  // Two feed tabs and a room share the SharedWorker, and its streams carry the cookie.
+  const feed = await openPage(alice, herald.base);
+  const again = await openPage(alice, herald.base);
+  const team = await openPage(alice, `${herald.base}/?topic=team`);
+  await Promise.all([feed, again, team].map((page) => waitForStatus(page, "live")));
+  assert.equal(await feed.evaluate(() => typeof SharedWorker), "function");
+  assert.equal((await stats(herald.base)).listeners, 2, "one stream per topic for all of Alice's tabs");
+
+  // Someone else's room, and a browser with no session, are refused for good.
+  const bobsRoom = await openPage(alice, `${herald.base}/?topic=bob`);
+  const stranger = await openPage(await browser.newContext(), herald.base);
+  await Promise.all([waitForStatus(bobsRoom, "refused"), waitForStatus(stranger, "refused")]);
+  assert.match(await stranger.locator("#status").textContent(), /not allowed/);
+
+  // Bob's event first: once the later ones are shown, it would have been too.
+  await publish(herald.base, "for bob", { topic: "bob", token: "s3cret" });
+  await publish(herald.base, "for alice", { topic: "alice", token: "s3cret" });
+  await publish(herald.base, "for everyone", { token: "s3cret" });
+  await Promise.all([feed, again].map((page) => waitForMessage(page, "for everyone")));
+  for (const page of [feed, again]) {
+    assert.deepEqual(await feedTexts(page), ["for everyone", "for alice"]);
+  }
+
+  // Alice publishes as herself, with no token: to the team, yes; to everyone, no.
+  await team.fill("#message", "alice to the team");
+  await team.press("#message", "Enter");
+  await Promise.all([team, feed].map((page) => waitForMessage(page, "alice to the team")));
+  await feed.fill("#message", "alice to everyone");
+  await feed.press("#message", "Enter");
+  await feed.waitForSelector("#send-error", { state: "visible", timeout: WAIT_MS });
+  assert.match(await feed.locator("#send-error").textContent(), /does not let you publish/);
+
+  for (const page of [bobsRoom, stranger]) {
+    assert.deepEqual(await feedTexts(page), [], "a refused page shows nothing");
+    assert.equal(await statusOf(page), "refused", "and stays refused");
+  }
+  assert.ok(app.calls.listen >= 4 && app.calls.publish === 2, JSON.stringify(app.calls));
+};
+
+/** The stub app for "private-topics": a login page and herald's auth hook. */
+async function serveLoginApp() {
+  const ALICE = { listen: ["alice", "team"], publish: ["team"], ttl: 60, user: "alice" };
+  const calls = { listen: 0, publish: 0 };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://app");
+    if (url.pathname === "/login") {
+      res.writeHead(200, {
+        "Content-Type": "text/plain",
+        "Set-Cookie": `session=${url.searchParams.get("user")}; Path=/; HttpOnly; SameSite=Lax`,
+      });
+      return res.end(`logged in as ${url.searchParams.get("user")}`);
+    }
+    if (req.method !== "POST" || url.pathname !== "/herald/auth") {
+      res.writeHead(404);
+      return res.end();
+    }
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => {
+      calls[JSON.parse(body).action]++;
+      const session = /(?:^|;\s*)session=([^;]*)/.exec(req.headers.cookie || "");
+      if (!session || session[1] !== "alice") { res.writeHead(401); return res.end(); }
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(ALICE));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { base: `http://127.0.0.1:${server.address().port}`, calls, close() { server.close(); } };
+}
+
+/**
  * Serves the README's example page on a port of its own; `useHerald(base)`
  * puts herald's address in place of the README's.
  */
@@ -449,16 +532,21 @@ async function main() {
   if (!scenario) throw new Error(`no scenario "${args.scenario}"`);
   // The other-origin scenario needs the page's address before herald starts.
   const site = args.scenario === "other-origin" ? await serveExamplePage() : null;
-  const extra = site ? ["--cors-origin", site.base] : EXTRA_ARGS[args.scenario] || [];
+  // And the private-topics scenario its app's, for --auth-hook.
+  const app = args.scenario === "private-topics" ? await serveLoginApp() : null;
+  const extra = site ? ["--cors-origin", site.base]
+    : app ? ["--auth-hook", `${app.base}/herald/auth`, "--publish-token", "s3cret"]
+    : EXTRA_ARGS[args.scenario] || [];
   const herald = await startHerald(extra);
   if (site) site.useHerald(herald.base);
   const browser = await launch();
   try {
-    await scenario({ herald, browser, site });
+    await scenario({ herald, browser, site, app });
   } finally {
     await browser.close();
     await stopHerald(herald);
     if (site) site.close();
+    if (app) app.close();
   }
   console.log(`scenario ${args.scenario}: passed`);
 }
