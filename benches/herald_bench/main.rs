@@ -29,7 +29,8 @@
 //! should be zero. The client shares the machine with the server, so the
 //! figures are for comparing runs on one machine, not absolute capacities.
 //! Subscribers are read by one thread with `mio` (epoll), publishers are
-//! plain threads. Set `HERALD_BENCH_QUICK=1` for a short run.
+//! plain threads. Set `HERALD_BENCH_QUICK=1` for a short run; pass
+//! `-- topics` (or `-- durability`) to run only that part.
 
 mod durability;
 mod fanout;
@@ -51,6 +52,9 @@ fn main() {
         return durability(quick);
     }
     let herald = Herald::start(&[]);
+    if std::env::args().any(|a| a == "topics") {
+        return private_topics(&herald, quick);
+    }
     let base = Instant::now();
     println!(
         "herald benchmark ({}), server at {}",
@@ -135,9 +139,20 @@ fn main() {
     drop(bystanders);
     herald.wait_for_listeners(0);
 
-    // Private topics: an event for one person among thousands should cost
-    // the hub that one listener. The same events to a hundred listeners on
-    // one topic, for comparison.
+    private_topics(&herald, quick);
+
+    let seconds = if quick { 2 } else { 5 };
+    let publish = publish_request("benchmark");
+    let rate = RequestRate::measure(&herald, &publish, 32, seconds);
+    println!("publish: {rate} (32 keep-alive connections, no subscribers)");
+    let rate = RequestRate::measure(&herald, "GET / HTTP/1.1\r\nHost: b\r\n\r\n", 64, seconds);
+    println!("static: {rate} for GET / (64 keep-alive connections)");
+}
+
+/// Private topics: an event for one person among thousands should cost the
+/// hub that one listener. The same events to a hundred listeners on one
+/// topic, for comparison.
+fn private_topics(herald: &Herald, quick: bool) {
     let (users, messages) = if quick {
         (2_000, 4_000)
     } else {
@@ -147,7 +162,7 @@ fn main() {
         (100, 1, "100 listeners on one topic"),
         (users, users, "each listener on its own topic"),
     ] {
-        let run = per_user::topic_run(&herald, listeners, topics, messages);
+        let run = per_user::topic_run(herald, listeners, topics, messages);
         println!(
             "topics: {name} ({listeners} listeners), {messages} events from 8 publishers: {:.0} events/s, {:.0} deliveries/s; lost {}, misdelivered {}, dropped {}",
             run.events_per_second,
@@ -157,13 +172,6 @@ fn main() {
             herald.stat("dropped")
         );
     }
-
-    let seconds = if quick { 2 } else { 5 };
-    let publish = publish_request("benchmark");
-    let rate = RequestRate::measure(&herald, &publish, 32, seconds);
-    println!("publish: {rate} (32 keep-alive connections, no subscribers)");
-    let rate = RequestRate::measure(&herald, "GET / HTTP/1.1\r\nHost: b\r\n\r\n", 64, seconds);
-    println!("static: {rate} for GET / (64 keep-alive connections)");
 }
 
 /// Starts herald `times` times; the median time from spawning the process to
