@@ -13,10 +13,15 @@
 //!
 //! The message itself may hold any text, line breaks included: the encoder
 //! in [`crate::wire::sse`] writes each of its lines as a `data:` line.
+//!
+//! An event may also carry the publisher's idempotency key (the
+//! `Idempotency-Key` header of `POST /publish`): never sent to subscribers,
+//! but kept with the event, in the log and in Redis, so that a retried
+//! publish is recognised (see [`crate::ingest::idempotency`]).
 
 use std::fmt;
 
-use crate::limits::MAX_LABEL_BYTES;
+use crate::limits::{IDEMPOTENCY_KEY_MAX_BYTES, MAX_LABEL_BYTES};
 
 /// The id the server gives each event: strictly increasing, also across
 /// restarts (see [`crate::hub::history`]).
@@ -28,6 +33,7 @@ pub struct Event {
     data: String,
     event_type: Option<String>,
     topic: Option<String>,
+    idempotency_key: Option<String>,
 }
 
 /// Why an event could not be built.
@@ -39,6 +45,8 @@ pub enum EventError {
     BadEventType,
     /// The topic is empty, too long, or has a control character.
     BadTopic,
+    /// The idempotency key is empty, too long, or not visible ASCII.
+    BadIdempotencyKey,
 }
 
 impl EventError {
@@ -50,6 +58,9 @@ impl EventError {
                 "event type must be 1 to 128 bytes without control characters"
             }
             EventError::BadTopic => "topic must be 1 to 128 bytes without control characters",
+            EventError::BadIdempotencyKey => {
+                "Idempotency-Key must be 1 to 128 visible ASCII characters"
+            }
         }
     }
 }
@@ -82,6 +93,7 @@ impl Event {
             data,
             event_type: None,
             topic: None,
+            idempotency_key: None,
         })
     }
 
@@ -139,6 +151,28 @@ impl Event {
         Ok(self)
     }
 
+    /// Sets the key that makes publishing this event idempotent: a second
+    /// publish with the same key, while the first is remembered, is not
+    /// broadcast again and gets the first one's id.
+    ///
+    /// ```
+    /// let event = herald::Event::new("backup finished")?.idempotency_key("2f1c-77")?;
+    /// assert_eq!(event.idempotency_key_value(), Some("2f1c-77"));
+    /// assert!(herald::Event::new("x")?.idempotency_key("with space").is_err());
+    /// # Ok::<(), herald::EventError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EventError::BadIdempotencyKey`] unless [`is_idempotency_key`] holds.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Result<Event, EventError> {
+        let key = key.into();
+        if !is_idempotency_key(&key) {
+            return Err(EventError::BadIdempotencyKey);
+        }
+        self.idempotency_key = Some(key);
+        Ok(self)
+    }
+
     /// The message text.
     pub fn data(&self) -> &str {
         &self.data
@@ -153,6 +187,20 @@ impl Event {
     pub fn topic_name(&self) -> Option<&str> {
         self.topic.as_deref()
     }
+
+    /// The idempotency key, if one was set.
+    pub fn idempotency_key_value(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+}
+
+/// An idempotency key is 1 to [`IDEMPOTENCY_KEY_MAX_BYTES`] visible ASCII
+/// characters (no space): enough for a UUID or a hash, and safe in a
+/// header, a log record and a Redis key alike.
+pub fn is_idempotency_key(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= IDEMPOTENCY_KEY_MAX_BYTES
+        && text.bytes().all(|byte| byte.is_ascii_graphic())
 }
 
 /// A label (event type or topic) is 1 to [`MAX_LABEL_BYTES`] bytes with no

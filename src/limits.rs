@@ -142,6 +142,22 @@ pub const MAX_HEADERS: usize = 64;
 /// A topic name or an event type, in bytes. They are labels, not content.
 pub const MAX_LABEL_BYTES: usize = 128;
 
+/// An `Idempotency-Key`, in bytes: a UUID is 36, a SHA-256 in hex 64; more
+/// is not a key but a payload. Past it: 400.
+pub const IDEMPOTENCY_KEY_MAX_BYTES: usize = 128;
+
+/// How many idempotency keys one server remembers: the newest `--history`
+/// publishes that carried one, but never more than this, so that a huge
+/// `--history` of small events cannot make the keys a memory problem
+/// (100,000 keys of 128 bytes, with their map entries, are about 25 MiB).
+pub const IDEMPOTENCY_KEYS_MAX: usize = 100_000;
+
+/// With `--redis`, how long Redis remembers an idempotency key, in seconds.
+/// A retry comes within seconds of its first try; ten minutes covers a
+/// client that was cut off and retried by hand, and expiring keys keep
+/// Redis's memory bounded by the publish rate, not by the uptime.
+pub const IDEMPOTENCY_REDIS_TTL_SECONDS: u64 = 600;
+
 /// How many `topic=` parameters one subscriber may give.
 pub const MAX_TOPICS_PER_LISTENER: usize = 32;
 

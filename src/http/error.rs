@@ -26,6 +26,8 @@ pub enum HttpError {
     MethodNotAllowed(&'static str),
     /// 408: the head or the body did not arrive in time.
     RequestTimeout,
+    /// 409: a publish with the same `Idempotency-Key` is still in progress.
+    Conflict(&'static str),
     /// 413: the body is larger than `--max-body`.
     PayloadTooLarge,
     /// 414: the request target is longer than the limit.
@@ -56,6 +58,7 @@ impl HttpError {
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed(_) => 405,
             HttpError::RequestTimeout => 408,
+            HttpError::Conflict(_) => 409,
             HttpError::PayloadTooLarge => 413,
             HttpError::UriTooLong => 414,
             HttpError::UnsupportedMediaType => 415,
@@ -72,6 +75,7 @@ impl HttpError {
         match self {
             HttpError::BadRequest(why)
             | HttpError::ServiceUnavailable(why)
+            | HttpError::Conflict(why)
             | HttpError::Denied(why) => why,
             HttpError::NotLoggedIn => "log in to the app first",
             HttpError::Unauthorized => "publishing needs a token",

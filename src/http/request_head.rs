@@ -36,6 +36,9 @@ pub struct RequestHead {
     pub last_event_id: Option<String>,
     /// The `Authorization` header.
     pub authorization: Option<String>,
+    /// The `Idempotency-Key` header, without the quotes the IETF draft
+    /// (a structured-field string) puts around it.
+    pub idempotency_key: Option<String>,
     /// `Cookie` (several are joined with `; `), forwarded to `--auth-hook`.
     pub cookie: Option<String>,
     /// `X-Forwarded-For` (several are joined with `, `), forwarded to
@@ -236,6 +239,10 @@ fn read_header(
         head.accepts_html |= text()?.contains("text/html");
     } else if name.eq_ignore_ascii_case("last-event-id") {
         head.last_event_id = Some(text()?.to_string());
+    } else if name.eq_ignore_ascii_case("idempotency-key") {
+        let key = text()?;
+        let unquoted = key.strip_prefix('"').and_then(|key| key.strip_suffix('"'));
+        head.idempotency_key = Some(unquoted.unwrap_or(key).to_string());
     } else if name.eq_ignore_ascii_case("authorization") {
         head.authorization = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("cookie") {

@@ -2,9 +2,11 @@
 //!
 //! - [`submission`]: what a client asked to publish, over HTTP or WebSocket
 //!   alike: the token is checked and the event is built, by one set of rules;
+//! - [`idempotency`]: a retried publish with the same key is recognised;
 //! - [`publisher`]: the event gets its id (in order, under one small lock)
 //!   and goes to the store when there is one (the event log, or Redis), or
 //!   straight to the hub's queue.
 
+pub mod idempotency;
 pub mod publisher;
 pub mod submission;

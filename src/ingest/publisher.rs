@@ -17,6 +17,9 @@
 //! [`crate::store::writer`]) instead, and the publisher waits until the event
 //! is stored before answering.
 //!
+//! An event with an idempotency key is checked against the recent keys
+//! under the same lock (see [`crate::ingest::idempotency`]).
+//!
 //! Cloning a `Publisher` is cheap (it shares the lock and the queue), and
 //! clones can be used from any number of threads.
 
@@ -27,6 +30,7 @@ use crossbeam_channel::Sender;
 use crate::event::{Event, EventId};
 use crate::hub::queue_budget::QueueBudget;
 use crate::hub::{Command, HubStats, Subscription};
+use crate::ingest::idempotency::{Claim, KeyIndex};
 use crate::limits::{HUB_QUEUE_WAIT, HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
 use crate::store::scale_out::Bus;
 use crate::store::writer::Store;
@@ -53,6 +57,8 @@ pub enum PublishError {
     Busy,
     /// The event log (or Redis) could not store it; says why.
     NotStored(&'static str),
+    /// A publish with the same idempotency key is still being stored.
+    InProgress,
 }
 
 impl std::fmt::Display for PublishError {
@@ -61,6 +67,9 @@ impl std::fmt::Display for PublishError {
             PublishError::Unavailable => f.write_str("the server is not answering"),
             PublishError::Busy => f.write_str("the server is busy: try again in a moment"),
             PublishError::NotStored(reason) => f.write_str(reason),
+            PublishError::InProgress => {
+                f.write_str("a publish with this Idempotency-Key is still in progress")
+            }
         }
     }
 }
@@ -79,19 +88,22 @@ pub struct Publisher {
     budget: Arc<QueueBudget>,
     /// The Redis stream, when instances share one: it gives the ids.
     redis: Option<Bus>,
+    /// The recent idempotency keys (not used with Redis, which keeps them).
+    keys: Arc<Mutex<KeyIndex>>,
 }
 
 impl Publisher {
     /// A publisher whose first event gets `first_id`. With `store`, events
     /// go through the log writer; with `redis`, through the Redis stream,
     /// which gives the ids and brings the events back to the hub through
-    /// the stream's reader.
+    /// the stream's reader. `keys` holds the idempotency keys already seen.
     pub(crate) fn new(
         hub: Sender<Command>,
         store: Option<Sender<Store>>,
         redis: Option<Bus>,
         first_id: EventId,
         budget: Arc<QueueBudget>,
+        keys: KeyIndex,
     ) -> Publisher {
         Publisher {
             hub,
@@ -99,6 +111,7 @@ impl Publisher {
             next_id: Arc::new(Mutex::new(first_id)),
             budget,
             redis,
+            keys: Arc::new(Mutex::new(keys)),
         }
     }
 
@@ -120,12 +133,14 @@ impl Publisher {
     /// [`PublishError::Busy`] if the hub's queue stays full for
     /// [`HUB_QUEUE_WAIT`]; [`PublishError::Unavailable`] if the server is
     /// stuck or stopping; [`PublishError::NotStored`] if the event log could
-    /// not store the event.
+    /// not store the event; [`PublishError::InProgress`] if an event with
+    /// the same idempotency key is being stored right now.
     pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
         if let Some(bus) = &self.redis {
             // The Redis reader encodes and reserves as it brings it back.
             return bus.publish(&event).map_err(PublishError::NotStored);
         }
+        let key = event.idempotency_key_value().map(str::to_string);
         let encoded = EncodedEvent::new(&event);
         let reserved = self
             .budget
@@ -135,17 +150,26 @@ impl Publisher {
         // it were, the id inside would still be right.
         let mut next_id = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
         let id = *next_id;
+        if let Some(key) = &key {
+            match self.keys().claim(key, id) {
+                Claim::New => {}
+                Claim::Published(first) => return Ok(first),
+                Claim::InFlight => return Err(PublishError::InProgress),
+            }
+        }
         let Some(store) = &self.store else {
             let command = Command::Publish {
                 id,
                 event: encoded,
                 reserved,
             };
-            self.hub
-                .send_timeout(command, HUB_REPLY_TIMEOUT)
-                .map_err(|_| PublishError::Unavailable)?;
-            *next_id = id + 1;
-            return Ok(id);
+            let sent = self.hub.send_timeout(command, HUB_REPLY_TIMEOUT);
+            let sent = sent.map_err(|_| PublishError::Unavailable);
+            if sent.is_ok() {
+                *next_id = id + 1;
+            }
+            drop(next_id);
+            return self.settle(key, sent.map(|()| id));
         };
         let (reply, outcome) = crossbeam_channel::bounded(1);
         let request = Store::Event {
@@ -155,16 +179,38 @@ impl Publisher {
             reserved,
             reply,
         };
-        store
-            .send_timeout(request, HUB_REPLY_TIMEOUT)
-            .map_err(|_| PublishError::Unavailable)?;
-        *next_id = id + 1;
-        drop(next_id);
-        match outcome.recv_timeout(STORE_TIMEOUT) {
-            Ok(Ok(())) => Ok(id),
-            Ok(Err(reason)) => Err(PublishError::NotStored(reason)),
-            Err(_) => Err(PublishError::Unavailable),
+        let sent = store.send_timeout(request, HUB_REPLY_TIMEOUT);
+        if sent.is_ok() {
+            *next_id = id + 1;
         }
+        drop(next_id);
+        let stored = match sent.map(|()| outcome.recv_timeout(STORE_TIMEOUT)) {
+            Ok(Ok(Ok(()))) => Ok(id),
+            Ok(Ok(Err(reason))) => Err(PublishError::NotStored(reason)),
+            Ok(Err(_)) | Err(_) => Err(PublishError::Unavailable),
+        };
+        self.settle(key, stored)
+    }
+
+    /// The recent idempotency keys.
+    fn keys(&self) -> std::sync::MutexGuard<'_, KeyIndex> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers the key this publish claimed if it worked, forgets it if
+    /// not (so that a retry publishes); passes the outcome on.
+    fn settle(
+        &self,
+        key: Option<String>,
+        outcome: Result<EventId, PublishError>,
+    ) -> Result<EventId, PublishError> {
+        if let Some(key) = key {
+            match outcome {
+                Ok(_) => self.keys().settle(&key),
+                Err(_) => self.keys().forget(&key),
+            }
+        }
+        outcome
     }
 
     /// With Redis: whether it is up, and ms since its reader heard from it.

@@ -25,6 +25,8 @@ pub struct Submission<'a> {
     pub topic: Option<&'a str>,
     /// The token the client gave, if any.
     pub token: Option<&'a str>,
+    /// The `Idempotency-Key` the client gave, if any.
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// Why a submission was not published.
@@ -58,7 +60,7 @@ impl Refusal {
             Refusal::NotAllowed => Some(counters::Refusal::Denied),
             Refusal::AppUnavailable => Some(counters::Refusal::AuthDown),
             Refusal::NoMessage | Refusal::BadEvent(_) => None,
-            Refusal::NotPublished(PublishError::Unavailable) => None,
+            Refusal::NotPublished(PublishError::Unavailable | PublishError::InProgress) => None,
         }
     }
 
@@ -73,6 +75,9 @@ impl Refusal {
             Refusal::NotPublished(PublishError::Unavailable) => "the server is not answering",
             Refusal::NotPublished(PublishError::Busy) => {
                 "the server is busy: try again in a moment"
+            }
+            Refusal::NotPublished(PublishError::InProgress) => {
+                "a publish with this Idempotency-Key is still in progress: try again in a moment"
             }
             Refusal::NotAllowed => "the app does not let you publish to that topic",
             Refusal::AppUnavailable => "the app cannot say now whether you may publish",
@@ -112,7 +117,12 @@ impl<'a> Submission<'a> {
     fn event(self) -> Result<Event, Refusal> {
         let message = self.message.ok_or(Refusal::NoMessage)?;
         let event_type = self.event_type.filter(|t| !t.is_empty());
-        Event::from_parts(message, event_type, self.topic_name()).map_err(Refusal::BadEvent)
+        let event = Event::from_parts(message, event_type, self.topic_name());
+        match self.idempotency_key {
+            Some(key) => event.and_then(|event| event.idempotency_key(key)),
+            None => event,
+        }
+        .map_err(Refusal::BadEvent)
     }
 }
 
@@ -146,6 +156,7 @@ mod tests {
             event_type: Some(event_type),
             topic: Some(topic),
             token: None,
+            idempotency_key: None,
         }
     }
 

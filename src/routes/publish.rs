@@ -10,9 +10,14 @@
 //! reload does not post again; any other client gets `200` and the new
 //! event's id as the body, for a script to keep.
 //!
+//! An `Idempotency-Key` header makes the publish safe to retry: the same
+//! key again, while herald remembers it, answers `200` with the first
+//! publish's id and publishes nothing (see [`crate::ingest::idempotency`]).
+//!
 //! # Errors
 //! 400 for a missing or empty `message`, a bad field, malformed
-//! percent-encoding or text that is not UTF-8; 401/403 for a missing or
+//! percent-encoding, text that is not UTF-8 or a bad `Idempotency-Key`;
+//! 409 while a publish with the same `Idempotency-Key` is being stored; 401/403 for a missing or
 //! wrong token when `--publish-token` is set; 415 for any other body type;
 //! 503 if the event log cannot store the event (a full disk) or the server
 //! does not answer.
@@ -25,6 +30,7 @@ use crate::http::form::{self, parse_form};
 use crate::http::request::Request;
 use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
+use crate::ingest::publisher::PublishError;
 use crate::ingest::submission::{Refusal, Submission};
 use crate::routes::context::Context;
 
@@ -36,6 +42,7 @@ pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpErro
         event_type: form::first(&fields, "event"),
         topic: form::first(&fields, "topic"),
         token: given_token(&request.head, &fields),
+        idempotency_key: request.head.idempotency_key.as_deref(),
     };
     let topic = submission.topic_name().map(str::to_string);
     let credentials = context.access.as_ref().map(|_| Credentials::of(request));
@@ -55,6 +62,7 @@ fn status_for(refusal: Refusal) -> HttpError {
         Refusal::NoToken => HttpError::Unauthorized,
         Refusal::WrongToken => HttpError::Forbidden,
         Refusal::NoMessage | Refusal::BadEvent(_) => HttpError::BadRequest(refusal.reason()),
+        Refusal::NotPublished(PublishError::InProgress) => HttpError::Conflict(refusal.reason()),
         Refusal::NotPublished(_) | Refusal::AppUnavailable => {
             HttpError::ServiceUnavailable(refusal.reason())
         }

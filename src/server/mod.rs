@@ -122,7 +122,7 @@ impl Server {
             error,
         })?;
         let (stored, redis) = open_storage(&config)?;
-        let (stored, redis, restored) = take_restored(stored, redis);
+        let (stored, redis, restored, keys) = take_restored(stored, redis, config.history);
         // Ids go on from the newest stored, or from the clock if that is higher.
         let newest_stored = restored.last().map_or(0, |(id, _)| *id);
         let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
@@ -154,7 +154,7 @@ impl Server {
         };
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters)).map_err(StartError::Thread)?;
-        let publisher = Publisher::new(hub, store, redis, first_id, budget);
+        let publisher = Publisher::new(hub, store, redis, first_id, budget, keys);
         let connections = Arc::new(ConnectionSlots::default());
         let access = match &config.auth_hook {
             Some(url) => Some(start_access(url, &config, &publisher, &connections)?),

@@ -10,6 +10,8 @@ use std::io;
 
 use crate::config::Config;
 use crate::event::EventId;
+use crate::ingest::idempotency::KeyIndex;
+use crate::limits::IDEMPOTENCY_KEYS_MAX;
 use crate::stderr_log;
 use crate::store::event_log::{EventLog, OpenError, Opened};
 use crate::store::scale_out;
@@ -86,21 +88,34 @@ pub(super) fn open_storage(
 /// The events the storage holds, oldest first, to fill the hub's history.
 pub(super) type Restored = Vec<(EventId, EncodedEvent)>;
 
-/// Takes the held events out of whichever storage was opened.
+/// Takes the held events out of whichever storage was opened, and the
+/// idempotency keys they carry (the newest `history` of them).
 pub(super) fn take_restored(
     mut stored: Option<Opened>,
     mut redis: Option<scale_out::Opened>,
-) -> (Option<Opened>, Option<scale_out::Opened>, Restored) {
+    history: usize,
+) -> (
+    Option<Opened>,
+    Option<scale_out::Opened>,
+    Restored,
+    KeyIndex,
+) {
     let records = match (&mut stored, &mut redis) {
         (Some(opened), _) => std::mem::take(&mut opened.recent),
         (None, Some(opened)) => opened.take_recent(),
         (None, None) => Vec::new(),
     };
+    let mut keys = KeyIndex::new(history.min(IDEMPOTENCY_KEYS_MAX));
+    for record in &records {
+        if let Some(key) = record.event.idempotency_key_value() {
+            keys.remember(key, record.id);
+        }
+    }
     let restored = records
         .into_iter()
         .map(|record| (record.id, EncodedEvent::new(&record.event)))
         .collect();
-    (stored, redis, restored)
+    (stored, redis, restored, keys)
 }
 
 /// Opens the event log, and says what was found in it.

@@ -277,6 +277,9 @@ impl Session<'_> {
             event_type: form::first(&fields, "event"),
             topic: form::first(&fields, "topic"),
             token: form::first(&fields, "token"),
+            // A WebSocket publish is acknowledged on the socket it came
+            // by; a client that lost the socket resends without a key.
+            idempotency_key: None,
         };
         self.context
             .publish(submission, self.credentials.as_ref())

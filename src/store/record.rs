@@ -8,8 +8,13 @@
 //! | length: u32 LE | crc32 of payload: u32 LE | payload: `length` bytes |
 //!
 //! payload = id: u64 LE | time in ms since 1970: u64 LE
-//!         | type length: u16 LE | type | topic length: u16 LE | topic | data
+//!         | type length: u16 LE | type | topic length: u16 LE | topic
+//!         | [key length: u16 LE | idempotency key] | data
 //! ```
+//!
+//! The idempotency key is there only when the topic length's top bit
+//! ([`KEY_FOLLOWS`]) is set: labels are at most 128 bytes, so the bit was
+//! always clear, and a log written before keys existed reads the same.
 //!
 //! The length says where the next record starts; the checksum says whether
 //! this one was written completely. Encoding and decoding do no I/O.
@@ -22,6 +27,9 @@ pub const FILE_HEADER: &[u8] = b"herald event log v1\n";
 
 /// Length and checksum before each payload.
 pub const FRAME_BYTES: usize = 8;
+
+/// Set in the topic's length when an idempotency key follows the topic.
+pub const KEY_FOLLOWS: u16 = 0x8000;
 
 /// An event as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,11 +48,11 @@ pub fn encode(id: EventId, time_ms: u64, event: &Event, out: &mut Vec<u8>) {
     out.extend_from_slice(&[0; FRAME_BYTES]);
     out.extend_from_slice(&id.to_le_bytes());
     out.extend_from_slice(&time_ms.to_le_bytes());
-    for label in [event.event_type(), event.topic_name()] {
-        let label = label.unwrap_or("").as_bytes();
-        // Labels are at most 128 bytes (see `crate::event::is_label`).
-        out.extend_from_slice(&(label.len() as u16).to_le_bytes());
-        out.extend_from_slice(label);
+    let key = event.idempotency_key_value();
+    put_label(out, event.event_type(), 0);
+    put_label(out, event.topic_name(), key.map_or(0, |_| KEY_FOLLOWS));
+    if key.is_some() {
+        put_label(out, key, 0);
     }
     out.extend_from_slice(event.data().as_bytes());
     let payload = &out[frame_start + FRAME_BYTES..];
@@ -52,6 +60,15 @@ pub fn encode(id: EventId, time_ms: u64, event: &Event, out: &mut Vec<u8>) {
     let checksum = crc32(payload).to_le_bytes();
     out[frame_start..frame_start + 4].copy_from_slice(&length);
     out[frame_start + 4..frame_start + 8].copy_from_slice(&checksum);
+}
+
+/// Appends a length-prefixed label (none is empty), with `flag` in the
+/// length's top bit.
+fn put_label(out: &mut Vec<u8>, label: Option<&str>, flag: u16) {
+    let label = label.unwrap_or("").as_bytes();
+    // Labels and keys are at most 128 bytes (see `crate::event`).
+    out.extend_from_slice(&(label.len() as u16 | flag).to_le_bytes());
+    out.extend_from_slice(label);
 }
 
 /// Reads a frame's header: the payload's length and checksum.
@@ -70,18 +87,28 @@ pub fn decode(payload: &[u8], checksum: u32) -> Option<Record> {
     let mut rest = payload;
     let id = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
     let time_ms = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
-    let event_type = label(&mut rest)?;
-    let topic = label(&mut rest)?;
+    let (event_type, _) = label(&mut rest)?;
+    let (topic, key_follows) = label(&mut rest)?;
+    let key = if key_follows {
+        label(&mut rest)?.0
+    } else {
+        None
+    };
     let data = std::str::from_utf8(rest).ok()?;
-    let event = Event::from_parts(data, event_type, topic).ok()?;
+    let mut event = Event::from_parts(data, event_type, topic).ok()?;
+    if let Some(key) = key {
+        event = event.idempotency_key(key).ok()?;
+    }
     Some(Record { id, time_ms, event })
 }
 
-/// A length-prefixed label; an empty one is no label.
-fn label<'a>(rest: &mut &'a [u8]) -> Option<Option<&'a str>> {
-    let length = u16::from_le_bytes(take(rest, 2)?.try_into().ok()?) as usize;
-    let text = std::str::from_utf8(take(rest, length)?).ok()?;
-    Some((!text.is_empty()).then_some(text))
+/// A length-prefixed label (an empty one is no label), and whether the
+/// length's [`KEY_FOLLOWS`] bit was set.
+fn label<'a>(rest: &mut &'a [u8]) -> Option<(Option<&'a str>, bool)> {
+    let length = u16::from_le_bytes(take(rest, 2)?.try_into().ok()?);
+    let flagged = length & KEY_FOLLOWS != 0;
+    let text = std::str::from_utf8(take(rest, usize::from(length & !KEY_FOLLOWS))?).ok()?;
+    Some(((!text.is_empty()).then_some(text), flagged))
 }
 
 fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -121,6 +148,26 @@ mod tests {
                 .unwrap(),
         );
         round_trip(Event::new("only a topic").unwrap().topic("t").unwrap());
+        let keyed = Event::new("retried")
+            .unwrap()
+            .idempotency_key("k-1")
+            .unwrap();
+        round_trip(keyed.clone());
+        round_trip(keyed.topic("ops").unwrap());
+    }
+
+    #[test]
+    fn a_record_without_a_key_is_as_before_keys() {
+        let mut bytes = Vec::new();
+        encode(
+            7,
+            8,
+            &Event::new("hi").unwrap().topic("t").unwrap(),
+            &mut bytes,
+        );
+        let payload = &bytes[FRAME_BYTES..];
+        // id, time, type length 0, topic length 1 with no flag, "t", "hi"
+        assert_eq!(&payload[16..], b"\x00\x00\x01\x00thi");
     }
 
     #[test]

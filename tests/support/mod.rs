@@ -142,6 +142,19 @@ pub fn post_form(addr: SocketAddr, body: &str) -> Reply {
     )
 }
 
+/// `POST /publish` with `Idempotency-Key: key` (the header's value as given).
+pub fn publish_with_key(addr: SocketAddr, body: &str, key: &str) -> Reply {
+    raw(
+        addr,
+        format!(
+            "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Idempotency-Key: {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+}
+
 /// Publishes a form body and returns the event id from the answer.
 pub fn publish(addr: SocketAddr, body: &str) -> u64 {
     let reply = post_form(addr, body);
