@@ -157,6 +157,35 @@ fn a_publish_to_either_instance_reaches_both_in_the_same_order() {
     assert_eq!(seen_b, acked, "B sends the same, in the same order");
 }
 
+/// Retries with one `Idempotency-Key`, at both instances at once: Redis
+/// checks the key, so every retry gets the first id and one event is made.
+#[test]
+fn a_retried_publish_is_one_event_whichever_instance_it_reaches() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let mut on_b = Subscriber::all(b);
+    let ids: Vec<u64> = thread::scope(|scope| {
+        let tries: Vec<_> = (0..8)
+            .map(|n| {
+                let target = if n % 2 == 0 { a } else { b };
+                scope.spawn(move || publish_with_key(target, "message=once", "job-42"))
+            })
+            .collect();
+        tries
+            .into_iter()
+            .map(|t| {
+                let reply = t.join().unwrap();
+                assert_eq!(reply.status, 200, "{}", reply.text());
+                reply.text().trim().parse().unwrap()
+            })
+            .collect()
+    });
+    assert!(ids.windows(2).all(|pair| pair[0] == pair[1]), "{ids:?}");
+    let end = publish(a, "message=end");
+    assert_eq!(on_b.next_event().id(), ids[0]);
+    assert_eq!(on_b.next_event().id(), end, "one event, not eight");
+}
+
 #[test]
 fn a_tab_that_moves_from_one_instance_to_the_other_gets_exactly_what_it_missed() {
     let redis = Redis::start();

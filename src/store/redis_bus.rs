@@ -15,6 +15,12 @@
 //! compare them exactly. That allows 1,000 entries per millisecond; an entry
 //! past that is refused with 503 rather than given an id out of order.
 //!
+//! A publish with an idempotency key runs [`ADD_ONCE`], a Lua script, in
+//! place of `XADD`: Redis checks the key and appends in one step, so a
+//! retry gets the first entry's id from whichever instance it reaches,
+//! even while the first try is still on its way. Redis keeps each key for
+//! [`IDEMPOTENCY_REDIS_TTL_SECONDS`].
+//!
 //! When Redis fails, a publish gets `503` within about a second (the
 //! connection's timeouts), subscribers keep their streams, and the reader
 //! reconnects with a growing pause and resumes after its last entry, so
@@ -33,8 +39,8 @@ use crate::event::{Event, EventId};
 use crate::hub::Command;
 use crate::hub::queue_budget::QueueBudget;
 use crate::limits::{
-    HUB_QUEUE_WAIT, REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF, REDIS_READ_BLOCK_MS,
-    REDIS_READ_MAX_ENTRIES, REDIS_TIMEOUT,
+    HUB_QUEUE_WAIT, IDEMPOTENCY_REDIS_TTL_SECONDS, REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF,
+    REDIS_READ_BLOCK_MS, REDIS_READ_MAX_ENTRIES, REDIS_TIMEOUT,
 };
 use crate::stderr_log;
 use crate::store::record::Record;
@@ -99,21 +105,30 @@ impl RedisBus {
     /// # Errors
     /// The reason for the client when Redis cannot be reached or refuses.
     pub fn publish(&self, event: &Event) -> Result<EventId, &'static str> {
-        let mut command = redis::cmd("XADD");
-        command
-            .arg(&self.stream)
-            .arg("MAXLEN")
-            .arg("~")
-            .arg(self.max_len)
-            .arg("*")
-            .arg("d")
-            .arg(event.data());
-        if let Some(event_type) = event.event_type() {
-            command.arg("e").arg(event_type);
-        }
-        if let Some(topic) = event.topic_name() {
-            command.arg("t").arg(topic);
-        }
+        let command = match event.idempotency_key_value() {
+            None => {
+                let mut command = redis::cmd("XADD");
+                command
+                    .arg(&self.stream)
+                    .arg("MAXLEN")
+                    .arg("~")
+                    .arg(self.max_len)
+                    .arg("*");
+                command
+            }
+            Some(key) => {
+                let mut command = redis::cmd("EVAL");
+                command.arg(ADD_ONCE).arg(2).arg(&self.stream);
+                command.arg(format!("{}:idempotency:{key}", self.stream));
+                command.arg(self.max_len).arg(IDEMPOTENCY_REDIS_TTL_SECONDS);
+                command
+            }
+        };
+        self.run_add(with_fields(command, event))
+    }
+
+    /// Runs an `XADD` (or [`ADD_ONCE`]) on the publishing connection.
+    fn run_add(&self, command: redis::Cmd) -> Result<EventId, &'static str> {
         let mut connection = self
             .connection
             .lock()
@@ -304,6 +319,28 @@ impl RedisBus {
         }
     }
 }
+
+/// Appends a stream entry's fields for `event` to `command`.
+fn with_fields(mut command: redis::Cmd, event: &Event) -> redis::Cmd {
+    command.arg("d").arg(event.data());
+    if let Some(event_type) = event.event_type() {
+        command.arg("e").arg(event_type);
+    }
+    if let Some(topic) = event.topic_name() {
+        command.arg("t").arg(topic);
+    }
+    command
+}
+
+/// `XADD` unless the idempotency key was seen: KEYS are the stream and the
+/// key's name; ARGV the stream's `MAXLEN`, the key's ttl in seconds, then
+/// the entry's fields. Returns the entry id, new or first.
+pub const ADD_ONCE: &str = "\
+local first = redis.call('GET', KEYS[2])
+if first then return first end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+redis.call('SET', KEYS[2], id, 'EX', ARGV[2])
+return id";
 
 /// `1700000000123-4` becomes `1700000000123004`.
 pub fn event_id(entry: &str) -> Option<EventId> {
