@@ -82,6 +82,11 @@ fn allowed_origins_get_cors_headers_on_the_api() {
         Some("http://apps.intranet:8080")
     );
     assert_eq!(stats.header("Vary"), Some("Origin"));
+    assert_eq!(
+        stats.header("Access-Control-Allow-Credentials"),
+        Some("true"),
+        "a named origin may send its cookies"
+    );
     let refused = publish_with(addr, "Origin: http://apps.intranet:8080\r\n", "");
     assert_eq!(refused.status, 400);
     assert!(
@@ -117,6 +122,11 @@ fn a_preflight_is_answered() {
     );
     assert_eq!(reply.status, 204);
     assert_eq!(reply.header("Access-Control-Allow-Origin"), Some("*"));
+    assert_eq!(
+        reply.header("Access-Control-Allow-Credentials"),
+        None,
+        "never credentials with *"
+    );
     assert!(
         reply
             .header("Access-Control-Allow-Methods")

@@ -10,8 +10,15 @@
 //!
 //! `--cors-origin` lists the origins allowed, or `*` for any. Only
 //! `/events`, `/publish` and `/stats` are opened this way; the page itself
-//! needs no such header. herald never allows credentials (cookies), so `*`
-//! can be used safely with a `--publish-token`.
+//! needs no such header.
+//!
+//! Credentials (cookies) are allowed for the origins listed by name, and
+//! only for them: such a page opens its stream `withCredentials`, so the
+//! session cookie reaches herald and, with `--auth-hook`, the app. The
+//! answer then names the origin and adds `Access-Control-Allow-Credentials:
+//! true`. With `*` it never does (the browser would refuse it anyway), so
+//! any site may listen to public events but none may borrow a person's
+//! cookie; `*` stays safe with a `--publish-token`.
 
 use std::borrow::Cow;
 
@@ -31,16 +38,17 @@ pub fn allowed_origin(allowed: &[String], origin: Option<&str>) -> Option<String
 }
 
 /// The headers that let `allowed_origin` read an answer: the origin, and
-/// `Vary: Origin` unless it is `*` (then the answer depends on the asking
-/// origin, and caches must know). Responses and event streams both take
+/// unless it is `*`, that credentials are allowed and `Vary: Origin` (the
+/// answer depends on the asking origin, and caches must know). Responses and event streams both take
 /// their CORS headers from here.
 pub fn allow_headers(allowed_origin: Option<String>) -> Vec<Header> {
     let Some(origin) = allowed_origin else {
         return Vec::new();
     };
-    let vary = origin != "*";
+    let named = origin != "*";
     let mut headers = vec![("Access-Control-Allow-Origin", Cow::Owned(origin))];
-    if vary {
+    if named {
+        headers.push(("Access-Control-Allow-Credentials", Cow::Borrowed("true")));
         headers.push(("Vary", Cow::Borrowed("Origin")));
     }
     headers
@@ -61,7 +69,7 @@ pub fn preflight(allowed_origin: Option<String>) -> Response {
         response.add_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
         response.add_header(
             "Access-Control-Allow-Headers",
-            "Authorization, Content-Type, Last-Event-ID",
+            "Authorization, Content-Type, Last-Event-ID, Idempotency-Key",
         );
         response.add_header("Access-Control-Max-Age", "600");
     }
@@ -95,5 +103,13 @@ mod tests {
             allowed_origin(&list, Some("http://x")).as_deref(),
             Some("*")
         );
+    }
+
+    #[test]
+    fn credentials_are_allowed_for_named_origins_only() {
+        let named = allow_headers(Some("http://intranet".into()));
+        assert!(named.contains(&("Access-Control-Allow-Credentials", "true".into())));
+        let star = allow_headers(Some("*".into()));
+        assert_eq!(star, [("Access-Control-Allow-Origin", "*".into())]);
     }
 }
