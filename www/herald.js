@@ -3,7 +3,9 @@
 //   <script src="http://HERALD-HOST:8000/herald.js"></script>
 //   <script>
 //     herald.subscribe({
-//       topic: "ops",                                   // optional
+//       topic: "ops",                                   // optional; or topics: ["a", "b"]
+//       after: 1795489596544148,                        // optional: start after this id
+//       withCredentials: true,                          // optional: send cookies (another origin)
 //       onMessage: function (m) { console.log(m.id, m.data); },
 //       onStatus: function (state) { /* connecting | live | reconnecting | refused */ },
 //       onMissed: function () { /* some events could not be replayed */ },
@@ -18,6 +20,13 @@
 // and hands every event to every tab. Where SharedWorker is missing, or the
 // page is on another origin (a worker must come from the page's origin),
 // each tab opens its own stream.
+//
+// A page of an app on another origin (the app's login in front, herald on
+// another port) passes withCredentials, so its session cookie goes with the
+// stream and herald's --auth-hook can ask the app who it is; herald must
+// name that origin in --cors-origin. A page that rendered with herald's
+// newest id (`after`) starts from there, so nothing published between the
+// render and the stream is missed.
 //
 // The stream (openStream below) is the same code in both places: it
 // resumes after a drop with the last id it saw, so the server replays what
@@ -41,21 +50,30 @@
     base = new URL(document.currentScript.src).origin;
   }
 
+  /** The topics an options object names, as a list (none: everything). */
+  function topicsOf(options) {
+    if (options.topics) return options.topics.slice();
+    return options.topic ? [options.topic] : [];
+  }
+
   /**
-   * Opens a resuming EventSource for `topic` on `server`; calls
-   * handlers.message({id, data}), handlers.status(state), handlers.missed().
-   * The state is connecting, live, reconnecting, or refused (for good).
-   * Returns {close()}.
+   * Opens a resuming EventSource on `server` for `options.topics` (none:
+   * all), after id `options.after`, with cookies if
+   * `options.withCredentials`; calls handlers.message({id, data}),
+   * handlers.status(state), handlers.missed(). The state is connecting,
+   * live, reconnecting, or refused (for good). Returns {close()}.
    */
-  function openStream(server, topic, handlers) {
-    var lastId = 0;
+  function openStream(server, options, handlers) {
+    var topics = topicsOf(options);
+    var credentials = Boolean(options.withCredentials);
+    var lastId = Number(options.after) || 0;
     var source = null;
     var timer = null;
     var closed = false;
 
     function url() {
       var params = new URLSearchParams();
-      if (topic) params.append("topic", topic);
+      topics.forEach(function (topic) { params.append("topic", topic); });
       if (lastId) params.append("lastEventId", String(lastId));
       var query = params.toString();
       return server + "/events" + (query ? "?" + query : "");
@@ -64,7 +82,7 @@
     function connect() {
       timer = null;
       handlers.status(lastId ? "reconnecting" : "connecting");
-      source = new EventSource(url());
+      source = new EventSource(url(), { withCredentials: credentials });
       source.onopen = function () { handlers.status("live"); };
       source.onmessage = function (event) {
         var id = Number(event.lastEventId);
@@ -87,7 +105,9 @@
     // a stream starts after all), then stop on 401/403 or retry later.
     function refusedOrRetry() {
       var abort = new AbortController();
-      fetch(url(), { signal: abort.signal, cache: "no-store" })
+      fetch(url(), {
+        signal: abort.signal, cache: "no-store", credentials: credentials ? "include" : "same-origin",
+      })
         .then(function (response) {
           abort.abort();
           return response.status === 401 || response.status === 403;
@@ -116,15 +136,17 @@
       status: options.onStatus || function () {},
       missed: options.onMissed || function () {},
     };
-    var topic = options.topic || "";
-    if (typeof SharedWorker === "undefined" || base !== scope.location.origin) {
-      return openStream(base, topic, handlers);
+    // The worker shares streams by topics; a stream that starts after a
+    // given id is this tab's own.
+    if (typeof SharedWorker === "undefined" || base !== scope.location.origin || options.after) {
+      return openStream(base, options, handlers);
     }
+    var topics = topicsOf(options);
     var port;
     try {
       port = new SharedWorker(base + "/herald-worker.js", { name: "herald" }).port;
     } catch (error) {
-      return openStream(base, topic, handlers);
+      return openStream(base, options, handlers);
     }
     port.onmessage = function (event) {
       var note = event.data;
@@ -132,19 +154,20 @@
       else if (note.type === "status") handlers.status(note.state);
       else if (note.type === "missed") handlers.missed();
     };
-    port.postMessage({ type: "subscribe", topic: topic });
+    port.postMessage({ type: "subscribe", topics: topics });
     // A worker is not told when a tab goes away: the tab says so.
     function leave() { port.postMessage({ type: "unsubscribe" }); }
     scope.addEventListener("pagehide", leave);
     scope.addEventListener("pageshow", function (event) {
-      if (event.persisted) port.postMessage({ type: "subscribe", topic: topic });
+      if (event.persisted) port.postMessage({ type: "subscribe", topics: topics });
     });
     return { close: leave };
   }
 
   /**
-   * Publishes `message`; options: topic, event, token. Resolves with the
-   * event id; rejects with an Error that carries the server's reason.
+   * Publishes `message`; options: topic, event, token, withCredentials.
+   * Resolves with the event id; rejects with an Error that carries the
+   * server's reason.
    */
   function publish(message, options) {
     options = options || {};
@@ -153,7 +176,8 @@
     if (options.event) body.append("event", options.event);
     var headers = {};
     if (options.token) headers.Authorization = "Bearer " + options.token;
-    return fetch(base + "/publish", { method: "POST", body: body, headers: headers })
+    var credentials = options.withCredentials ? "include" : "same-origin";
+    return fetch(base + "/publish", { method: "POST", body: body, headers: headers, credentials: credentials })
       .then(function (response) {
         return response.text().then(function (text) {
           if (!response.ok) throw new Error(text.trim() || "HTTP " + response.status);
