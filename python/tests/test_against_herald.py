@@ -1,0 +1,57 @@
+"""The client against the real herald binary: ids, idempotent retries, the
+cursor for a gap-free page, refusals, and the version kept in step."""
+
+import pathlib
+import re
+import unittest
+
+import herald_client
+from support import Herald, Stream
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+class AgainstHerald(unittest.TestCase):
+    def setUp(self):
+        self.herald = Herald("--publish-token", "s3cret")
+        self.addCleanup(self.herald.stop)
+        self.client = herald_client.Client(url=self.herald.url, token="s3cret")
+
+    def test_a_publish_reaches_a_subscriber_with_its_id_type_and_topic(self):
+        stream = Stream(self.herald)
+        self.addCleanup(stream.close)
+        event_id = self.client.publish("disk 91% full", topic="ops", event="alert")
+        event = stream.next_event()
+        self.assertEqual(
+            event, {"id": str(event_id), "event": "alert", "topic": "ops", "data": "disk 91% full"}
+        )
+
+    def test_the_same_idempotency_key_publishes_once(self):
+        stream = Stream(self.herald)
+        self.addCleanup(stream.close)
+        first = self.client.publish("report ready", idempotency_key="job-7")
+        again = self.client.publish("report ready", idempotency_key="job-7")
+        self.assertEqual(first, again)
+        self.client.publish("end")
+        self.assertEqual([e["data"] for e in stream.events_until("end")], ["report ready", "end"])
+
+    def test_last_id_is_the_newest_event(self):
+        self.assertIsNone(self.client.last_id())
+        newest = self.client.publish("one")
+        self.assertEqual(self.client.last_id(), newest)
+
+    def test_a_wrong_token_raises_with_herald_s_reason(self):
+        with self.assertRaises(herald_client.HeraldError) as caught:
+            herald_client.publish("x", url=self.herald.url, token="wrong")
+        self.assertEqual((caught.exception.status, caught.exception.reason), (403, "wrong token"))
+
+    def test_the_package_and_herald_have_one_version(self):
+        cargo = (ROOT / "Cargo.toml").read_text()
+        version = re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)
+        pyproject = (ROOT / "python" / "pyproject.toml").read_text()
+        self.assertEqual(herald_client.__version__, version)
+        self.assertIn('version = "%s"' % version, pyproject)
+
+
+if __name__ == "__main__":
+    unittest.main()
