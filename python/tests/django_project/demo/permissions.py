@@ -1,0 +1,10 @@
+"""Who may listen: each user to their own topic, staff to "ops" as well."""
+
+from herald_client.django.permissions import default_permissions
+
+
+def permissions(request):
+    answer = default_permissions(request)
+    if answer is not None and request.user.is_staff:
+        answer["listen"].append("ops")
+    return answer
