@@ -128,3 +128,8 @@ fn chromiums_websocket_receives_and_publishes() {
 fn the_apps_login_decides_what_each_browser_sees() {
     run("private-topics");
 }
+
+#[test]
+fn a_django_page_with_the_feed_tag_misses_nothing_and_shows_only_its_topic() {
+    run("django-feed");
+}

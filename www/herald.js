@@ -50,6 +50,11 @@
     base = new URL(document.currentScript.src).origin;
   }
 
+  /** Whether the options name an id to start after (0 too: all held). */
+  function startsAfterAnId(options) {
+    return options.after !== undefined && options.after !== null && options.after !== "";
+  }
+
   /** The topics an options object names, as a list (none: everything). */
   function topicsOf(options) {
     if (options.topics) return options.topics.slice();
@@ -67,6 +72,7 @@
     var topics = topicsOf(options);
     var credentials = Boolean(options.withCredentials);
     var lastId = Number(options.after) || 0;
+    var resume = startsAfterAnId(options);
     var source = null;
     var timer = null;
     var closed = false;
@@ -74,7 +80,7 @@
     function url() {
       var params = new URLSearchParams();
       topics.forEach(function (topic) { params.append("topic", topic); });
-      if (lastId) params.append("lastEventId", String(lastId));
+      if (lastId || resume) params.append("lastEventId", String(lastId));
       var query = params.toString();
       return server + "/events" + (query ? "?" + query : "");
     }
@@ -138,7 +144,8 @@
     };
     // The worker shares streams by topics; a stream that starts after a
     // given id is this tab's own.
-    if (typeof SharedWorker === "undefined" || base !== scope.location.origin || options.after) {
+    var own = startsAfterAnId(options);
+    if (typeof SharedWorker === "undefined" || base !== scope.location.origin || own) {
       return openStream(base, options, handlers);
     }
     var topics = topicsOf(options);

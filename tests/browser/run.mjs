@@ -469,6 +469,77 @@ scenarios["private-topics"] = async function ({ herald, browser, app }) {
   assert.ok(app.calls.listen >= 4 && app.calls.publish === 2, JSON.stringify(app.calls));
 };
 
+/**
+ * A real Django project (python/tests/django_project) with the herald app:
+ * Alice logs in through Django's login view and lands on a page whose
+ * `{% herald_feed %}` lists her topic. An event published after the page
+ * was rendered but before its script connected is shown (the tag renders
+ * herald's newest id, and the stream starts after it); so is one that a
+ * Django view publishes on commit; Bob's never is.
+ */
+scenarios["django-feed"] = async function ({ herald, browser, django }) {
+  const context = await browser.newContext();
+  let betweenRenderAndConnect = null;
+  await context.route(`${herald.base}/herald.js`, async (route) => {
+    betweenRenderAndConnect ??= publish(herald.base, "published before the script connected",
+      { topic: "user-1", token: "s3cret" });
+    await betweenRenderAndConnect;
+    await route.continue();
+  });
+  const page = await openPage(context, `${django.base}/accounts/login/`);
+  await page.fill("#id_username", "alice");
+  await page.fill("#id_password", "pw-alice");
+  await Promise.all([page.waitForURL(`${django.base}/feed/`), page.click("button[type=submit]")]);
+  assert.equal(await page.locator("section.herald-feed").getAttribute("data-topics"), '["user-1"]');
+  const items = page.locator("section.herald-feed li");
+  const waitForItem = (text) => page.waitForFunction(
+    (want) => [...document.querySelectorAll("section.herald-feed li")].some((li) => li.textContent === want),
+    text, { timeout: WAIT_MS });
+  await waitForItem("published before the script connected");
+  await page.waitForFunction(() => document.querySelector(".herald-state").textContent === "live",
+    null, { timeout: WAIT_MS });
+
+  await publish(herald.base, "for bob", { topic: "user-2", token: "s3cret" });
+  const status = await page.evaluate(async () => {
+    const form = document.querySelector("form[action='/announce/']");
+    form.elements.text.value = "announced by a view";
+    return (await fetch("/announce/", { method: "POST", body: new FormData(form) })).status;
+  });
+  assert.equal(status, 200);
+  await waitForItem("announced by a view");
+  assert.deepEqual(await items.allTextContents(),
+    ["announced by a view", "published before the script connected"], "and never Bob's");
+};
+
+/** Starts the Django project on a free port; herald will be at `heraldBase`. */
+async function serveDjango(heraldBase) {
+  const root = new URL("../../python/", import.meta.url).pathname;
+  const child = spawn("python3", [path.join(root, "tests/django_project/serve.py"), "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PYTHONPATH: root, HERALD_URL: heraldBase, HERALD_PUBLISH_TOKEN: "s3cret" },
+  });
+  let said = "";
+  child.stderr.on("data", (chunk) => { said += chunk; });
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("django did not start: " + said)), WAIT_MS);
+    child.stdout.on("data", (chunk) => {
+      const match = String(chunk).match(/django listening on (http:\/\/\S+)/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    });
+    child.on("exit", (code) => reject(new Error(`django exited with ${code}: ${said}`)));
+  });
+  return { base, close() { child.kill("SIGKILL"); } };
+}
+
+/** A port nothing listens on now, for a server to take. */
+async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** The stub app for "private-topics": a login page and herald's auth hook. */
 async function serveLoginApp() {
   const ALICE = { listen: ["alice", "team"], publish: ["team"], ttl: 60, user: "alice" };
@@ -534,19 +605,25 @@ async function main() {
   const site = args.scenario === "other-origin" ? await serveExamplePage() : null;
   // And the private-topics scenario its app's, for --auth-hook.
   const app = args.scenario === "private-topics" ? await serveLoginApp() : null;
+  // The Django scenario starts Django first, telling it where herald will be.
+  const heraldAddr = args.scenario === "django-feed" ? `127.0.0.1:${await freePort()}` : "127.0.0.1:0";
+  const django = args.scenario === "django-feed" ? await serveDjango(`http://${heraldAddr}`) : null;
+  const hooked = app || django;
   const extra = site ? ["--cors-origin", site.base]
-    : app ? ["--auth-hook", `${app.base}/herald/auth`, "--publish-token", "s3cret"]
+    : hooked ? ["--auth-hook", `${hooked.base}/herald/auth`, "--publish-token", "s3cret"]
+      .concat(django ? ["--cors-origin", django.base] : [])
     : EXTRA_ARGS[args.scenario] || [];
-  const herald = await startHerald(extra);
+  const herald = await startHerald(extra, heraldAddr);
   if (site) site.useHerald(herald.base);
   const browser = await launch();
   try {
-    await scenario({ herald, browser, site, app });
+    await scenario({ herald, browser, site, app, django });
   } finally {
     await browser.close();
     await stopHerald(herald);
     if (site) site.close();
     if (app) app.close();
+    if (django) django.close();
   }
   console.log(`scenario ${args.scenario}: passed`);
 }
