@@ -136,7 +136,7 @@ fn a_browser_form_post_is_sent_back_to_the_page() {
           message=hi&topic=a+b",
     );
     assert_eq!(reply.status, 303);
-    assert_eq!(reply.header("Location"), Some("/?topic=a%20b"));
+    assert_eq!(reply.header("Location"), Some("./?topic=a%20b"));
 }
 
 #[test]

@@ -57,7 +57,7 @@
   // When the server needs a token to publish, show the field; remember
   // what was typed in this browser so it is asked for once.
   tokenInput.value = localStorage.getItem("herald-token") || "";
-  fetch("/stats").then(function (r) { return r.json(); }).then(function (stats) {
+  fetch(herald.base + "/stats").then(function (r) { return r.json(); }).then(function (stats) {
     tokenRow.hidden = !stats.token_required;
   }).catch(function () {});
 

@@ -31,7 +31,7 @@ function join(port, topics) {
   if (!entry) {
     entry = { ports: new Set(), state: "connecting", stream: null };
     streams.set(name, entry);
-    entry.stream = self.herald.openStream(self.location.origin, { topics: topics }, {
+    entry.stream = self.herald.openStream(self.herald.base, { topics: topics }, {
       message: function (message) { send(entry, { type: "message", message: message }); },
       status: function (state) { entry.state = state; send(entry, { type: "status", state: state }); },
       missed: function () { send(entry, { type: "missed" }); },

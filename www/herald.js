@@ -44,10 +44,14 @@
   var RETRY_MIN_MS = 1000;
   var RETRY_SPREAD_MS = 4000;
 
-  // The server this script came from (a worker has no currentScript).
-  var base = scope.location.origin;
-  if (typeof document !== "undefined" && document.currentScript && document.currentScript.src) {
-    base = new URL(document.currentScript.src).origin;
+  // The server this script came from: the folder it was loaded from, not
+  // only its origin, since behind a proxy at /herald/ herald's paths are
+  // /herald/events and /herald/publish. A worker has no currentScript, but
+  // its own address is in the same folder.
+  var inWorker = typeof document === "undefined";
+  var base = inWorker ? folderOf(scope.location.href) : scope.location.origin;
+  if (!inWorker && document.currentScript && document.currentScript.src) {
+    base = folderOf(document.currentScript.src);
   }
 
   /** Whether the options name an id to start after (0 too: all held). */
@@ -145,7 +149,8 @@
     // The worker shares streams by topics; a stream that starts after a
     // given id is this tab's own.
     var own = startsAfterAnId(options);
-    if (typeof SharedWorker === "undefined" || base !== scope.location.origin || own) {
+    var elsewhere = new URL(base).origin !== scope.location.origin;
+    if (typeof SharedWorker === "undefined" || elsewhere || own) {
       return openStream(base, options, handlers);
     }
     var topics = topicsOf(options);
@@ -193,5 +198,11 @@
       });
   }
 
-  scope.herald = { subscribe: subscribe, publish: publish, openStream: openStream };
+  /** The address of the folder that holds `address`, without a final slash. */
+  function folderOf(address) {
+    var url = new URL(address);
+    return url.origin + url.pathname.replace(/\/[^\/]*$/, "");
+  }
+
+  scope.herald = { base: base, subscribe: subscribe, publish: publish, openStream: openStream };
 })(self);

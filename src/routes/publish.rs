@@ -98,11 +98,13 @@ fn given_token<'a>(head: &'a RequestHead, fields: &'a [(String, String)]) -> Opt
     bearer.or_else(|| form::first(fields, "token"))
 }
 
-/// Where the browser goes after posting: its page, in the same topic.
+/// Where the browser goes after posting: its page, in the same topic. The
+/// reference is relative (RFC 9110 §10.2.2), so that behind a proxy at a
+/// path, `/herald/publish` leads back to `/herald/`.
 fn page_for(topic: Option<&str>) -> String {
     match topic {
-        None => "/".to_string(),
-        Some(topic) => format!("/?topic={}", utf8_percent_encode(topic, NON_ALPHANUMERIC)),
+        None => "./".to_string(),
+        Some(topic) => format!("./?topic={}", utf8_percent_encode(topic, NON_ALPHANUMERIC)),
     }
 }
 
@@ -140,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_page_to_return_to_keeps_the_topic() {
-        assert_eq!(page_for(None), "/");
-        assert_eq!(page_for(Some("ops team")), "/?topic=ops%20team");
+        assert_eq!(page_for(None), "./");
+        assert_eq!(page_for(Some("ops team")), "./?topic=ops%20team");
     }
 }
