@@ -133,3 +133,8 @@ fn the_apps_login_decides_what_each_browser_sees() {
 fn a_django_page_with_the_feed_tag_misses_nothing_and_shows_only_its_topic() {
     run("django-feed");
 }
+
+#[test]
+fn behind_one_proxy_at_a_path_the_django_feed_and_heralds_page_both_work() {
+    run("django-behind-a-path");
+}

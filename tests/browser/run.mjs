@@ -478,18 +478,40 @@ scenarios["private-topics"] = async function ({ herald, browser, app }) {
  * Django view publishes on commit; Bob's never is.
  */
 scenarios["django-feed"] = async function ({ herald, browser, django }) {
+  await djangoFeed(browser, django.base, herald);
+};
+
+/**
+ * The same, with Django and herald behind one proxy that serves herald at
+ * /herald/ (HERALD_PUBLIC_URL): herald.js keeps the path, so the stream is
+ * /herald/events on the page's own origin. herald's own page works there
+ * too, with its SharedWorker, as the logged-in person.
+ */
+scenarios["django-behind-a-path"] = async function ({ herald, browser, django }) {
+  const requested = [];
+  const context = await djangoFeed(browser, django.proxy.base, herald, requested);
+  assert.ok(requested.some((url) => url.startsWith(`${django.proxy.base}/herald/events?`)), requested.join("\n"));
+  const page = await openPage(context, `${django.proxy.base}/herald/`);
+  await waitForStatus(page, "live");
+  await publish(herald.base, "to alice's own page", { topic: "user-1", token: "s3cret" });
+  await waitForMessage(page, "to alice's own page");
+};
+
+/** Logs Alice in at `site` and checks her feed page; returns her browser. */
+async function djangoFeed(browser, site, herald, requested = []) {
   const context = await browser.newContext();
+  context.on("request", (request) => requested.push(request.url()));
   let betweenRenderAndConnect = null;
-  await context.route(`${herald.base}/herald.js`, async (route) => {
+  await context.route(/\/herald\.js$/, async (route) => {
     betweenRenderAndConnect ??= publish(herald.base, "published before the script connected",
       { topic: "user-1", token: "s3cret" });
     await betweenRenderAndConnect;
     await route.continue();
   });
-  const page = await openPage(context, `${django.base}/accounts/login/`);
+  const page = await openPage(context, `${site}/accounts/login/`);
   await page.fill("#id_username", "alice");
   await page.fill("#id_password", "pw-alice");
-  await Promise.all([page.waitForURL(`${django.base}/feed/`), page.click("button[type=submit]")]);
+  await Promise.all([page.waitForURL(`${site}/feed/`), page.click("button[type=submit]")]);
   assert.equal(await page.locator("section.herald-feed").getAttribute("data-topics"), '["user-1"]');
   const items = page.locator("section.herald-feed li");
   const waitForItem = (text) => page.waitForFunction(
@@ -509,14 +531,44 @@ scenarios["django-feed"] = async function ({ herald, browser, django }) {
   await waitForItem("announced by a view");
   assert.deepEqual(await items.allTextContents(),
     ["announced by a view", "published before the script connected"], "and never Bob's");
-};
+  return context;
+}
+
+/**
+ * One origin for an app and herald, as an intranet's front proxy gives:
+ * /herald/… goes to herald (without the prefix), the rest to Django.
+ * Bodies and event streams are piped through as they come.
+ */
+async function startPathProxy() {
+  const targets = { herald: 0, django: 0 };
+  const server = http.createServer((req, res) => {
+    const toHerald = req.url.startsWith("/herald/");
+    const upstream = http.request({
+      host: "127.0.0.1", port: toHerald ? targets.herald : targets.django,
+      path: toHerald ? req.url.slice("/herald".length) : req.url,
+      method: req.method, headers: req.headers, agent: false,
+    }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    res.on("close", () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { base: `http://127.0.0.1:${server.address().port}`, targets,
+    close() { server.closeAllConnections(); server.close(); } };
+}
 
 /** Starts the Django project on a free port; herald will be at `heraldBase`. */
-async function serveDjango(heraldBase) {
+async function serveDjango(heraldBase, publicUrl = "") {
   const root = new URL("../../python/", import.meta.url).pathname;
   const child = spawn("python3", [path.join(root, "tests/django_project/serve.py"), "0"], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PYTHONPATH: root, HERALD_URL: heraldBase, HERALD_PUBLISH_TOKEN: "s3cret" },
+    env: {
+      ...process.env, PYTHONPATH: root, HERALD_URL: heraldBase, HERALD_PUBLIC_URL: publicUrl,
+      HERALD_PUBLISH_TOKEN: "s3cret",
+    },
   });
   let said = "";
   child.stderr.on("data", (chunk) => { said += chunk; });
@@ -605,13 +657,22 @@ async function main() {
   const site = args.scenario === "other-origin" ? await serveExamplePage() : null;
   // And the private-topics scenario its app's, for --auth-hook.
   const app = args.scenario === "private-topics" ? await serveLoginApp() : null;
-  // The Django scenario starts Django first, telling it where herald will be.
-  const heraldAddr = args.scenario === "django-feed" ? `127.0.0.1:${await freePort()}` : "127.0.0.1:0";
-  const django = args.scenario === "django-feed" ? await serveDjango(`http://${heraldAddr}`) : null;
+  // The Django scenarios start Django first, telling it where herald will
+  // be; one puts both behind a proxy that serves herald at /herald/.
+  const withDjango = args.scenario.startsWith("django-");
+  const proxy = args.scenario === "django-behind-a-path" ? await startPathProxy() : null;
+  const heraldAddr = withDjango ? `127.0.0.1:${await freePort()}` : "127.0.0.1:0";
+  const django = withDjango
+    ? await serveDjango(`http://${heraldAddr}`, proxy ? `${proxy.base}/herald` : "") : null;
+  if (proxy) {
+    django.proxy = proxy;
+    proxy.targets.django = Number(new URL(django.base).port);
+    proxy.targets.herald = Number(heraldAddr.split(":")[1]);
+  }
   const hooked = app || django;
   const extra = site ? ["--cors-origin", site.base]
     : hooked ? ["--auth-hook", `${hooked.base}/herald/auth`, "--publish-token", "s3cret"]
-      .concat(django ? ["--cors-origin", django.base] : [])
+      .concat(django && !proxy ? ["--cors-origin", django.base] : [])
     : EXTRA_ARGS[args.scenario] || [];
   const herald = await startHerald(extra, heraldAddr);
   if (site) site.useHerald(herald.base);
@@ -624,6 +685,7 @@ async function main() {
     if (site) site.close();
     if (app) app.close();
     if (django) django.close();
+    if (proxy) proxy.close();
   }
   console.log(`scenario ${args.scenario}: passed`);
 }

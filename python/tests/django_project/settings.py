@@ -44,5 +44,6 @@ LOGIN_REDIRECT_URL = "/feed/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 
 HERALD_URL = os.environ.get("HERALD_URL", "http://127.0.0.1:8000")
+HERALD_PUBLIC_URL = os.environ.get("HERALD_PUBLIC_URL", "")
 HERALD_PUBLISH_TOKEN = os.environ.get("HERALD_PUBLISH_TOKEN", "")
 HERALD_PERMISSIONS = "demo.permissions.permissions"
