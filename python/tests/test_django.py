@@ -148,6 +148,25 @@ class DjangoWithHerald(unittest.TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("not published", logged.output[0])
 
+    def test_the_feed_tag_renders_herald_s_newest_id_or_renders_without_it(self):
+        from django.template import Context, Template
+        from django.test import override_settings
+
+        page = Template("{% load herald %}{% herald_feed 'user-1' 'ops' %}{% herald_feed 'x' %}")
+        newest = self.publish("newest")
+        html = page.render(Context())
+        self.assertIn('data-topics="[&quot;user-1&quot;, &quot;ops&quot;]"', html)
+        self.assertIn('data-after="%d"' % newest, html)
+        self.assertIn('data-herald="%s/herald.js"' % self.herald.url, html)
+        self.assertEqual(html.count("<script"), 1, "one loader for two feeds")
+        closed = socket.create_server(("127.0.0.1", 0))
+        down = "http://127.0.0.1:%d" % closed.getsockname()[1]
+        closed.close()
+        with override_settings(HERALD_URL=down, HERALD_PUBLIC_URL="https://intranet/herald"):
+            html = page.render(Context())
+        self.assertIn('data-after=""', html, "herald down: the page still renders")
+        self.assertIn('data-herald="https://intranet/herald/herald.js"', html)
+
     def test_the_hook_view_answers_only_herald_s_question(self):
         from django.test import Client
 
