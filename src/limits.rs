@@ -416,6 +416,12 @@ pub const HUB_QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// so that subscribers are served even while publishes keep coming.
 pub const MAX_COMMANDS_PER_ROUND: usize = 1024;
 
+/// How many held events `?recent=N` looks back through, at most, to find
+/// the newest N of a subscriber's topics. The scan runs on the hub thread;
+/// 100,000 topic checks take well under a millisecond, and a rare topic in
+/// a history of a million small events cannot stall every other stream.
+pub const RECENT_SCAN_MAX_EVENTS: usize = 100_000;
+
 /// Room made for the history up front, in events: a large `--history` grows
 /// as events come, instead of taking its memory at start.
 pub const HISTORY_PREALLOCATED_EVENTS: usize = 4096;

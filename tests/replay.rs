@@ -120,3 +120,87 @@ fn no_event_is_missed_or_doubled_at_the_seam_between_replay_and_live() {
         assert!(reconnects > 10);
     }
 }
+
+/// `?recent=N`: a new tab starts with what happened lately.
+#[test]
+fn recent_starts_with_the_newest_n_held_then_live() {
+    let addr = start();
+    let ids: Vec<u64> = (0..10)
+        .map(|i| publish(addr, &format!("message=m{i}")))
+        .collect();
+    let mut tab = Subscriber::open(addr, "recent=3", "");
+    assert_eq!(tab.status, 200);
+    let first: Vec<u64> = (0..3).map(|_| tab.next_event().id()).collect();
+    assert_eq!(first, ids[7..], "exactly the three newest, oldest first");
+    let live = publish(addr, "message=live");
+    assert_eq!(tab.next_event().id(), live, "then live, nothing between");
+}
+
+#[test]
+fn recent_counts_only_the_subscribers_topics() {
+    let addr = start();
+    let ids: Vec<(u64, &str)> = ["a", "b", "a", "b", "a", "a"]
+        .iter()
+        .map(|topic| (publish(addr, &format!("message=x&topic={topic}")), *topic))
+        .collect();
+    let mut tab = Subscriber::open(addr, "topic=b&recent=2", "");
+    assert_eq!(tab.next_event().id(), ids[1].0);
+    assert_eq!(tab.next_event().id(), ids[3].0);
+    publish(addr, "message=x&topic=a");
+    let live_b = publish(addr, "message=x&topic=b");
+    assert_eq!(tab.next_event().id(), live_b);
+}
+
+#[test]
+fn recent_is_ignored_when_resuming_and_more_than_held_is_all_held() {
+    let addr = start_with(|config| config.history = 5);
+    let ids: Vec<u64> = (0..8)
+        .map(|i| publish(addr, &format!("message=m{i}")))
+        .collect();
+    let mut resumed = Subscriber::open(addr, &format!("recent=1&lastEventId={}", ids[4]), "");
+    let replay: Vec<u64> = (0..3).map(|_| resumed.next_event().id()).collect();
+    assert_eq!(
+        replay,
+        ids[5..],
+        "the replay after the last id, not the newest one"
+    );
+    let mut everything = Subscriber::open(addr, "recent=1000", "");
+    let first = everything.next_event();
+    assert_eq!(first.event, None, "no missed notice: nothing was asked for");
+    assert_eq!(first.id(), ids[3], "the five held, from the oldest");
+    assert_eq!(Subscriber::open(addr, "recent=some", "").status, 400);
+}
+
+#[test]
+fn recent_has_no_gap_and_no_duplicate_at_the_seam_under_publishing() {
+    const EVENTS: usize = 300;
+    let addr = start();
+    let (started, ready) = std::sync::mpsc::channel();
+    let publisher = thread::spawn(move || {
+        (0..EVENTS)
+            .map(|i| {
+                if i == 50 {
+                    started.send(()).unwrap();
+                }
+                publish(addr, &format!("message={i}"))
+            })
+            .collect::<Vec<u64>>()
+    });
+    ready.recv().unwrap();
+    let mut tab = Subscriber::open(addr, "recent=10", "");
+    let published = publisher.join().unwrap();
+    let mut seen = vec![tab.next_event().id()];
+    while seen.last() != published.last() {
+        seen.push(tab.next_event().id());
+    }
+    let at = published.iter().position(|id| *id == seen[0]).unwrap();
+    assert_eq!(
+        seen,
+        published[at..],
+        "a contiguous run: no gap, no duplicate"
+    );
+    assert!(
+        seen.len() >= 10 && at >= 40,
+        "it started with the ten newest"
+    );
+}

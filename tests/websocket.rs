@@ -91,6 +91,18 @@ fn with_a_token_the_socket_must_give_it() {
 }
 
 #[test]
+fn recent_works_as_on_events() {
+    let addr = start();
+    publish(addr, "message=old&topic=a");
+    let newest_a = publish(addr, "message=new&topic=a");
+    publish(addr, "message=other&topic=b");
+    let mut ws = Ws::open(addr, "?topic=a&recent=1");
+    assert!(ws.next().text().contains(&format!(r#""id":{newest_a}"#)));
+    let live = publish(addr, "message=live&topic=a");
+    assert!(ws.next().text().contains(&format!(r#""id":{live}"#)));
+}
+
+#[test]
 fn replay_and_topics_work_as_on_events() {
     let addr = start();
     let first = publish(addr, "message=one");

@@ -31,7 +31,7 @@ use std::collections::VecDeque;
 
 use crate::event::EventId;
 use crate::hub::listener::StreamKind;
-use crate::limits::HISTORY_PREALLOCATED_EVENTS;
+use crate::limits::{HISTORY_PREALLOCATED_EVENTS, RECENT_SCAN_MAX_EVENTS};
 use crate::wire::encoded::{EncodedEvent, Prefix};
 
 /// An event's place in the history: 0 for the first event pushed since
@@ -99,6 +99,17 @@ pub struct History {
     /// Every event with an id from `floor` up to the newest is held.
     floor: EventId,
     next_id: EventId,
+}
+
+/// Where a new stream asks to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    /// With the next event published.
+    Live,
+    /// After this id (`Last-Event-ID`): the events since then, then live.
+    After(EventId),
+    /// With the newest `n` held events it wants (`?recent=N`), then live.
+    Recent(usize),
 }
 
 /// Where a resuming subscriber starts.
@@ -183,6 +194,25 @@ impl History {
         }
     }
 
+    /// The place of the oldest of the newest `count` held events that
+    /// `wants` (by topic), so that a stream starting there gets exactly
+    /// those before the live ones. Looks at [`RECENT_SCAN_MAX_EVENTS`] at
+    /// most, so a rare topic in a long history costs the hub a bounded scan.
+    pub fn recent_start(&self, count: usize, wants: impl Fn(Option<&str>) -> bool) -> Seq {
+        let mut found = 0;
+        let mut from = self.end();
+        for (back, stored) in self.events.iter().rev().enumerate() {
+            if found == count || back == RECENT_SCAN_MAX_EVENTS {
+                break;
+            }
+            if wants(stored.topic()) {
+                found += 1;
+                from = self.end() - 1 - back as Seq;
+            }
+        }
+        from
+    }
+
     /// The held events from `from` on, oldest first.
     pub fn from(&self, from: Seq) -> impl Iterator<Item = &Stored> {
         let index = from
@@ -251,6 +281,31 @@ mod tests {
             b"id: 102\ndata: m2\n\n"
         );
         assert_eq!(newest.len(StreamKind::EventStream), 18);
+    }
+
+    #[test]
+    fn recent_starts_with_the_newest_wanted_events() {
+        let mut history = History::new(10, usize::MAX, 100);
+        for (i, topic) in ["a", "b", "a", "b", "a"].iter().enumerate() {
+            let event = Event::new(format!("m{i}")).unwrap().topic(*topic).unwrap();
+            history.push(100 + i as u64, EncodedEvent::new(&event));
+        }
+        let ids = |from| {
+            history
+                .from(from)
+                .map(|stored| stored.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(history.recent_start(2, |_| true)), [103, 104]);
+        let only_b = history.recent_start(2, |topic| topic == Some("b"));
+        assert_eq!(ids(only_b), [101, 102, 103, 104], "from the older b on");
+        assert_eq!(
+            ids(history.recent_start(50, |_| true)).len(),
+            5,
+            "more than held"
+        );
+        assert_eq!(history.recent_start(0, |_| true), history.end());
+        assert_eq!(history.recent_start(3, |_| false), history.end());
     }
 
     #[test]

@@ -41,7 +41,7 @@ use crate::connection_slots::ConnectionSlot;
 use crate::event::EventId;
 use crate::hub::batch::Batch;
 use crate::hub::filter::TopicFilter;
-use crate::hub::history::History;
+use crate::hub::history::{History, StartAt};
 use crate::hub::index::Index;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::hub::queue_budget::Reservation;
@@ -125,8 +125,8 @@ pub struct Subscription {
     pub stream: SharedSocket,
     /// The response head and the stream's opening lines, not yet written.
     pub opening: Vec<u8>,
-    /// The `Last-Event-ID` to resume after, if any.
-    pub last_id: Option<EventId>,
+    /// Where in the history it starts.
+    pub start: StartAt,
     /// The events it wants.
     pub filter: TopicFilter,
     /// Keeps counting towards `--max-clients` while the stream is open.
@@ -313,19 +313,24 @@ impl Hub {
         let Subscription {
             stream,
             mut opening,
-            last_id,
+            start,
             filter,
             slot,
             kind,
         } = subscription;
-        let mut from = self.history.end();
-        if let Some(last_id) = last_id {
-            let resume = self.history.resume_after(last_id);
-            if resume.missed {
-                opening.extend(self.missed_notice(kind, last_id));
+        let from = match start {
+            StartAt::Live => self.history.end(),
+            StartAt::After(last_id) => {
+                let resume = self.history.resume_after(last_id);
+                if resume.missed {
+                    opening.extend(self.missed_notice(kind, last_id));
+                }
+                resume.from
             }
-            from = resume.from;
-        }
+            StartAt::Recent(count) => self
+                .history
+                .recent_start(count, |topic| filter.wants(topic)),
+        };
         let Ok(mut listener) = Listener::new(stream, kind, filter, slot, opening, from) else {
             return;
         };

@@ -21,6 +21,11 @@
 //! that already knows its last id passes it as `?lastEventId=N`; when the
 //! browser reconnects by itself it sends the `Last-Event-ID` header, which
 //! then wins, as it is the more recent.
+//!
+//! A new subscriber with no last id may ask for `?recent=N`: the newest N
+//! held events of its topics first, then live, so a page that just opened
+//! shows what happened lately. With a last id, `recent` is ignored: the
+//! replay after that id is what the subscriber is owed.
 
 use crate::access::credentials::Credentials;
 use crate::access::grant::Topics;
@@ -33,6 +38,7 @@ use crate::http::form::parse_form;
 use crate::http::request::Request;
 use crate::http::websocket_upgrade;
 use crate::hub::filter::TopicFilter;
+use crate::hub::history::StartAt;
 use crate::hub::listener::StreamKind;
 use crate::limits::MAX_TOPICS_PER_LISTENER;
 use crate::routes::Outcome;
@@ -48,8 +54,8 @@ pub struct StreamStart {
     pub response_head: Vec<u8>,
     /// The stream's opening lines (see [`sse::preamble`]).
     pub preamble: Vec<u8>,
-    /// Resume after this id, if given.
-    pub last_id: Option<EventId>,
+    /// Where in the history it starts.
+    pub start: StartAt,
     /// The events it gets.
     pub filter: TopicFilter,
     /// Bytes to send after the head instead of a stream, then close: the
@@ -88,18 +94,19 @@ pub fn handle(
     context: &Context,
     allowed_origin: Option<String>,
 ) -> Result<Outcome, HttpError> {
-    let (topics, query_last_id) = topics_and_last_id(request)?;
+    let asked = StreamQuery::of(request)?;
     let last_id = request
         .head
         .last_event_id
         .as_deref()
-        .or(query_last_id.as_deref())
+        .or(asked.last_id.as_deref())
         .and_then(parse_last_id);
+    let topics = asked.topics.clone();
     let start = StreamStart {
         kind: StreamKind::EventStream,
         response_head: stream_head(allowed_origin),
         preamble: sse::preamble(),
-        last_id,
+        start: asked.start_at(last_id),
         filter: TopicFilter::asked(topics.clone()),
         end_at_once: None,
         watch: None,
@@ -166,12 +173,13 @@ fn admit(
 /// the errors of [`handle`].
 pub fn handle_websocket(request: &Request, context: &Context) -> Result<Outcome, HttpError> {
     let accept = websocket_upgrade::check(&request.head)?;
-    let (topics, last_id) = topics_and_last_id(request)?;
+    let asked = StreamQuery::of(request)?;
+    let topics = asked.topics.clone();
     let start = StreamStart {
         kind: StreamKind::WebSocket,
         response_head: websocket_upgrade::switching_protocols(&accept),
         preamble: Vec::new(),
-        last_id: last_id.as_deref().and_then(parse_last_id),
+        start: asked.start_at(asked.last_id.as_deref().and_then(parse_last_id)),
         filter: TopicFilter::asked(topics.clone()),
         end_at_once: None,
         watch: None,
@@ -180,28 +188,63 @@ pub fn handle_websocket(request: &Request, context: &Context) -> Result<Outcome,
     admit(start, request, context, topics).map(|start| Outcome::Stream(Box::new(start)))
 }
 
-/// The `topic` parameters (checked) and the `lastEventId` parameter.
-fn topics_and_last_id(request: &Request) -> Result<(Vec<String>, Option<String>), HttpError> {
-    let query = parse_form(request.head.query().as_bytes())
-        .map_err(|error| HttpError::BadRequest(error.reason()))?;
-    let mut topics: Vec<String> = Vec::new();
-    let mut query_last_id = None;
-    for (name, value) in query {
-        match name.as_str() {
-            "topic" if !is_label(&value) => {
-                return Err(HttpError::BadRequest(
-                    "topic must be 1 to 128 bytes without control characters",
-                ));
+/// What a subscriber's query string asks for.
+struct StreamQuery {
+    /// The `topic` parameters, checked, without repeats.
+    topics: Vec<String>,
+    /// The `lastEventId` parameter, as given.
+    last_id: Option<String>,
+    /// The `recent` parameter: how many held events to start with.
+    recent: usize,
+}
+
+impl StreamQuery {
+    /// Reads the query of `request`.
+    fn of(request: &Request) -> Result<StreamQuery, HttpError> {
+        let query = parse_form(request.head.query().as_bytes())
+            .map_err(|error| HttpError::BadRequest(error.reason()))?;
+        let mut asked = StreamQuery {
+            topics: Vec::new(),
+            last_id: None,
+            recent: 0,
+        };
+        for (name, value) in query {
+            match name.as_str() {
+                "topic" if !is_label(&value) => {
+                    return Err(HttpError::BadRequest(
+                        "topic must be 1 to 128 bytes without control characters",
+                    ));
+                }
+                "topic" if !asked.topics.contains(&value) => asked.topics.push(value),
+                "lastEventId" => asked.last_id = Some(value),
+                "recent" => asked.recent = parse_recent(&value)?,
+                _ => {}
             }
-            "topic" if !topics.contains(&value) => topics.push(value),
-            "lastEventId" => query_last_id = Some(value),
-            _ => {}
+        }
+        if asked.topics.len() > MAX_TOPICS_PER_LISTENER {
+            return Err(HttpError::BadRequest("too many topics"));
+        }
+        Ok(asked)
+    }
+
+    /// Where the stream starts: after `last_id` when there is one (the
+    /// replay rules), else with the `recent` newest, else live.
+    fn start_at(&self, last_id: Option<EventId>) -> StartAt {
+        match (last_id, self.recent) {
+            (Some(id), _) => StartAt::After(id),
+            (None, 0) => StartAt::Live,
+            (None, count) => StartAt::Recent(count),
         }
     }
-    if topics.len() > MAX_TOPICS_PER_LISTENER {
-        return Err(HttpError::BadRequest("too many topics"));
+}
+
+/// `recent` is a count; one larger than the history is not an error (the
+/// subscriber gets what is held), so a huge number is capped, not refused.
+fn parse_recent(text: &str) -> Result<usize, HttpError> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(HttpError::BadRequest("recent must be a number of events"));
     }
-    Ok((topics, query_last_id))
+    Ok(text.parse().unwrap_or(usize::MAX))
 }
 
 /// An empty id means "none". An id herald did not give out (not a number)
@@ -217,6 +260,15 @@ fn parse_last_id(text: &str) -> Option<EventId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_is_a_count_and_a_huge_one_is_all() {
+        assert_eq!(parse_recent("50"), Ok(50));
+        assert_eq!(parse_recent("99999999999999999999999"), Ok(usize::MAX));
+        assert!(parse_recent("-1").is_err());
+        assert!(parse_recent("").is_err());
+        assert!(parse_recent("5x").is_err());
+    }
 
     #[test]
     fn last_ids() {

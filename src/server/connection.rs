@@ -146,7 +146,7 @@ impl Connection {
         let StreamStart {
             mut response_head,
             preamble,
-            last_id,
+            start,
             filter,
             watch,
             ..
@@ -165,7 +165,7 @@ impl Connection {
         let subscription = Subscription {
             stream: self.reader.into_stream(),
             opening: response_head,
-            last_id,
+            start,
             filter,
             slot,
             kind: StreamKind::EventStream,
@@ -203,7 +203,7 @@ impl Connection {
     ) {
         let StreamStart {
             response_head,
-            last_id,
+            start,
             filter,
             watch,
             credentials,
@@ -222,7 +222,7 @@ impl Connection {
         let subscription = Subscription {
             stream,
             opening: response_head,
-            last_id,
+            start,
             filter,
             slot,
             kind: StreamKind::WebSocket,
