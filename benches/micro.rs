@@ -51,6 +51,7 @@ fn main() {
             encode_event(
                 black_box(1_795_489_596_544_147),
                 black_box(&short),
+                black_box(1_796_160_942_123),
                 &mut out,
             );
         }),
@@ -59,7 +60,12 @@ fn main() {
         "sse::encode_event, 200 lines with type and topic",
         time(budget, || {
             out.clear();
-            encode_event(black_box(1_795_489_596_544_147), black_box(&long), &mut out);
+            encode_event(
+                black_box(1_795_489_596_544_147),
+                black_box(&long),
+                black_box(1_796_160_942_123),
+                &mut out,
+            );
         }),
     );
 
@@ -95,7 +101,7 @@ fn main() {
     for held in [1_000u64, 100_000] {
         let mut history = History::new(held as usize, usize::MAX, 1);
         for id in 1..=held {
-            history.push(id, EncodedEvent::new(&short));
+            history.push(id, EncodedEvent::new(&short, 1_796_160_942_123));
         }
         report(
             &format!("history replay of 10 from {held} held"),

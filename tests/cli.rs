@@ -62,7 +62,7 @@ fn a_script_piping_into_herald_publish_reaches_herald_listen() {
 }
 
 #[test]
-fn json_lines_carry_id_event_topic_and_data() {
+fn json_lines_carry_id_event_topic_time_and_data() {
     let addr = start();
     let (_listener, lines) = listen(addr, &["--json", "--topic", "ops"]);
     wait_until(Duration::from_secs(5), "herald listen to connect", || {
@@ -70,10 +70,15 @@ fn json_lines_carry_id_event_topic_and_data() {
     });
     publish(addr, "message=skipped&topic=dev");
     let id = publish(addr, "message=say+%22hi%22%0A&event=chat&topic=ops");
+    let line = next_line(&lines);
+    let (start, rest) = line.split_once(r#","time":""#).expect("a time");
+    let (time, end) = rest.split_once('"').unwrap();
     assert_eq!(
-        next_line(&lines),
-        format!(r#"{{"id":{id},"event":"chat","topic":"ops","data":"say \"hi\"\n"}}"#)
+        start,
+        format!(r#"{{"id":{id},"event":"chat","topic":"ops""#)
     );
+    assert_eq!(end, r#","data":"say \"hi\"\n"}"#);
+    assert_eq!(time.len(), "2026-12-01T21:35:42.123Z".len(), "{time}");
 }
 
 #[test]

@@ -157,6 +157,27 @@ fn a_publish_to_either_instance_reaches_both_in_the_same_order() {
     assert_eq!(seen_b, acked, "B sends the same, in the same order");
 }
 
+/// The time an event was accepted is the entry's, the same on every
+/// instance, and the same again for a tab that resumes at the other.
+#[test]
+fn both_instances_tell_one_time_for_an_event() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let mut on_a = Subscriber::all(a);
+    let mut on_b = Subscriber::all(b);
+    let id = publish(a, "message=when");
+    let (seen_a, seen_b) = (on_a.next_event(), on_b.next_event());
+    assert_eq!(seen_a.time, seen_b.time);
+    let expected = herald::clock::rfc3339_millis(id / 1000);
+    assert_eq!(
+        seen_a.time.as_deref(),
+        Some(expected.as_str()),
+        "the entry's ms"
+    );
+    let mut resumed = Subscriber::resume(b, id - 1);
+    assert_eq!(resumed.next_event().time, seen_a.time);
+}
+
 /// Retries with one `Idempotency-Key`, at both instances at once: Redis
 /// checks the key, so every retry gets the first id and one event is made.
 #[test]

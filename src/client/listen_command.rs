@@ -6,8 +6,8 @@
 //!
 //! One line per event: the data, with `\` written as `\\` and each line
 //! break as `\n`, so a multi-line message stays on one line; or, with
-//! `--json`, one JSON object per line with `id`, `event`, `topic` and
-//! `data`. When the stream drops, it waits as long as the server's `retry:`
+//! `--json`, one JSON object per line with `id`, `event`, `topic`, `time`
+//! and `data`. When the stream drops, it waits as long as the server's `retry:`
 //! said and reconnects with `Last-Event-ID`, so the server replays what was
 //! missed. A refusal that retrying cannot fix (a bad topic, 4xx) ends it
 //! with status 1; so does nothing else.
@@ -150,16 +150,18 @@ fn plain_line(data: &str) -> String {
     data.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
-/// `{"id":…,"event":…,"topic":…,"data":…}`; a numeric id is a number.
+/// `{"id":…,"event":…,"topic":…,"time":…,"data":…}`, as on `/ws`; a
+/// numeric id is a number.
 fn json_line(event: &ReceivedEvent) -> String {
     let id = match event.id.as_deref() {
         Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.to_string(),
         other => json::string_or_null(other),
     };
     format!(
-        "{{\"id\":{id},\"event\":{},\"topic\":{},\"data\":{}}}",
+        "{{\"id\":{id},\"event\":{},\"topic\":{},\"time\":{},\"data\":{}}}",
         json::string_or_null(event.event.as_deref()),
         json::string_or_null(event.topic.as_deref()),
+        json::string_or_null(event.time.as_deref()),
         json::string_or_null(Some(&event.data)),
     )
 }
@@ -175,11 +177,12 @@ mod tests {
             id: Some("42".into()),
             event: None,
             topic: Some("ops".into()),
+            time: Some("2026-12-01T21:35:42.123Z".into()),
             data: "x\"y".into(),
         };
         assert_eq!(
             json_line(&event),
-            r#"{"id":42,"event":null,"topic":"ops","data":"x\"y"}"#
+            r#"{"id":42,"event":null,"topic":"ops","time":"2026-12-01T21:35:42.123Z","data":"x\"y"}"#
         );
     }
 }

@@ -253,7 +253,7 @@ mod tests {
     use crate::event::Event;
 
     fn encoded(text: &str) -> EncodedEvent {
-        EncodedEvent::new(&Event::new(text).unwrap())
+        EncodedEvent::new(&Event::new(text).unwrap(), 0)
     }
 
     fn history_with(max_events: usize, count: usize) -> History {
@@ -278,9 +278,9 @@ mod tests {
         let newest = history.get(2).unwrap();
         assert_eq!(
             newest.parts(StreamKind::EventStream).concat(),
-            b"id: 102\ndata: m2\n\n"
+            b"id: 102\ntime: 1970-01-01T00:00:00.000Z\ndata: m2\n\n"
         );
-        assert_eq!(newest.len(StreamKind::EventStream), 18);
+        assert_eq!(newest.len(StreamKind::EventStream), 49);
     }
 
     #[test]
@@ -288,7 +288,7 @@ mod tests {
         let mut history = History::new(10, usize::MAX, 100);
         for (i, topic) in ["a", "b", "a", "b", "a"].iter().enumerate() {
             let event = Event::new(format!("m{i}")).unwrap().topic(*topic).unwrap();
-            history.push(100 + i as u64, EncodedEvent::new(&event));
+            history.push(100 + i as u64, EncodedEvent::new(&event, 0));
         }
         let ids = |from| {
             history

@@ -497,7 +497,7 @@ mod tests {
             let topic = if i % 3 == 2 { Some("b") } else { Some("a") };
             let text = format!("{i}:{}", "x".repeat(size));
             let event = Event::from_parts(&text, None, topic).unwrap();
-            history.push(1 + i as u64, EncodedEvent::new(&event));
+            history.push(1 + i as u64, EncodedEvent::new(&event, 0));
         }
         history
     }
@@ -519,7 +519,7 @@ mod tests {
         event: &Event,
         expected: &mut Vec<u8>,
     ) {
-        let seq = history.push(id, EncodedEvent::new(event));
+        let seq = history.push(id, EncodedEvent::new(event, 0));
         let stored = history.get(seq).unwrap();
         expected.extend(stored.parts(StreamKind::EventStream).concat());
         batch.add(history, seq);
@@ -649,7 +649,7 @@ mod tests {
         assert_eq!(listener.flush(&history, 1024), Delivery::Kept);
         for id in 10..20 {
             let event = Event::new("y".repeat(100)).unwrap();
-            let seq = history.push(id, EncodedEvent::new(&event));
+            let seq = history.push(id, EncodedEvent::new(&event, 0));
             let len = history.get(seq).unwrap().len(StreamKind::EventStream);
             listener.fall_behind(len);
         }

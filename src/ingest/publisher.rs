@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crossbeam_channel::Sender;
 
+use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::queue_budget::QueueBudget;
 use crate::hub::{Command, HubStats, Subscription};
@@ -141,7 +142,7 @@ impl Publisher {
             return bus.publish(&event).map_err(PublishError::NotStored);
         }
         let key = event.idempotency_key_value().map(str::to_string);
-        let encoded = EncodedEvent::new(&event);
+        let encoded = EncodedEvent::new(&event, millis_since_epoch());
         let reserved = self
             .budget
             .reserve(encoded.size_bytes(), HUB_QUEUE_WAIT)

@@ -113,7 +113,7 @@ pub(super) fn take_restored(
     }
     let restored = records
         .into_iter()
-        .map(|record| (record.id, EncodedEvent::new(&record.event)))
+        .map(|record| (record.id, EncodedEvent::new(&record.event, record.time_ms)))
         .collect();
     (stored, redis, restored, keys)
 }

@@ -178,9 +178,10 @@ impl RedisBus {
         let records = entries
             .into_iter()
             .filter_map(|(entry, event)| {
+                let id = event_id(&entry)?;
                 Some(Record {
-                    id: event_id(&entry)?,
-                    time_ms: 0,
+                    id,
+                    time_ms: id / 1000,
                     event,
                 })
             })
@@ -216,7 +217,9 @@ impl RedisBus {
         id: u64,
         event: &Event,
     ) -> bool {
-        let encoded = EncodedEvent::new(event);
+        // The entry's id is the time Redis appended it, in ms: the same
+        // time on every instance.
+        let encoded = EncodedEvent::new(event, id / 1000);
         let reserved = loop {
             if self.stopping.load(Ordering::Acquire) {
                 return false;

@@ -133,11 +133,15 @@ impl Writer {
     fn store(&mut self, batch: &mut Vec<Store>, bytes: &mut Vec<u8>) {
         bytes.clear();
         let mut starts = Vec::with_capacity(batch.len());
-        let now_ms = crate::clock::millis_since_epoch();
         for request in batch.iter() {
-            if let Store::Event { id, event, .. } = request {
+            if let Store::Event {
+                id, event, encoded, ..
+            } = request
+            {
                 starts.push(bytes.len());
-                record::encode(*id, now_ms, event, bytes);
+                // The time subscribers were told, so a replay after a
+                // restart tells the same.
+                record::encode(*id, encoded.accepted_ms, event, bytes);
             }
         }
         let mut stored = self.log.append(bytes, &starts);

@@ -21,6 +21,9 @@ use crate::wire::websocket::{self, frame};
 /// An event's encodings, without its id.
 #[derive(Debug)]
 pub struct EncodedEvent {
+    /// When herald accepted it, in ms since 1970 (in both encodings, and
+    /// in the event log's record).
+    pub accepted_ms: u64,
     /// Its topic, for subscribers that filter.
     pub topic: Option<Box<str>>,
     /// The event-stream lines after `id:`.
@@ -30,14 +33,15 @@ pub struct EncodedEvent {
 }
 
 impl EncodedEvent {
-    /// Encodes `event` for both kinds of stream.
-    pub fn new(event: &Event) -> EncodedEvent {
-        let mut event_stream = Vec::with_capacity(event.data().len() + 16);
-        sse::encode_body(event, &mut event_stream);
+    /// Encodes `event`, accepted at `accepted_ms`, for both kinds of stream.
+    pub fn new(event: &Event, accepted_ms: u64) -> EncodedEvent {
+        let mut event_stream = Vec::with_capacity(event.data().len() + 48);
+        sse::encode_body(event, accepted_ms, &mut event_stream);
         EncodedEvent {
+            accepted_ms,
             topic: event.topic_name().map(Into::into),
             event_stream: event_stream.into_boxed_slice(),
-            websocket: websocket::encode_body(event)
+            websocket: websocket::encode_body(event, accepted_ms)
                 .into_bytes()
                 .into_boxed_slice(),
         }
@@ -110,16 +114,16 @@ mod tests {
     #[test]
     fn prefix_and_body_make_the_whole_encoding() {
         let event = Event::from_parts("say \"hi\"\nthere", Some("chat"), Some("ops")).unwrap();
-        let encoded = EncodedEvent::new(&event);
+        let encoded = EncodedEvent::new(&event, 1_796_160_942_123);
         let id = u64::MAX;
 
         let mut sse_whole = Vec::new();
-        sse::encode_event(id, &event, &mut sse_whole);
+        sse::encode_event(id, &event, 1_796_160_942_123, &mut sse_whole);
         let sse_parts = joined(Prefix::event_stream(id), &encoded.event_stream);
         assert_eq!(sse_parts, sse_whole);
 
         let mut ws_whole = Vec::new();
-        websocket::encode_event(id, &event, &mut ws_whole);
+        websocket::encode_event(id, &event, 1_796_160_942_123, &mut ws_whole);
         let ws_prefix = Prefix::websocket(id, encoded.websocket.len());
         assert_eq!(joined(ws_prefix, &encoded.websocket), ws_whole);
         assert_eq!(encoded.topic.as_deref(), Some("ops"));
@@ -128,9 +132,9 @@ mod tests {
     #[test]
     fn a_long_frame_gets_the_long_header() {
         let event = Event::new("x".repeat(70_000)).unwrap();
-        let encoded = EncodedEvent::new(&event);
+        let encoded = EncodedEvent::new(&event, 0);
         let mut whole = Vec::new();
-        websocket::encode_event(1, &event, &mut whole);
+        websocket::encode_event(1, &event, 0, &mut whole);
         let prefix = Prefix::websocket(1, encoded.websocket.len());
         assert_eq!(prefix.as_bytes()[1], 127);
         assert_eq!(joined(prefix, &encoded.websocket), whole);

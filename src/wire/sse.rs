@@ -19,6 +19,7 @@
 //! break) each start a new `data:` line, so no message can end its event
 //! early or add a field of its own.
 
+use crate::clock::rfc3339_millis;
 use crate::event::{Event, EventId};
 use crate::limits::SSE_RETRY_MS;
 use crate::wire::notice::{self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, UNAVAILABLE_EVENT_TYPE};
@@ -26,22 +27,25 @@ use crate::wire::notice::{self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, UNAVAILAB
 /// A comment line, written to every stream every `--heartbeat`.
 pub const HEARTBEAT: &[u8] = b": heartbeat\n";
 
-/// Appends one encoded event to `out`.
-pub fn encode_event(id: EventId, event: &Event, out: &mut Vec<u8>) {
+/// Appends one encoded event, accepted at `accepted_ms`, to `out`.
+pub fn encode_event(id: EventId, event: &Event, accepted_ms: u64, out: &mut Vec<u8>) {
     field(out, "id", &id.to_string());
-    encode_body(event, out);
+    encode_body(event, accepted_ms, out);
 }
 
 /// Appends every line of the event after its `id:` line, and the empty line
 /// that ends it: the part of the encoding that does not depend on the id
 /// (see [`crate::wire::encoded`]).
-pub fn encode_body(event: &Event, out: &mut Vec<u8>) {
+pub fn encode_body(event: &Event, accepted_ms: u64, out: &mut Vec<u8>) {
     if let Some(event_type) = event.event_type() {
         field(out, "event", event_type);
     }
     if let Some(topic) = event.topic_name() {
         field(out, "topic", topic);
     }
+    // When herald accepted it: a replay shows when it happened, not when it
+    // arrived. Browsers ignore fields they do not know, as `topic:`.
+    field(out, "time", &rfc3339_millis(accepted_ms));
     for line in lines(event.data()) {
         field(out, "data", line);
     }
@@ -111,10 +115,23 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
 
+    /// The encoding, without the `time:` line (its own test checks it).
     fn encoded(id: EventId, event: &Event) -> String {
         let mut out = Vec::new();
-        encode_event(id, event, &mut out);
-        String::from_utf8(out).unwrap()
+        encode_event(id, event, 0, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        text.replacen("time: 1970-01-01T00:00:00.000Z\n", "", 1)
+    }
+
+    #[test]
+    fn the_time_it_was_accepted_comes_before_the_data() {
+        let event = Event::new("x").unwrap().topic("ops").unwrap();
+        let mut out = Vec::new();
+        encode_event(3, &event, 1_796_160_942_123, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "id: 3\ntopic: ops\ntime: 2026-12-01T21:35:42.123Z\ndata: x\n\n"
+        );
     }
 
     #[test]

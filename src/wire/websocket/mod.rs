@@ -19,45 +19,43 @@ pub mod base64;
 pub mod frame;
 pub mod sha1;
 
+use crate::clock::rfc3339_millis;
 use crate::event::{Event, EventId};
 use crate::wire::{json, notice};
 
 /// The ping the hub sends every `--heartbeat`, with an empty payload.
 pub const PING: &[u8] = &[0x80 | frame::PING, 0];
 
-/// An event as a text frame: `{"id":…,"event":…,"topic":…,"data":…}`.
-pub fn encode_event(id: EventId, event: &Event, out: &mut Vec<u8>) {
-    let text = event_json(
-        Some(id),
-        event.event_type(),
-        event.topic_name(),
-        event.data(),
-    );
+/// An event as a text frame:
+/// `{"id":…,"event":…,"topic":…,"time":…,"data":…}`.
+pub fn encode_event(id: EventId, event: &Event, accepted_ms: u64, out: &mut Vec<u8>) {
+    let text = format!("{{\"id\":{id},{}", encode_body(event, accepted_ms));
     frame::encode(frame::TEXT, text.as_bytes(), out);
 }
 
-/// The JSON object for one event; `id` is `null` for the missed notice.
-pub fn event_json(
-    id: Option<EventId>,
-    event: Option<&str>,
-    topic: Option<&str>,
-    data: &str,
-) -> String {
-    let id = id.map_or("null".to_string(), |id| id.to_string());
-    format!("{{\"id\":{id},{}", body_json(event, topic, data))
+/// The JSON object for a notice (no id, no time), such as the missed one.
+pub fn notice_json(event: &str, data: &str) -> String {
+    format!("{{\"id\":null,{}", body_json(Some(event), None, None, data))
 }
 
 /// The event's JSON after `{"id":N,`: the part that does not depend on the
-/// id (see [`crate::wire::encoded`]).
-pub fn encode_body(event: &Event) -> String {
-    body_json(event.event_type(), event.topic_name(), event.data())
+/// id (see [`crate::wire::encoded`]). `time` is when herald accepted it.
+pub fn encode_body(event: &Event, accepted_ms: u64) -> String {
+    let time = rfc3339_millis(accepted_ms);
+    body_json(
+        event.event_type(),
+        event.topic_name(),
+        Some(&time),
+        event.data(),
+    )
 }
 
-fn body_json(event: Option<&str>, topic: Option<&str>, data: &str) -> String {
+fn body_json(event: Option<&str>, topic: Option<&str>, time: Option<&str>, data: &str) -> String {
     format!(
-        "\"event\":{},\"topic\":{},\"data\":{}}}",
+        "\"event\":{},\"topic\":{},\"time\":{},\"data\":{}}}",
         json::string_or_null(event),
         json::string_or_null(topic),
+        json::string_or_null(time),
         json::string_or_null(Some(data)),
     )
 }
@@ -66,7 +64,7 @@ fn body_json(event: Option<&str>, topic: Option<&str>, data: &str) -> String {
 /// `herald-missed` with no id, whose data is the same JSON.
 pub fn missed_frame(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
     let data = notice::missed_data(asked_after, oldest_held);
-    let text = event_json(None, Some(notice::MISSED_EVENT_TYPE), None, &data);
+    let text = notice_json(notice::MISSED_EVENT_TYPE, &data);
     let mut out = Vec::new();
     frame::encode(frame::TEXT, text.as_bytes(), &mut out);
     out
@@ -80,11 +78,11 @@ mod tests {
     fn an_event_frame_holds_its_json() {
         let mut out = Vec::new();
         let event = Event::new("say \"hi\"\n🎉").unwrap().topic("ops").unwrap();
-        encode_event(7, &event, &mut out);
+        encode_event(7, &event, 1_796_160_942_123, &mut out);
         assert_eq!(out[0], 0x81);
         assert_eq!(
             std::str::from_utf8(&out[2..]).unwrap(),
-            r#"{"id":7,"event":null,"topic":"ops","data":"say \"hi\"\n🎉"}"#
+            r#"{"id":7,"event":null,"topic":"ops","time":"2026-12-01T21:35:42.123Z","data":"say \"hi\"\n🎉"}"#
         );
     }
 }
