@@ -17,7 +17,7 @@
 //! by [`crate::limits::IDEMPOTENCY_KEYS_MAX`]); with `--data-dir` they are
 //! rebuilt from the log at start-up. With `--redis` this index is not used:
 //! Redis itself checks the key, atomically for every instance (see
-//! [`crate::store::redis_bus`]).
+//! `store/redis_bus.rs`, under the cargo feature `redis`).
 
 use std::collections::{HashMap, VecDeque};
 
