@@ -2,11 +2,17 @@
 //
 // herald.js keeps the stream (shared by all tabs through a SharedWorker,
 // resumed after a drop, retried when the server is full); this script shows
-// what arrives and sends what is typed. Messages are always inserted as
-// text (textContent), never as HTML.
+// what arrives and sends what is typed. It opens with the newest RECENT
+// messages, shows each with the time herald accepted it (a replayed one
+// keeps its own time), its type when it has one and its topic when the
+// page shows every topic, and keeps the newest MAX_SHOWN in the page, so a
+// feed of thousands stays quick. Messages are always inserted as text
+// (textContent), never as HTML.
 "use strict";
 
 (function () {
+  var RECENT = 50;
+  var MAX_SHOWN = 300;
   var topic = new URLSearchParams(location.search).get("topic") || "";
   var feed = document.getElementById("feed");
   var statusLine = document.getElementById("status");
@@ -32,26 +38,53 @@
     statusLine.textContent = STATUS_TEXT[state] || state;
   }
 
-  function show(text, className) {
+  var shown = new Set(); // the ids in the feed, so a message is shown once
+
+  /** A <time> for `when`: the time of day, and the date when not today. */
+  function timeElement(when) {
+    var time = document.createElement("time");
+    time.dateTime = when.toISOString();
+    var today = when.toDateString() === new Date().toDateString();
+    time.textContent = today ? when.toLocaleTimeString() : when.toLocaleString();
+    return time;
+  }
+
+  function label(text, className) {
+    var span = document.createElement("span");
+    span.className = "label " + className;
+    span.textContent = text;
+    return span;
+  }
+
+  function show(message, className) {
+    if (message.id && shown.has(message.id)) return;
     var item = document.createElement("li");
     if (className) item.className = className;
-    var time = document.createElement("time");
-    var now = new Date();
-    time.dateTime = now.toISOString();
-    time.textContent = now.toLocaleTimeString();
+    if (message.id) { shown.add(message.id); item.dataset.id = message.id; }
+    item.appendChild(timeElement(message.time ? new Date(message.time) : new Date()));
+    if (message.event && message.event !== "message") {
+      item.appendChild(label(message.event, "type type-" + message.event.replace(/[^\w-]/g, "")));
+    }
+    if (message.topic && !topic) item.appendChild(label(message.topic, "topic"));
     var body = document.createElement("span");
     body.className = "text";
-    body.textContent = text;
-    item.appendChild(time);
+    body.textContent = message.data;
     item.appendChild(body);
     feed.insertBefore(item, feed.firstChild);
+    while (feed.children.length > MAX_SHOWN) {
+      shown.delete(Number(feed.lastChild.dataset.id));
+      feed.removeChild(feed.lastChild);
+    }
   }
 
   herald.subscribe({
     topic: topic,
-    onMessage: function (message) { show(message.data); },
+    recent: RECENT,
+    onMessage: function (message) { show(message); },
     onStatus: setStatus,
-    onMissed: function () { show("Some earlier messages could not be replayed.", "notice"); },
+    onMissed: function () {
+      show({ data: "Some earlier messages could not be replayed." }, "notice");
+    },
   });
 
   // When the server needs a token to publish, show the field; remember

@@ -2,22 +2,26 @@
 // set of topics) for every tab of herald's origin (see herald.js, whose
 // openStream it uses).
 //
-// Each tab's port says {type: "subscribe", topics} and, when the tab goes
-// away, {type: "unsubscribe"}. The worker opens a stream for a topic when
+// Each tab's port says {type: "subscribe", topics, recent} and, when the
+// tab goes away, {type: "unsubscribe"}. The worker opens a stream for a topic when
 // the first tab asks for it, sends each event to every tab on that topic,
 // and closes the stream when the last of them leaves. It lives as long as
-// any tab is open; a tab opened later joins the running stream.
+// any tab is open; a tab opened later joins the running stream, and gets
+// the `recent` newest messages the worker kept for it (the stream asked
+// herald for the newest ones when it opened, and keeps the newest since).
+// At most MAX_KEPT are kept per stream.
 "use strict";
 
 importScripts("herald.js");
 
-var streams = new Map(); // topics, joined by newlines -> {ports, state, stream}
+var MAX_KEPT = 200;
+var streams = new Map(); // topics, joined by newlines -> {ports, state, stream, kept}
 
 function send(entry, note) {
   entry.ports.forEach(function (port) { port.postMessage(note); });
 }
 
-function join(port, topics) {
+function join(port, topics, recent) {
   leave(port);
   var name = topics.join("\n"); // a topic never holds a line break
   var entry = streams.get(name);
@@ -29,12 +33,21 @@ function join(port, topics) {
     entry = null;
   }
   if (!entry) {
-    entry = { ports: new Set(), state: "connecting", stream: null };
+    entry = { ports: new Set(), state: "connecting", stream: null, kept: [] };
     streams.set(name, entry);
-    entry.stream = self.herald.openStream(self.herald.base, { topics: topics }, {
-      message: function (message) { send(entry, { type: "message", message: message }); },
+    var options = { topics: topics, recent: Math.min(recent, MAX_KEPT) };
+    entry.stream = self.herald.openStream(self.herald.base, options, {
+      message: function (message) {
+        entry.kept.push(message);
+        if (entry.kept.length > MAX_KEPT) entry.kept.shift();
+        send(entry, { type: "message", message: message });
+      },
       status: function (state) { entry.state = state; send(entry, { type: "status", state: state }); },
       missed: function () { send(entry, { type: "missed" }); },
+    });
+  } else if (recent) {
+    entry.kept.slice(-recent).forEach(function (message) {
+      port.postMessage({ type: "message", message: message });
     });
   }
   entry.ports.add(port);
@@ -53,8 +66,9 @@ function leave(port) {
 self.onconnect = function (event) {
   var port = event.ports[0];
   port.onmessage = function (message) {
-    if (message.data.type === "subscribe") join(port, message.data.topics || []);
-    else if (message.data.type === "unsubscribe") leave(port);
+    var note = message.data;
+    if (note.type === "subscribe") join(port, note.topics || [], Number(note.recent) || 0);
+    else if (note.type === "unsubscribe") leave(port);
   };
   port.start();
 };

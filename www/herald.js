@@ -6,7 +6,8 @@
 //       topic: "ops",                                   // optional; or topics: ["a", "b"]
 //       after: 1795489596544148,                        // optional: start after this id
 //       withCredentials: true,                          // optional: send cookies (another origin)
-//       onMessage: function (m) { console.log(m.id, m.data); },
+//       recent: 50,                                     // optional: start with the newest 50
+//       onMessage: function (m) { console.log(m.id, m.event, m.topic, m.time, m.data); },
 //       onStatus: function (state) { /* connecting | live | reconnecting | refused */ },
 //       onMissed: function () { /* some events could not be replayed */ },
 //     });
@@ -14,9 +15,9 @@
 //   </script>
 //
 // One connection for all tabs. A browser opens at most six HTTP/1.1
-// connections to one host, so a seventh tab with its own EventSource would
-// wait for ever. On herald's own origin, the tabs therefore share one
-// SharedWorker (herald-worker.js), which holds a single EventSource per topic
+// connections to one host, so a seventh tab with its own stream would wait
+// for ever. On herald's own origin, the tabs therefore share one
+// SharedWorker (herald-worker.js), which holds a single stream per topic
 // and hands every event to every tab. Where SharedWorker is missing, or the
 // page is on another origin (a worker must come from the page's origin),
 // each tab opens its own stream.
@@ -26,18 +27,28 @@
 // stream and herald's --auth-hook can ask the app who it is; herald must
 // name that origin in --cors-origin. A page that rendered with herald's
 // newest id (`after`) starts from there, so nothing published between the
-// render and the stream is missed.
+// render and the stream is missed; a page that just opened may ask for the
+// `recent` newest events instead.
 //
-// The stream (openStream below) is the same code in both places: it
-// resumes after a drop with the last id it saw, so the server replays what
-// was missed; it drops duplicates by id; and when EventSource gives up for
-// good (any answer but 200, such as 503 from a full server) it starts again
-// after a random delay, so many tabs do not return at the same instant.
-// Except when herald's answer was 401 or 403: with `--auth-hook`, the app
-// said this person may not listen here, and asking again would not change
-// that. EventSource does not tell which status ended it, so the stream asks
-// once with fetch (which carries the same cookies) and, on a refusal, stops
-// and reports "refused"; a reload after logging in starts it again.
+// Why fetch, not EventSource. EventSource hands a page only the event
+// types it listens for by name, which a page cannot know in advance, and
+// hides herald's own fields (topic:, time:) and the answer's status. So the
+// stream is read with fetch and parsed here, by the rules of the WHATWG
+// event-stream format (readEvents below); other clients still get plain
+// SSE. Every event reaches onMessage as {id, event, topic, time, data}, with
+// event "message" for an unnamed one; herald's own signals (herald-missed,
+// herald-unavailable, herald-revoked) are handled here and reach the page
+// through onMissed and onStatus, never as messages.
+//
+// The stream (openStream below) is the same code in the worker and in a
+// page: it resumes after a drop with the last id it saw, so the server
+// replays what was missed; it drops duplicates by id; and after a drop or
+// any answer but 200 it comes back after the server's retry: delay and a
+// random part, so many tabs do not return at the same instant. Except when
+// herald says 401 or 403 (or ends the stream with herald-revoked): with
+// --auth-hook the app said this person may not listen here, and asking
+// again would not change that, so the stream stops and reports "refused";
+// a reload after logging in starts it again.
 "use strict";
 
 (function (scope) {
@@ -66,18 +77,21 @@
   }
 
   /**
-   * Opens a resuming EventSource on `server` for `options.topics` (none:
-   * all), after id `options.after`, with cookies if
-   * `options.withCredentials`; calls handlers.message({id, data}),
+   * Opens a resuming stream on `server` for `options.topics` (none: all),
+   * after id `options.after` or else with the `options.recent` newest held
+   * events, with cookies if `options.withCredentials`; calls
+   * handlers.message({id, event, topic, time, data}),
    * handlers.status(state), handlers.missed(). The state is connecting,
    * live, reconnecting, or refused (for good). Returns {close()}.
    */
   function openStream(server, options, handlers) {
     var topics = topicsOf(options);
-    var credentials = Boolean(options.withCredentials);
+    var credentials = options.withCredentials ? "include" : "same-origin";
     var lastId = Number(options.after) || 0;
     var resume = startsAfterAnId(options);
-    var source = null;
+    var recent = Number(options.recent) || 0;
+    var retryMs = RETRY_MIN_MS;
+    var abort = null;
     var timer = null;
     var closed = false;
 
@@ -85,6 +99,7 @@
       var params = new URLSearchParams();
       topics.forEach(function (topic) { params.append("topic", topic); });
       if (lastId || resume) params.append("lastEventId", String(lastId));
+      else if (recent) params.append("recent", String(recent));
       var query = params.toString();
       return server + "/events" + (query ? "?" + query : "");
     }
@@ -92,41 +107,38 @@
     function connect() {
       timer = null;
       handlers.status(lastId ? "reconnecting" : "connecting");
-      source = new EventSource(url(), { withCredentials: credentials });
-      source.onopen = function () { handlers.status("live"); };
-      source.onmessage = function (event) {
-        var id = Number(event.lastEventId);
-        if (id && id <= lastId) return;
-        if (id) lastId = id;
-        handlers.message({ id: id, data: event.data });
-      };
-      source.addEventListener("herald-missed", function () { handlers.missed(); });
-      source.onerror = function () {
-        handlers.status("reconnecting");
-        if (source.readyState === EventSource.CLOSED && !closed) {
-          source = null;
-          refusedOrRetry();
-        }
-      };
+      abort = new AbortController();
+      var request = { signal: abort.signal, credentials: credentials, cache: "no-store" };
+      fetch(url(), request)
+        .then(function (response) {
+          if (response.status === 401 || response.status === 403) return "refused";
+          if (!response.ok || !response.body) return "again";
+          return readEvents(response.body, {
+            live: function () { handlers.status("live"); },
+            retry: function (ms) { retryMs = ms; },
+            event: dispatch,
+          });
+        })
+        .catch(function () { return "again"; })
+        .then(function (next) {
+          if (closed) return;
+          if (next === "refused") return handlers.status("refused");
+          handlers.status("reconnecting");
+          timer = setTimeout(connect, retryMs + Math.random() * RETRY_SPREAD_MS);
+        });
     }
 
-    // Called when EventSource has given up for good: it was not answered
-    // with a stream. Ask once more to learn the status (aborting at once if
-    // a stream starts after all), then stop on 401/403 or retry later.
-    function refusedOrRetry() {
-      var abort = new AbortController();
-      fetch(url(), {
-        signal: abort.signal, cache: "no-store", credentials: credentials ? "include" : "same-origin",
-      })
-        .then(function (response) {
-          abort.abort();
-          return response.status === 401 || response.status === 403;
-        }, function () { return false; })
-        .then(function (refused) {
-          if (closed) return;
-          if (refused) handlers.status("refused");
-          else timer = setTimeout(connect, RETRY_MIN_MS + Math.random() * RETRY_SPREAD_MS);
-        });
+    // One whole event from the stream; "refused" ends the stream for good.
+    function dispatch(event) {
+      if (event.event === "herald-missed") return handlers.missed();
+      if (event.event === "herald-revoked") return "refused";
+      if (event.event === "herald-unavailable") return undefined; // the stream ends: come back
+      var id = Number(event.id);
+      if (id && id <= lastId) return undefined;
+      if (id) lastId = id;
+      event.id = id;
+      handlers.message(event);
+      return undefined;
     }
 
     connect();
@@ -134,9 +146,70 @@
       close: function () {
         closed = true;
         if (timer) clearTimeout(timer);
-        if (source) source.close();
+        if (abort) abort.abort();
       },
     };
+  }
+
+  /**
+   * Reads an event stream from `body` (a ReadableStream of bytes) until it
+   * ends, by the WHATWG rules: lines end in CR, LF or CRLF; a line starting
+   * with ":" is a comment; "field: value" fields gather until an empty line
+   * dispatches them; an event with no data is not dispatched. Calls
+   * on.live() at the first comment (herald opens every real stream with
+   * one), on.retry(ms), and on.event({id, event, topic, time, data}).
+   * Resolves with what on.event returned to stop it, or "again" at the end.
+   */
+  function readEvents(body, on) {
+    var reader = body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var live = false;
+    var fields = fresh();
+
+    function fresh() { return { id: null, event: "", topic: null, time: null, data: [] }; }
+
+    function line(text) {
+      if (text === "") {
+        var event = fields;
+        fields = fresh();
+        if (!event.data.length) return undefined;
+        return on.event({
+          id: event.id, event: event.event || "message", topic: event.topic,
+          time: event.time, data: event.data.join("\n"),
+        });
+      }
+      if (text[0] === ":") {
+        if (!live) { live = true; on.live(); }
+        return undefined;
+      }
+      var colon = text.indexOf(":");
+      var name = colon < 0 ? text : text.slice(0, colon);
+      var value = colon < 0 ? "" : text.slice(colon + 1).replace(/^ /, "");
+      if (name === "data") fields.data.push(value);
+      else if (name === "event") fields.event = value;
+      else if (name === "id" && value.indexOf("\0") < 0) fields.id = value;
+      else if (name === "topic") fields.topic = value;
+      else if (name === "time") fields.time = value;
+      else if (name === "retry" && /^\d+$/.test(value)) on.retry(Number(value));
+      return undefined;
+    }
+
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return "again";
+        buffer += decoder.decode(chunk.value, { stream: true });
+        // A CR at the very end may be the first half of a CRLF: keep it.
+        var lines = buffer.split(/\r\n|\n|\r(?!$)/);
+        buffer = lines.pop();
+        for (var i = 0; i < lines.length; i++) {
+          var stop = line(lines[i]);
+          if (stop) { reader.cancel(); return stop; }
+        }
+        return pump();
+      });
+    }
+    return pump();
   }
 
   /** Subscribes this tab; see the example at the top. Returns {close()}. */
@@ -166,12 +239,12 @@
       else if (note.type === "status") handlers.status(note.state);
       else if (note.type === "missed") handlers.missed();
     };
-    port.postMessage({ type: "subscribe", topics: topics });
+    port.postMessage({ type: "subscribe", topics: topics, recent: options.recent || 0 });
     // A worker is not told when a tab goes away: the tab says so.
     function leave() { port.postMessage({ type: "unsubscribe" }); }
     scope.addEventListener("pagehide", leave);
     scope.addEventListener("pageshow", function (event) {
-      if (event.persisted) port.postMessage({ type: "subscribe", topics: topics });
+      if (event.persisted) port.postMessage({ type: "subscribe", topics: topics, recent: 0 });
     });
     return { close: leave };
   }
