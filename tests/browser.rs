@@ -138,3 +138,18 @@ fn a_django_page_with_the_feed_tag_misses_nothing_and_shows_only_its_topic() {
 fn behind_one_proxy_at_a_path_the_django_feed_and_heralds_page_both_work() {
     run("django-behind-a-path");
 }
+
+#[test]
+fn a_new_tab_shows_recent_messages_of_every_type_with_the_time_they_were_published() {
+    run("recent-on-open");
+}
+
+#[test]
+fn missed_messages_come_back_with_their_own_times() {
+    run("reconnect-times");
+}
+
+#[test]
+fn axe_finds_nothing_in_light_or_dark_and_the_page_works_by_keyboard() {
+    run("accessible");
+}

@@ -338,6 +338,135 @@ const scenarios = {
   },
 };
 
+/** Publishes `message` and says when, in ms since 1970, it was accepted (about). */
+async function publishTimed(base, message, fields = {}) {
+  const before = Date.now();
+  const id = await publish(base, message, fields);
+  return { id, at: (before + Date.now()) / 2 };
+}
+
+/** The feed's items as the page shows them: text, labels and <time datetime>. */
+const feedItems = (page) => page.$$eval("#feed li:not(.notice)", (items) => items.map((li) => ({
+  text: li.querySelector(".text").textContent,
+  labels: [...li.querySelectorAll(".label")].map((label) => label.textContent),
+  datetime: li.querySelector("time").dateTime,
+})));
+
+/**
+ * A new tab opens with what happened lately: an unnamed message, an alert
+ * and one for ops, published five seconds before the page opened, each
+ * with its label and the time it was published, not the time it arrived.
+ */
+scenarios["recent-on-open"] = async function ({ herald, browser }) {
+  const sent = [
+    await publishTimed(herald.base, "plain news"),
+    await publishTimed(herald.base, "disk 91% full", { event: "alert" }),
+    await publishTimed(herald.base, "deploy finished", { topic: "ops" }),
+  ];
+  // The wait is the test: the page must tell publish time from open time.
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const page = await openPage(await browser.newContext(), herald.base);
+  await waitForMessage(page, "plain news");
+  const items = await feedItems(page);
+  assert.deepEqual(items.map((item) => [item.text, item.labels]), [
+    ["deploy finished", ["ops"]], ["disk 91% full", ["alert"]], ["plain news", []],
+  ], "newest first, each with its type or topic");
+  items.reverse().forEach((item, n) => {
+    const off = Math.abs(Date.parse(item.datetime) - sent[n].at);
+    assert.ok(off < 1000, `"${item.text}" shows ${item.datetime}, ${off} ms from its publish`);
+  });
+  const alert = page.locator("#feed .type-alert");
+  assert.equal(await alert.textContent(), "alert", "an alert says so in words, not colour alone");
+  const room = await openPage(await browser.newContext(), `${herald.base}/?topic=ops`);
+  await waitForMessage(room, "deploy finished");
+  assert.deepEqual((await feedItems(room)).map((item) => item.labels), [[]],
+    "a room does not label its own topic");
+};
+
+/**
+ * Missed messages come back with their own times: published while the tab
+ * was cut off, shown after it is back, two seconds later at least.
+ */
+scenarios["reconnect-times"] = async function ({ herald, browser }) {
+  const proxy = await startProxy(herald.port);
+  const page = await openPage(await browser.newContext(), proxy.base);
+  await waitForStatus(page, "live");
+  proxy.down();
+  await waitForStatus(page, "reconnecting");
+  const sent = [];
+  for (const n of [1, 2]) sent.push(await publishTimed(herald.base, `while away ${n}`));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  proxy.up();
+  await waitForMessage(page, "while away 2");
+  const items = (await feedItems(page)).reverse();
+  items.forEach((item, n) => {
+    const off = Math.abs(Date.parse(item.datetime) - sent[n].at);
+    assert.ok(off < 1000, `"${item.text}" keeps its time: ${off} ms from its publish`);
+  });
+  proxy.close();
+};
+
+/**
+ * axe-core finds nothing wrong, empty and with messages, light and dark;
+ * the page works from the keyboard alone; long and many-lined messages
+ * wrap and keep their lines; a feed of a thousand keeps the newest few
+ * hundred in the page; and a dark screenshot is taken.
+ */
+scenarios["accessible"] = async function ({ herald, browser }) {
+  const axeSource = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+  const check = async (page, what) => {
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() => window.axe.run(document));
+    const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
+    assert.deepEqual(found, [], `axe-core, ${what}`);
+  };
+  for (const colorScheme of ["light", "dark"]) {
+    const page = await openPage(await browser.newContext({ colorScheme }), herald.base);
+    await waitForStatus(page, "live");
+    await check(page, `${colorScheme}, empty`);
+    await publish(herald.base, "disk 91% full", { event: "alert" });
+    await publish(herald.base, "deploy finished", { topic: "ops" });
+    await waitForMessage(page, "deploy finished");
+    await check(page, `${colorScheme}, with messages`);
+    if (colorScheme === "dark") {
+      const dir = args.shots || path.join(os.tmpdir(), "herald-screenshots");
+      fs.mkdirSync(dir, { recursive: true });
+      const png = await page.screenshot({ path: path.join(dir, "herald-dark.png") });
+      assert.ok(png.length > 1000, "the dark screenshot has content");
+    }
+  }
+
+  const page = await openPage(await browser.newContext({ viewport: { width: 390, height: 844 } }), herald.base);
+  await waitForStatus(page, "live");
+  // Keyboard alone: the field has focus, Tab reaches Send, Enter sends.
+  assert.equal(await page.evaluate(() => document.activeElement.id), "message");
+  await page.keyboard.type("typed without a mouse");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Send");
+  await page.keyboard.press("Enter");
+  await waitForMessage(page, "typed without a mouse");
+
+  const long = "x".repeat(3000);
+  await publish(herald.base, long);
+  await publish(herald.base, "first line\nsecond line\n\nafter an empty one");
+  await waitForMessage(page, "first line\nsecond line\n\nafter an empty one");
+  const layout = await page.evaluate(() => {
+    const lines = [...document.querySelectorAll("#feed .text")].find((e) => e.textContent.startsWith("first"));
+    return {
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      lineHeight: parseFloat(getComputedStyle(lines).lineHeight),
+      height: lines.getBoundingClientRect().height,
+    };
+  });
+  assert.ok(layout.overflow <= 0, `a long message wraps (${layout.overflow} px too wide)`);
+  assert.ok(layout.height >= 3.5 * layout.lineHeight, "a message of four lines keeps its lines");
+
+  for (let i = 0; i < 1000; i++) await publish(herald.base, `burst ${i}`);
+  await waitForMessage(page, "burst 999");
+  const shown = await page.locator("#feed li").count();
+  assert.ok(shown <= 300, `the page keeps the newest few hundred, not ${shown}`);
+};
+
 /** A failed send is shown next to the form, not lost: server gone, then 401. */
 scenarios["send-errors"] = async function ({ herald, browser }) {
   const proxy = await startProxy(herald.port);
