@@ -153,3 +153,13 @@ fn missed_messages_come_back_with_their_own_times() {
 fn axe_finds_nothing_in_light_or_dark_and_the_page_works_by_keyboard() {
     run("accessible");
 }
+
+#[test]
+fn the_readmes_htmx_page_swaps_events_in_from_another_origin_with_credentials() {
+    run("htmx-other-origin");
+}
+
+#[test]
+fn the_readmes_htmx_page_swaps_events_in_from_heralds_own_origin() {
+    run("htmx-same-origin");
+}

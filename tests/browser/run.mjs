@@ -754,6 +754,75 @@ async function serveLoginApp() {
   return { base: `http://127.0.0.1:${server.address().port}`, calls, close() { server.close(); } };
 }
 
+/** The README's htmx page swaps herald's events in, from its own origin. */
+async function htmxScenario({ herald, browser }, pageBase) {
+  const page = await openPage(await browser.newContext(), pageBase);
+  const answers = [];
+  page.on("response", (response) => {
+    if (response.url().includes("/events?")) answers.push(response.headers());
+  });
+  // The stream is open once herald counts its listener.
+  await until(async () => (await stats(herald.base)).listeners === 1, "htmx to open the stream");
+  await publish(herald.base, "<li>build 4812 is live</li>", { topic: "deploys" });
+  await publish(herald.base, "<li>elsewhere</li>", { topic: "other" });
+  await publish(herald.base, "<li>build 4813 is live</li>", { topic: "deploys" });
+  await page.waitForFunction(() => document.querySelectorAll("ul li").length === 2, null, { timeout: WAIT_MS });
+  assert.deepEqual(await page.locator("ul li").allTextContents(),
+    ["build 4813 is live", "build 4812 is live"]);
+  return answers;
+}
+
+scenarios["htmx-other-origin"] = async function ({ herald, browser, site }) {
+  const answers = await htmxScenario({ herald, browser }, site.base);
+  assert.equal(answers[0]["access-control-allow-origin"], site.base);
+  assert.equal(answers[0]["access-control-allow-credentials"], "true",
+    "htmx's stream is credentialed: herald must say credentials are allowed");
+};
+
+scenarios["htmx-same-origin"] = async function ({ herald, browser }) {
+  await htmxScenario({ herald, browser }, herald.base);
+};
+
+/** The README's htmx page and the two scripts it loads, from node_modules. */
+function htmxFiles(heraldBase) {
+  const readme = fs.readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const block = readme.split("<!-- recipe: htmx -->")[1].match(/```html\n([\s\S]*?)```/)[1];
+  const modules = new URL("./node_modules/", import.meta.url);
+  return {
+    "index.html": block.replaceAll("http://127.0.0.1:8000", heraldBase),
+    "static/htmx.min.js": fs.readFileSync(new URL("htmx.org/dist/htmx.min.js", modules)),
+    "static/sse.js": fs.readFileSync(new URL("htmx-ext-sse/dist/sse.js", modules)),
+  };
+}
+
+/** A --www folder holding the htmx page, for herald to serve itself. */
+function htmxFolder() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-htmx-"));
+  for (const [name, bytes] of Object.entries(htmxFiles(""))) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), bytes);
+  }
+  return dir;
+}
+
+/** Serves the htmx page on a port of its own (another origin). */
+async function serveHtmxPage() {
+  let files = {};
+  const server = http.createServer((req, res) => {
+    const name = req.url === "/" ? "index.html" : req.url.slice(1);
+    if (!(name in files)) { res.writeHead(404); return res.end(); }
+    const type = name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript";
+    res.writeHead(200, { "Content-Type": type });
+    res.end(files[name]);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    useHerald(base) { files = htmxFiles(base); },
+    close() { server.close(); },
+  };
+}
+
 /**
  * Serves the README's example page on a port of its own; `useHerald(base)`
  * puts herald's address in place of the README's.
@@ -785,7 +854,8 @@ async function main() {
   const scenario = scenarios[args.scenario];
   if (!scenario) throw new Error(`no scenario "${args.scenario}"`);
   // The other-origin scenario needs the page's address before herald starts.
-  const site = args.scenario === "other-origin" ? await serveExamplePage() : null;
+  const site = args.scenario === "other-origin" ? await serveExamplePage()
+    : args.scenario === "htmx-other-origin" ? await serveHtmxPage() : null;
   // And the private-topics scenario its app's, for --auth-hook.
   const app = args.scenario === "private-topics" ? await serveLoginApp() : null;
   // The Django scenarios start Django first, telling it where herald will
@@ -804,6 +874,7 @@ async function main() {
   const extra = site ? ["--cors-origin", site.base]
     : hooked ? ["--auth-hook", `${hooked.base}/herald/auth`, "--publish-token", "s3cret"]
       .concat(django && !proxy ? ["--cors-origin", django.base] : [])
+    : args.scenario === "htmx-same-origin" ? ["--www", htmxFolder()]
     : EXTRA_ARGS[args.scenario] || [];
   const herald = await startHerald(extra, heraldAddr);
   if (site) site.useHerald(herald.base);
