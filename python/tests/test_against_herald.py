@@ -17,11 +17,12 @@ class AgainstHerald(unittest.TestCase):
         self.addCleanup(self.herald.stop)
         self.client = herald_client.Client(url=self.herald.url, token="s3cret")
 
-    def test_a_publish_reaches_a_subscriber_with_its_id_type_and_topic(self):
+    def test_a_publish_reaches_a_subscriber_with_its_id_type_topic_and_time(self):
         stream = Stream(self.herald)
         self.addCleanup(stream.close)
         event_id = self.client.publish("disk 91% full", topic="ops", event="alert")
         event = stream.next_event()
+        self.assertRegex(event.pop("time"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertEqual(
             event, {"id": str(event_id), "event": "alert", "topic": "ops", "data": "disk 91% full"}
         )
