@@ -85,6 +85,8 @@ pub mod socket_io;
 pub mod shared_socket;
 // (each limit, with its unit and its reason)
 pub mod limits;
+// (telling systemd that herald is ready, or stopping)
+pub mod service_manager;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -65,7 +65,12 @@ fn serve_until_signalled(server: herald::Server) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The socket listens and the accept loop runs: systemd may go on.
+    if let Err(error) = herald::service_manager::ready() {
+        eprintln!("herald: cannot tell the service manager it is ready: {error}");
+    }
     let signal = signals.forever().next();
+    let _ = herald::service_manager::stopping();
     eprintln!(
         "herald: stopping ({}); a second signal stops at once",
         signal_name(signal)

@@ -18,7 +18,9 @@ use crate::config::{Config, FsyncMode};
 use crate::limits::{self, MAX_FLAG_SECONDS, MIN_FLAG_SECONDS};
 
 mod client_args;
+pub mod environment;
 use client_args::{parse_listen, parse_publish};
+use environment::Setting;
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -96,6 +98,13 @@ Server options:
   --quiet                    no access log
   -h, --help                 print this help
   -V, --version              print the version
+
+Every server option may also be set in the environment as HERALD_<OPTION>:
+HERALD_ADDR, HERALD_HISTORY_BYTES, HERALD_AUTH_HOOK_TIMEOUT and so on
+(HERALD_QUIET=1; HERALD_CORS_ORIGIN takes a comma-separated list). An
+option on the command line wins over its variable. Keep the publish token
+in HERALD_PUBLISH_TOKEN rather than on the command line, which ps shows.
+Under systemd with Type=notify, herald sends READY=1 once it listens.
 ",
         url = limits::DEFAULT_CLIENT_URL,
         addr = limits::DEFAULT_ADDR,
@@ -117,10 +126,13 @@ Server options:
 /// The environment variables herald reads; flags override them.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
-    /// `HERALD_PUBLISH_TOKEN`: the server's token, or the client's.
+    /// `HERALD_PUBLISH_TOKEN`: the client's token (the server reads it
+    /// from `vars`, as every `HERALD_<FLAG>`).
     pub token: Option<String>,
     /// `HERALD_URL`: the client's default `--url`.
     pub url: Option<String>,
+    /// Every `HERALD_*` variable, for the server's options.
+    pub vars: Vec<(String, String)>,
 }
 
 impl Env {
@@ -130,6 +142,9 @@ impl Env {
         Env {
             token: read("HERALD_PUBLISH_TOKEN"),
             url: read("HERALD_URL"),
+            vars: std::env::vars()
+                .filter(|(name, _)| name.starts_with("HERALD_"))
+                .collect(),
         }
     }
 }
@@ -143,6 +158,7 @@ where
         .url
         .unwrap_or_else(|| limits::DEFAULT_CLIENT_URL.to_string());
     let env_token = env.token;
+    let vars = env.vars;
     let mut args = args.into_iter().peekable();
     match args.peek().map(String::as_str) {
         Some("publish") => {
@@ -162,7 +178,7 @@ where
         }
         _ => {}
     }
-    parse_serve(args, env_token)
+    parse_serve(args, &vars)
 }
 
 /// `repair --data-dir DIR`, its only flag.
@@ -174,16 +190,36 @@ fn parse_repair(mut args: impl Iterator<Item = String>) -> Result<Command, Usage
     Ok(Command::Repair(PathBuf::from(dir)))
 }
 
-/// The server's flags.
+/// The server's flags: those the environment gives (see [`environment`]),
+/// then those on the command line, which win.
 fn parse_serve(
     args: impl Iterator<Item = String>,
-    env_token: Option<String>,
+    vars: &[(String, String)],
 ) -> Result<Command, UsageError> {
-    let mut config = Config {
-        publish_token: env_token,
-        ..Config::default()
+    let given = match command_line(args)? {
+        Ok(given) => given,
+        Err(command) => return Ok(command),
     };
+    let mut config = Config::default();
+    for setting in environment::settings(vars, &given)?
+        .into_iter()
+        .chain(given)
+    {
+        let variable = setting.variable.clone();
+        apply(&mut config, setting).map_err(|UsageError(reason)| match variable {
+            Some(variable) => UsageError(format!("{variable}: {reason}")),
+            None => UsageError(reason),
+        })?;
+    }
+    Ok(Command::Serve(config))
+}
+
+/// The command line as settings, or `--help` / `--version` at once.
+fn command_line(
+    args: impl Iterator<Item = String>,
+) -> Result<Result<Vec<Setting>, Command>, UsageError> {
     let mut args = args.peekable();
+    let mut given = Vec::new();
     while let Some(arg) = args.next() {
         // `--flag=value` and `--flag value` are both accepted.
         let (flag, inline_value) = match arg.split_once('=') {
@@ -192,57 +228,83 @@ fn parse_serve(
             }
             _ => (arg, None),
         };
-        let mut value = || {
-            inline_value
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| UsageError(format!("{flag} needs a value")))
-        };
         match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--addr" => config.addr = value()?,
-            "--www" => config.www = Some(PathBuf::from(value()?)),
-            "--history" => config.history = number(&flag, &value()?, 1)?,
-            "--history-bytes" => {
-                config.history_bytes = number(&flag, &value()?, limits::MIN_HISTORY_BYTES)?
-            }
-            "--heartbeat" => config.heartbeat = seconds(&flag, &value()?)?,
-            "--max-body" => config.max_body = number(&flag, &value()?, 1)?,
-            "--header-timeout" => config.header_timeout = seconds(&flag, &value()?)?,
-            "--keepalive-timeout" => config.keepalive_timeout = seconds(&flag, &value()?)?,
-            "--max-clients" => config.max_clients = number(&flag, &value()?, 1)?,
-            "--max-backlog" => {
-                config.max_backlog = number(&flag, &value()?, limits::MIN_MAX_BACKLOG_BYTES)?
-            }
-            "--publish-token" => config.publish_token = Some(token(&value()?)?),
-            "--cors-origin" => config.cors_origins.push(value()?),
-            "--quiet" => config.access_log = false,
-            "--data-dir" => config.data_dir = Some(PathBuf::from(value()?)),
-            "--redis" => config.redis_url = Some(value()?),
-            "--redis-stream" => config.redis_stream = value()?,
-            "--auth-hook" => {
-                let url = value()?;
-                // Checked (and resolved) here so a typo is a usage error.
-                HookAddress::parse(&url).map_err(UsageError)?;
-                config.auth_hook = Some(url);
-            }
-            "--auth-hook-timeout" => config.auth_hook_timeout = seconds(&flag, &value()?)?,
-            "--fsync" => {
-                config.fsync = match value()?.as_str() {
-                    "always" => FsyncMode::Always,
-                    "interval" => FsyncMode::Interval,
-                    other => {
-                        return Err(UsageError(format!(
-                            "--fsync takes always or interval, not '{other}'"
-                        )));
-                    }
-                }
-            }
-            _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
+            "-h" | "--help" => return Ok(Err(Command::Help)),
+            "-V" | "--version" => return Ok(Err(Command::Version)),
+            _ => {}
         }
+        let takes_value = environment::SERVER_FLAGS
+            .iter()
+            .find(|(known, _)| *known == flag)
+            .map(|(_, takes_value)| *takes_value)
+            .ok_or_else(|| UsageError(format!("unknown argument '{flag}'")))?;
+        let value = match takes_value {
+            true => Some(
+                inline_value
+                    .or_else(|| args.next())
+                    .ok_or_else(|| UsageError(format!("{flag} needs a value")))?,
+            ),
+            false => None,
+        };
+        given.push(Setting {
+            flag,
+            value,
+            variable: None,
+        });
     }
-    Ok(Command::Serve(config))
+    Ok(Ok(given))
+}
+
+/// Applies one setting to `config`.
+fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
+    let Setting { flag, value, .. } = setting;
+    let value = || {
+        value
+            .clone()
+            .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+    };
+    match flag.as_str() {
+        "--addr" => config.addr = value()?,
+        "--www" => config.www = Some(PathBuf::from(value()?)),
+        "--history" => config.history = number(&flag, &value()?, 1)?,
+        "--history-bytes" => {
+            config.history_bytes = number(&flag, &value()?, limits::MIN_HISTORY_BYTES)?
+        }
+        "--heartbeat" => config.heartbeat = seconds(&flag, &value()?)?,
+        "--max-body" => config.max_body = number(&flag, &value()?, 1)?,
+        "--header-timeout" => config.header_timeout = seconds(&flag, &value()?)?,
+        "--keepalive-timeout" => config.keepalive_timeout = seconds(&flag, &value()?)?,
+        "--max-clients" => config.max_clients = number(&flag, &value()?, 1)?,
+        "--max-backlog" => {
+            config.max_backlog = number(&flag, &value()?, limits::MIN_MAX_BACKLOG_BYTES)?
+        }
+        "--publish-token" => config.publish_token = Some(token(&value()?)?),
+        "--cors-origin" => config.cors_origins.push(value()?),
+        "--quiet" => config.access_log = false,
+        "--data-dir" => config.data_dir = Some(PathBuf::from(value()?)),
+        "--redis" => config.redis_url = Some(value()?),
+        "--redis-stream" => config.redis_stream = value()?,
+        "--auth-hook" => {
+            let url = value()?;
+            // Checked (and resolved) here so a typo is a usage error.
+            HookAddress::parse(&url).map_err(UsageError)?;
+            config.auth_hook = Some(url);
+        }
+        "--auth-hook-timeout" => config.auth_hook_timeout = seconds(&flag, &value()?)?,
+        "--fsync" => config.fsync = fsync_mode(&value()?)?,
+        _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
+    }
+    Ok(())
+}
+
+fn fsync_mode(text: &str) -> Result<FsyncMode, UsageError> {
+    match text {
+        "always" => Ok(FsyncMode::Always),
+        "interval" => Ok(FsyncMode::Interval),
+        other => Err(UsageError(format!(
+            "--fsync takes always or interval, not '{other}'"
+        ))),
+    }
 }
 
 /// A whole number no smaller than `min`.
@@ -328,8 +390,8 @@ mod tests {
     #[test]
     fn the_token_comes_from_the_environment_unless_a_flag_overrides_it() {
         let env = Env {
-            token: Some("s3cret".into()),
-            url: None,
+            vars: vec![("HERALD_PUBLISH_TOKEN".into(), "s3cret".into())],
+            ..Env::default()
         };
         let from_env = parse(Vec::new(), env.clone());
         assert!(
@@ -340,6 +402,65 @@ mod tests {
         assert!(
             matches!(from_flag, Ok(Command::Serve(c)) if c.publish_token.as_deref() == Some("other"))
         );
+    }
+
+    #[test]
+    fn every_server_flag_has_a_variable_and_a_bad_value_names_it() {
+        for &(flag, takes_value) in environment::SERVER_FLAGS {
+            let variable = environment::variable_for(flag);
+            let value = match flag {
+                "--addr" => "0.0.0.0:9",
+                "--fsync" => "interval",
+                "--auth-hook" => "http://127.0.0.1:9/auth",
+                "--heartbeat"
+                | "--header-timeout"
+                | "--keepalive-timeout"
+                | "--auth-hook-timeout" => "3",
+                "--history-bytes" | "--max-backlog" => "99999",
+                "--www" | "--data-dir" | "--redis" | "--redis-stream" | "--cors-origin"
+                | "--publish-token" => "x",
+                "--quiet" => "1",
+                _ => "7",
+            };
+            let from_variable = Env {
+                vars: vec![(variable.clone(), value.to_string())],
+                ..Env::default()
+            };
+            let Ok(Command::Serve(by_variable)) = parse(Vec::new(), from_variable) else {
+                panic!("{variable}={value} was refused")
+            };
+            let mut args = vec![flag.to_string()];
+            if takes_value {
+                args.push(value.to_string());
+            }
+            let by_flag = serve(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(
+                format!("{by_variable:?}"),
+                format!("{by_flag:?}"),
+                "{variable} does what {flag} does"
+            );
+            assert_ne!(
+                format!("{by_flag:?}"),
+                format!("{:?}", Config::default()),
+                "{flag} {value} changes something"
+            );
+        }
+        let bad = Env {
+            vars: vec![("HERALD_HISTORY".into(), "many".into())],
+            ..Env::default()
+        };
+        let Err(UsageError(reason)) = parse(Vec::new(), bad.clone()) else {
+            panic!("a bad HERALD_HISTORY was taken")
+        };
+        assert!(
+            reason.starts_with("HERALD_HISTORY: --history takes"),
+            "{reason}"
+        );
+        let args = vec!["--history".to_string(), "5".to_string()];
+        let Ok(Command::Serve(config)) = parse(args, bad) else {
+            panic!("the flag should win over the bad variable")
+        };
+        assert_eq!(config.history, 5);
     }
 
     #[test]
@@ -358,6 +479,7 @@ mod tests {
         let env = Env {
             token: Some("t".into()),
             url: Some("http://from-env:2".into()),
+            vars: Vec::new(),
         };
         let parsed = parse(
             args(&["publish", "--topic=ops", "--url", "http://h:1", "hi there"]),
