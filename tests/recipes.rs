@@ -178,7 +178,8 @@ fn curl_as_in_the_readme() {
         }
     }
     assert!(seen.contains("data: deploy finished"));
-    assert!(seen.contains("event: alert\ntopic: ops\ndata: disk 91% full"));
+    assert!(seen.contains("event: alert\ntopic: ops\ntime: "));
+    assert!(seen.contains("Z\ndata: disk 91% full"), "{seen}");
 }
 
 /// The folder that holds the `herald_client` package, for `PYTHONPATH`:
