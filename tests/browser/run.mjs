@@ -756,11 +756,13 @@ async function serveLoginApp() {
 
 /** The README's htmx page swaps herald's events in, from its own origin. */
 async function htmxScenario({ herald, browser }, pageBase) {
-  const page = await openPage(await browser.newContext(), pageBase);
+  // Listening before the page opens: htmx may connect while it loads.
+  const context = await browser.newContext();
   const answers = [];
-  page.on("response", (response) => {
+  context.on("response", (response) => {
     if (response.url().includes("/events?")) answers.push(response.headers());
   });
+  const page = await openPage(context, pageBase);
   // The stream is open once herald counts its listener.
   await until(async () => (await stats(herald.base)).listeners === 1, "htmx to open the stream");
   await publish(herald.base, "<li>build 4812 is live</li>", { topic: "deploys" });
