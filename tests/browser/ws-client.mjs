@@ -42,8 +42,11 @@ const all = await open();
 const ops = await open("?topic=ops");
 
 const id = await publishHttp("hello from http", "ops");
-assert.deepEqual(await all.next(), { id, event: null, topic: "ops", data: "hello from http" });
-assert.deepEqual(await ops.next(), { id, event: null, topic: "ops", data: "hello from http" });
+const first = await all.next();
+assert.match(first.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, "the time herald accepted it");
+const expected = { id, event: null, topic: "ops", time: first.time, data: "hello from http" };
+assert.deepEqual(first, expected);
+assert.deepEqual(await ops.next(), expected, "the same event, with the same time");
 
 await publishHttp("not for ops", "dev");
 all.socket.send(JSON.stringify({ publish: "from the ws client", event: "note", topic: "ops" }));
