@@ -20,6 +20,10 @@ fn main() -> ExitCode {
             print!("{}", cli::usage());
             return ExitCode::SUCCESS;
         }
+        Ok(Command::Manual) => {
+            print!("{}", cli::manual::page());
+            return ExitCode::SUCCESS;
+        }
         Ok(Command::Version) => {
             println!("herald {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;

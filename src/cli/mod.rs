@@ -17,6 +17,7 @@ use crate::limits;
 
 mod client_args;
 pub mod environment;
+pub mod manual;
 mod server_args;
 use client_args::{parse_listen, parse_publish};
 use server_args::{parse_serve, token};
@@ -36,6 +37,8 @@ pub enum Command {
     Help,
     /// Print the version and exit.
     Version,
+    /// Print the man page ([`manual::page`]) and exit.
+    Manual,
 }
 
 /// A command line that herald does not understand, with the reason.
@@ -97,6 +100,7 @@ Server options:
   --quiet                    no access log
   -h, --help                 print this help
   -V, --version              print the version
+  --man                      print this help as a man page (roff), for man -l
 
 Every server option may also be set in the environment as HERALD_<OPTION>:
 HERALD_ADDR, HERALD_HISTORY_BYTES, HERALD_AUTH_HOOK_TIMEOUT and so on
@@ -428,6 +432,10 @@ mod tests {
         assert!(matches!(
             parse(vec!["-V".into()], Env::default()),
             Ok(Command::Version)
+        ));
+        assert!(matches!(
+            parse(vec!["--man".into()], Env::default()),
+            Ok(Command::Manual)
         ));
     }
 }

@@ -35,7 +35,7 @@ pub(super) fn parse_serve(
     Ok(Command::Serve(config))
 }
 
-/// The command line as settings, or `--help` / `--version` at once.
+/// The command line as settings, or `--help` / `--version` / `--man` at once.
 fn command_line(
     args: impl Iterator<Item = String>,
 ) -> Result<Result<Vec<Setting>, Command>, UsageError> {
@@ -52,6 +52,7 @@ fn command_line(
         match flag.as_str() {
             "-h" | "--help" => return Ok(Err(Command::Help)),
             "-V" | "--version" => return Ok(Err(Command::Version)),
+            "--man" => return Ok(Err(Command::Manual)),
             _ => {}
         }
         let takes_value = environment::SERVER_FLAGS
