@@ -328,26 +328,45 @@ fn behind_nginx_events_arrive_without_buffering() {
     assert_eq!(subscriber.next_event().data, "published through nginx");
 }
 
+/// The unit the Debian package installs, which the README's "As a systemd
+/// service" installs by hand (`.ci/test-package` checks the package).
 #[test]
-fn the_systemd_unit_verifies() {
+fn the_packaged_systemd_unit_verifies() {
     if !available("systemd-analyze", &["--version"], "systemd") {
         return;
     }
     let dir = scratch("systemd");
-    let unit = recipe("systemd").replace("/usr/local/bin/herald", env!("CARGO_BIN_EXE_herald"));
+    let packaged =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/debian/herald.service"))
+            .unwrap();
+    let unit = packaged.replace("/usr/bin/herald", env!("CARGO_BIN_EXE_herald"));
     for setting in [
+        "Type=notify",
         "DynamicUser=yes",
+        "StateDirectory=herald",
+        "Environment=HERALD_DATA_DIR=/var/lib/herald",
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",
+        "MemoryDenyWriteExecute=yes",
         "Restart=on-failure",
     ] {
         assert!(unit.contains(setting), "the unit has {setting}");
     }
     let path = dir.join("herald.service");
     fs::write(&path, unit).unwrap();
+    // Documentation=man:herald(1) is checked too: the page `herald --man`
+    // writes, found through MANPATH.
+    let man1 = dir.join("man/man1");
+    fs::create_dir_all(&man1).unwrap();
+    let page = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--man")
+        .output()
+        .unwrap();
+    fs::write(man1.join("herald.1"), page.stdout).unwrap();
     let output = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
+        .env("MANPATH", dir.join("man"))
         .output()
         .unwrap();
     assert!(
