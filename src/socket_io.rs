@@ -19,6 +19,24 @@ pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// One `send` to a non-blocking socket: how many bytes of `bytes` it took,
+/// 0 when its send buffer is full. Tried again if a signal interrupted it.
+///
+/// For one slice this is what the hub should call, not a `writev` of one:
+/// std's `write` on a socket is `send`, which finds the socket more
+/// cheaply than the file layer's `writev` does, and the hub makes one such
+/// call per listener per event.
+pub fn write_now(mut sink: impl Write, bytes: &[u8]) -> io::Result<usize> {
+    loop {
+        match sink.write(bytes) {
+            Ok(n) => return Ok(n),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// One `writev` to a non-blocking socket: how many bytes it took of all of
 /// `slices`, 0 when its send buffer is full. Tried again if a signal
 /// interrupted it.

@@ -38,7 +38,7 @@ use crate::limits::{
     MAX_LISTENER_OWN_BYTES, MAX_WRITEVS_PER_FLUSH,
 };
 use crate::shared_socket::SharedSocket;
-use crate::socket_io::{read_some, write_vectored_now};
+use crate::socket_io::{read_some, write_now, write_vectored_now};
 
 /// Which encoding a listener reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +212,7 @@ impl Listener {
             return Delivery::Kept;
         }
         self.silent_checks = 0;
-        let written = match write_vectored_now(&self.stream, &[IoSlice::new(wanted.bytes)]) {
+        let written = match write_now(&self.stream, wanted.bytes) {
             Ok(n) => n,
             Err(_) => return Delivery::Gone,
         };
