@@ -110,7 +110,39 @@ fn metrics_parse_with_prometheus_client_and_count_what_happened() {
     assert_eq!(metrics["TYPE herald_published"], "counter");
     assert_eq!(metrics["TYPE herald_listeners"], "gauge");
     assert_eq!(metrics["TYPE herald_event_log_sync_seconds"], "summary");
+    fan_out_times_add_up(&metrics);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Three events to two listeners: one to three rounds (events that come
+/// together share one), each writing both listeners, timed in both
+/// histograms.
+fn fan_out_times_add_up(metrics: &HashMap<String, String>) {
+    assert_eq!(metrics["TYPE herald_hub_round_seconds"], "histogram");
+    assert_eq!(metrics["TYPE herald_hub_delivery_seconds"], "histogram");
+    let rounds = number(metrics, "herald_hub_round_seconds_count{}");
+    assert!((1.0..=3.0).contains(&rounds), "{rounds} rounds");
+    assert_eq!(
+        number(metrics, "herald_hub_deliveries_total{}"),
+        2.0 * rounds
+    );
+    assert_eq!(
+        number(metrics, "herald_hub_round_seconds_bucket{le=+Inf}"),
+        rounds
+    );
+    assert_eq!(
+        number(metrics, "herald_hub_delivery_seconds_count{}"),
+        rounds
+    );
+    // Writing two sockets takes more than nothing, and less than a second.
+    let sum = number(metrics, "herald_hub_round_seconds_sum{}");
+    assert!(sum > 0.0 && sum < 1.0, "{sum}");
+    assert_eq!(
+        number(metrics, "herald_hub_round_seconds_bucket{le=1}"),
+        rounds
+    );
+    let per_delivery = number(metrics, "herald_hub_delivery_seconds_sum{}");
+    assert!(per_delivery <= sum / 2.0 + 1e-9, "{per_delivery} vs {sum}");
 }
 
 #[test]

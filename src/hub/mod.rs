@@ -5,6 +5,7 @@
 //! - [`batch`]: one round's events, laid end to end for one write each;
 //! - [`listener`]: one subscriber's socket, topics and place in the history;
 //! - [`queue_budget`]: the bound on the bytes waiting for the hub;
+//! - [`round_times`]: how long each round's pass over the listeners takes;
 //! - `upkeep`: heartbeats, the sweep for hang-ups, and retries.
 //!
 //! Connection threads never touch a subscriber's socket or the history. They
@@ -45,6 +46,7 @@ use crate::hub::history::{History, StartAt};
 use crate::hub::index::Index;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::hub::queue_budget::Reservation;
+use crate::hub::round_times::RoundTimes;
 use crate::limits::{
     BACKLOG_RETRY_INTERVAL, HEARTBEAT_CHECKS_PER_INTERVAL, HUB_QUEUE_MAX_COMMANDS,
     MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES,
@@ -61,6 +63,7 @@ pub mod history;
 pub mod index;
 pub mod listener;
 pub mod queue_budget;
+pub mod round_times;
 mod stop;
 mod upkeep;
 
@@ -158,6 +161,8 @@ pub struct HubStats {
     pub behind_bytes: usize,
     /// The newest event's id.
     pub last_id: Option<EventId>,
+    /// How long the rounds took.
+    pub round_times: RoundTimes,
 }
 
 /// Starts the hub thread; returns the sending end of its command channel
@@ -194,6 +199,7 @@ pub fn spawn(
         published: 0,
         dropped_too_slow: 0,
         dropped_overtaken: 0,
+        round_times: RoundTimes::default(),
     };
     let thread = thread::Builder::new()
         .name("herald-hub".into())
@@ -226,6 +232,7 @@ struct Hub {
     published: u64,
     dropped_too_slow: u64,
     dropped_overtaken: u64,
+    round_times: RoundTimes,
 }
 
 impl Hub {
@@ -429,18 +436,23 @@ impl Hub {
         // put back after, with its memory, for the next round.
         let mut batch = std::mem::take(&mut self.batch);
         let mut targets = std::mem::take(&mut self.targets);
-        if self
+        let started = Instant::now();
+        let written = if self
             .index
             .targets(batch.topics(), self.listeners.len(), &mut targets)
         {
             self.write_to_some(&targets, |listener, history, max_backlog| {
                 batch.send_to(listener, history, max_backlog)
             });
+            targets.len()
         } else {
+            let listeners = self.listeners.len();
             self.write_to_each(|listener, history, max_backlog| {
                 batch.send_to(listener, history, max_backlog)
             });
-        }
+            listeners
+        };
+        self.round_times.observe(started.elapsed(), written);
         batch.clear();
         self.batch = batch;
         self.targets = targets;
@@ -515,6 +527,7 @@ impl Hub {
             history_bytes: self.history.size_bytes(),
             behind_bytes: self.listeners.iter().map(Listener::behind_bytes).sum(),
             last_id: self.history.newest_id(),
+            round_times: self.round_times,
         }
     }
 }

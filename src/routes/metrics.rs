@@ -15,6 +15,9 @@ use crate::counters::Refusal;
 use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::hub::HubStats;
+use crate::hub::round_times::{
+    DELIVERY_BUCKETS_SECONDS, Histogram, ROUND_BUCKETS_SECONDS, RoundTimes,
+};
 use crate::routes::context::Context;
 
 /// The content type Prometheus asks for, with the format's version.
@@ -105,6 +108,7 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
         "Bytes of events waiting for the hub thread.",
     );
     out.sample("herald_hub_queue_bytes", context.publisher.queued_bytes());
+    fan_out_times(&mut out, &hub.round_times);
     let (syncs, sync_time) = context.counters.log_syncs();
     out.family(
         "herald_event_log_sync_seconds",
@@ -126,6 +130,36 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
     out.0
 }
 
+/// The hub's round times: the cost of fan-out.
+fn fan_out_times(out: &mut Metrics, times: &RoundTimes) {
+    out.family(
+        "herald_hub_round_seconds",
+        "histogram",
+        "Time the hub takes to write one round of events to every listener that wants it (the last listener waits this long).",
+    );
+    out.histogram(
+        "herald_hub_round_seconds",
+        &ROUND_BUCKETS_SECONDS,
+        &times.round,
+    );
+    out.family(
+        "herald_hub_delivery_seconds",
+        "histogram",
+        "Each round's time divided by the listeners it wrote: the cost of one delivery.",
+    );
+    out.histogram(
+        "herald_hub_delivery_seconds",
+        &DELIVERY_BUCKETS_SECONDS,
+        &times.per_delivery,
+    );
+    out.family(
+        "herald_hub_deliveries_total",
+        "counter",
+        "Writes of a round to a listener, summed over the rounds.",
+    );
+    out.sample("herald_hub_deliveries_total", times.deliveries);
+}
+
 /// The text being written. Writing to a `String` cannot fail, so the
 /// `fmt::Result`s are let go.
 struct Metrics(String);
@@ -137,6 +171,17 @@ impl Metrics {
 
     fn sample(&mut self, name: &str, value: impl std::fmt::Display) {
         let _ = writeln!(self.0, "{name} {value}");
+    }
+
+    /// A histogram's cumulative buckets, `+Inf`, sum and count.
+    fn histogram<const N: usize>(&mut self, name: &str, bounds: &[f64; N], counts: &Histogram<N>) {
+        for (bound, at_most) in bounds.iter().zip(counts.at_most) {
+            let _ = writeln!(self.0, "{name}_bucket{{le=\"{bound}\"}} {at_most}");
+        }
+        let _ = writeln!(self.0, "{name}_bucket{{le=\"+Inf\"}} {}", counts.count);
+        let seconds = counts.sum_nanos as f64 / 1e9;
+        let _ = writeln!(self.0, "{name}_sum {seconds:.9}");
+        let _ = writeln!(self.0, "{name}_count {}", counts.count);
     }
 
     fn labelled(&mut self, name: &str, label: &str, value: &str, number: impl std::fmt::Display) {
