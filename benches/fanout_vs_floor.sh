@@ -9,8 +9,10 @@
 # from run to run), posts two throwaway messages as ../shared/bench/run.sh
 # does, and runs the side-by-side harness's load generator against it:
 # `sse-loadgen fanout --clients N --messages M --interval-us U`. It prints
-# each run's p50 and p99 (ms) with herald's ratio to the floor, then the
-# medians. The floor is ../shared/bench/limit (`raw-fanout`): one thread
+# each run's p50 and p99 (ms) and how long a pass over the subscribers took
+# (herald: the mean of its rounds from /metrics, "ms/rounds"; the floor:
+# its publish round trip, since it answers after its pass), herald's p99
+# ratio to the floor, then the medians. The floor is ../shared/bench/limit (`raw-fanout`): one thread
 # writing each socket once per event, the least a server can do. Build the
 # harness first: ../shared/bench/setup.sh.
 set -euo pipefail
@@ -71,12 +73,22 @@ measure() {
     "$TARGET/release/sse-loadgen" fanout --base "http://127.0.0.1:$port" \
         --clients "$CLIENTS" --messages "$MESSAGES" --interval-us "$INTERVAL_US" \
         >"$work/$1.json" 2>"$work/$1.loadgen.log"
+    curl -s "http://127.0.0.1:$port/metrics" >"$work/$1.metrics" || true
     stop
-    python3 - "$work/$1.json" >>"$work/$1.runs" <<'EOF'
-import json, sys
+    python3 - "$work/$1.json" "$work/$1.metrics" >>"$work/$1.runs" <<'EOF'
+import json, re, sys
 r = json.load(open(sys.argv[1]))
 lost = r["lost"] if r["connected"] == r["clients"] else f'{r["lost"]}({r["connected"]}conn)'
-print(f'{r["p50_ms"]} {r["p99_ms"]} {lost}')
+# How long one pass over the subscribers took. herald says so in /metrics
+# (the rounds' mean); the floor answers a publish after its pass, so its
+# publish round trip is its pass.
+sums = dict(re.findall(r"^(herald_hub_round_seconds_(?:sum|count)) (\S+)$", open(sys.argv[2]).read(), re.M))
+if sums:
+    passes, total = int(sums["herald_hub_round_seconds_count"]), float(sums["herald_hub_round_seconds_sum"])
+    pass_ms = f'{1000 * total / max(passes, 1):.1f}/{passes}'
+else:
+    pass_ms = f'{r["publish_rtt_p50_ms"]:.1f}'
+print(f'{r["p50_ms"]} {r["p99_ms"]} {lost} {pass_ms}')
 EOF
 }
 
@@ -87,11 +99,11 @@ for run in $(seq "$RUNS"); do
     for name in "${order[@]}"; do measure "$name" "$run"; done
     line="run $run:"
     for name in "${servers[@]}"; do
-        read -r p50 p99 lost < <(tail -1 "$work/$name.runs")
-        line+=$(printf '  %s p50 %6.1f p99 %6.1f lost %s' "$name" "$p50" "$p99" "$lost")
+        read -r p50 p99 lost pass < <(tail -1 "$work/$name.runs")
+        line+=$(printf '  %s p50 %6.1f p99 %6.1f lost %s pass %s' "$name" "$p50" "$p99" "$lost" "$pass")
     done
-    read -r _ h99 _ < <(tail -1 "$work/herald.runs")
-    read -r _ f99 _ < <(tail -1 "$work/floor.runs")
+    read -r _ h99 _ _ < <(tail -1 "$work/herald.runs")
+    read -r _ f99 _ _ < <(tail -1 "$work/floor.runs")
     echo "$line  | herald/floor p99 $(python3 -c "print(f'{$h99 / $f99:.2f}')")"
 done
 
