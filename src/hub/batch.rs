@@ -7,6 +7,10 @@
 //! into one reused buffer. A listener that is behind is not sent the batch:
 //! it is written from the history when its socket takes more (see
 //! [`crate::hub::listener`]), and only told how many bytes it now wants.
+//!
+//! Events may join a round while its pass is under way (see
+//! [`crate::hub::broadcast`]); a listener passed before they joined is then
+//! sent only those, from the place where they begin.
 
 use crate::hub::history::{History, Seq};
 use crate::hub::listener::{Delivery, Listener, RoundBytes, StreamKind};
@@ -38,6 +42,8 @@ struct Encoded {
     bytes: Vec<u8>,
     /// Each event's place and length in `bytes`.
     events: Vec<(Seq, usize)>,
+    /// Where each event starts in `bytes`.
+    starts: Vec<usize>,
 }
 
 impl Encoded {
@@ -47,17 +53,21 @@ impl Encoded {
             self.bytes.extend_from_slice(part);
         }
         self.events.push((seq, self.bytes.len() - start));
+        self.starts.push(start);
     }
 
     fn clear(&mut self) {
         self.bytes.clear();
         self.events.clear();
+        self.starts.clear();
     }
 
-    fn round_bytes(&self, end: Seq) -> RoundBytes<'_> {
+    /// The events from the `from`th on (none, when there are no more).
+    fn round_bytes(&self, from: usize, end: Seq) -> RoundBytes<'_> {
+        let start = self.starts.get(from).map_or(self.bytes.len(), |&at| at);
         RoundBytes {
-            bytes: &self.bytes,
-            events: &self.events,
+            bytes: &self.bytes[start..],
+            events: self.events.get(from..).unwrap_or(&[]),
             end,
         }
     }
@@ -89,6 +99,11 @@ impl Batch {
         self.event_stream.events.is_empty()
     }
 
+    /// How many events the round has.
+    pub fn len(&self) -> usize {
+        self.event_stream.events.len()
+    }
+
     /// Empties the batch for the next round, keeping its memory.
     pub fn clear(&mut self) {
         self.event_stream.clear();
@@ -96,42 +111,42 @@ impl Batch {
         self.topics.clear();
     }
 
-    /// Sends `listener` the events it wants: in one write if it is not
-    /// behind; otherwise it only counts them, and is written from the
-    /// history as its socket drains.
+    /// Sends `listener` the events it wants of the round's `from`th on (0
+    /// for the whole round): in one write if it is not behind; otherwise it
+    /// only counts them, and is written from the history as its socket
+    /// drains.
     pub fn send_to(
         &mut self,
         listener: &mut Listener,
         history: &History,
         max_backlog: usize,
+        from: usize,
     ) -> Delivery {
         let encoded = match listener.kind() {
             StreamKind::EventStream => &self.event_stream,
             StreamKind::WebSocket => &self.websocket,
         };
+        let Some(&(first, _)) = encoded.events.get(from) else {
+            return Delivery::Kept;
+        };
         let wanted = if listener.wants_all() {
-            encoded
+            encoded.round_bytes(from, self.end)
         } else {
             self.scratch.clear();
-            let mut at = 0;
-            for (&(seq, len), topic) in encoded.events.iter().zip(&self.topics) {
+            let events = encoded.events.iter().zip(&encoded.starts).zip(&self.topics);
+            for ((&(seq, len), &start), topic) in events.skip(from) {
                 if listener.wants(topic.as_deref()) {
-                    self.scratch
-                        .bytes
-                        .extend_from_slice(&encoded.bytes[at..at + len]);
-                    self.scratch.events.push((seq, len));
+                    let bytes = &encoded.bytes[start..start + len];
+                    self.scratch.push(seq, [bytes, &[]]);
                 }
-                at += len;
             }
-            &self.scratch
+            self.scratch.round_bytes(0, self.end)
         };
         if listener.has_backlog() {
-            if let Some(&(first, _)) = encoded.events.first() {
-                listener.skip_to(first);
-            }
+            listener.skip_to(first);
             listener.fall_behind(wanted.bytes.len());
             return listener.flush(history, max_backlog);
         }
-        listener.send_round(&wanted.round_bytes(self.end), max_backlog)
+        listener.send_round(&wanted, max_backlog)
     }
 }

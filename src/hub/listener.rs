@@ -538,7 +538,10 @@ mod tests {
             let event = Event::from_parts(&format!("event {id}"), None, Some("a")).unwrap();
             publish_into(&mut history, &mut batch, id, &event, &mut expected);
         }
-        assert_eq!(batch.send_to(&mut listener, &history, 1024), Delivery::Kept);
+        assert_eq!(
+            batch.send_to(&mut listener, &history, 1024, 0),
+            Delivery::Kept
+        );
         let mut received = vec![0u8; expected.len()];
         client.read_exact(&mut received).unwrap();
         assert!(received == expected, "all ten, in order");
@@ -563,7 +566,7 @@ mod tests {
                     publish_into(&mut history, &mut batch, id, &event, &mut expected);
                     id += 1;
                 }
-                let delivery = batch.send_to(&mut listener, &history, usize::MAX);
+                let delivery = batch.send_to(&mut listener, &history, usize::MAX, 0);
                 assert_eq!(delivery, Delivery::Kept);
                 batch.clear();
                 if round % 2 == 0

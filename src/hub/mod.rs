@@ -3,6 +3,8 @@
 //! - this file: the thread, its [`Command`]s, and a round;
 //! - [`history`]: the recent events, encoded: the one copy of their bytes;
 //! - [`batch`]: one round's events, laid end to end for one write each;
+//! - `broadcast`: the pass over every listener, which events published
+//!   meanwhile join;
 //! - [`listener`]: one subscriber's socket, topics and place in the history;
 //! - [`queue_budget`]: the bound on the bytes waiting for the hub;
 //! - [`round_times`]: how long each round's pass over the listeners takes;
@@ -41,6 +43,7 @@ use crate::config::Config;
 use crate::connection_slots::ConnectionSlot;
 use crate::event::EventId;
 use crate::hub::batch::Batch;
+use crate::hub::broadcast::LateEvents;
 use crate::hub::filter::TopicFilter;
 use crate::hub::history::{History, StartAt};
 use crate::hub::index::Index;
@@ -49,7 +52,7 @@ use crate::hub::queue_budget::Reservation;
 use crate::hub::round_times::RoundTimes;
 use crate::limits::{
     BACKLOG_RETRY_INTERVAL, HEARTBEAT_CHECKS_PER_INTERVAL, HUB_QUEUE_MAX_COMMANDS,
-    MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES,
+    MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES, UPKEEP_MAX_DELAY,
 };
 use crate::shared_socket::SharedSocket;
 use crate::wire::encoded::EncodedEvent;
@@ -58,6 +61,7 @@ use crate::wire::websocket;
 use crate::wire::websocket::frame::{self, close_code};
 
 pub mod batch;
+mod broadcast;
 pub mod filter;
 pub mod history;
 pub mod index;
@@ -196,6 +200,7 @@ pub fn spawn(
         sweep_at: 0,
         next_retry: None,
         stopping: false,
+        deferred: None,
         published: 0,
         dropped_too_slow: 0,
         dropped_overtaken: 0,
@@ -229,6 +234,8 @@ struct Hub {
     next_retry: Option<Instant>,
     /// A shutdown was asked for in the middle of a round.
     stopping: bool,
+    /// A command taken from the queue during a pass, to handle after it.
+    deferred: Option<Command>,
     published: u64,
     dropped_too_slow: u64,
     dropped_overtaken: u64,
@@ -245,7 +252,11 @@ impl Hub {
                 return self.close_all();
             }
             let wait = wake_at.saturating_duration_since(Instant::now());
-            match self.commands.recv_timeout(wait) {
+            let next = match self.deferred.take() {
+                Some(command) => Ok(command),
+                None => self.commands.recv_timeout(wait),
+            };
+            match next {
                 Ok(Command::Shutdown) => return self.close_all(),
                 Ok(command) => self.run_round(command),
                 Err(RecvTimeoutError::Timeout) => {}
@@ -256,11 +267,15 @@ impl Hub {
             if self.next_retry.is_some_and(|retry| retry <= now) {
                 self.retry_backlogs();
             }
-            if self.next_sweep <= now {
+            // Events waiting go first: the sweep and the heartbeats keep
+            // until the queue is empty, or until they are a slice late.
+            let busy = self.deferred.is_some() || !self.commands.is_empty();
+            let late = |due: Instant| due + UPKEEP_MAX_DELAY <= now;
+            if self.next_sweep <= now && (!busy || late(self.next_sweep)) {
                 self.sweep_slice();
                 self.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
             }
-            if self.next_heartbeat_check <= now {
+            if self.next_heartbeat_check <= now && (!busy || late(self.next_heartbeat_check)) {
                 self.check_heartbeats();
                 // On a fixed beat, so the looks do not drift apart; after a
                 // long stall, from now.
@@ -286,7 +301,7 @@ impl Hub {
                 Err(_) => break,
             }
         }
-        self.send_batch();
+        self.write_round(LateEvents::Join);
     }
 
     fn handle(&mut self, command: Command) {
@@ -296,9 +311,9 @@ impl Hub {
                 event,
                 reserved,
             } => {
-                let seq = self.history.push(id, event);
-                self.batch.add(&self.history, seq);
-                self.published += 1;
+                let mut batch = std::mem::take(&mut self.batch);
+                self.keep_event(&mut batch, id, event);
+                self.batch = batch;
                 drop(reserved);
             }
             Command::Subscribe(subscription) => self.subscribe(subscription),
@@ -309,6 +324,13 @@ impl Hub {
             Command::End { key, ending } => self.end_stream(key, ending),
             Command::Shutdown => self.stopping = true,
         }
+    }
+
+    /// Keeps a published event in the history and adds it to `batch`.
+    fn keep_event(&mut self, batch: &mut Batch, id: EventId, event: EncodedEvent) {
+        let seq = self.history.push(id, event);
+        batch.add(&self.history, seq);
+        self.published += 1;
     }
 
     /// Adds a subscriber: its head, then its replay, then it joins the list.
@@ -427,8 +449,15 @@ impl Hub {
         listener
     }
 
-    /// Writes the batch to every listener that wants some of it.
+    /// Writes the batch to every listener that wants some of it, before
+    /// a command that must find it sent.
     fn send_batch(&mut self) {
+        self.write_round(LateEvents::Wait);
+    }
+
+    /// Writes the batch to every listener that wants some of it; with
+    /// [`LateEvents::Join`], events published meanwhile join the round.
+    fn write_round(&mut self, late: LateEvents) {
         if self.batch.is_empty() {
             return;
         }
@@ -442,15 +471,11 @@ impl Hub {
             .targets(batch.topics(), self.listeners.len(), &mut targets)
         {
             self.write_to_some(&targets, |listener, history, max_backlog| {
-                batch.send_to(listener, history, max_backlog)
+                batch.send_to(listener, history, max_backlog, 0)
             });
             targets.len()
         } else {
-            let listeners = self.listeners.len();
-            self.write_to_each(|listener, history, max_backlog| {
-                batch.send_to(listener, history, max_backlog)
-            });
-            listeners
+            self.broadcast(&mut batch, late)
         };
         self.round_times.observe(started.elapsed(), written);
         batch.clear();
@@ -505,14 +530,7 @@ impl Hub {
                 ended.push((at, delivery));
             }
         }
-        for (at, delivery) in ended.into_iter().rev() {
-            match delivery {
-                Delivery::TooSlow => self.dropped_too_slow += 1,
-                Delivery::Overtaken => self.dropped_overtaken += 1,
-                Delivery::Gone | Delivery::Kept => {}
-            }
-            self.remove_listener(at);
-        }
+        self.remove_ended(ended);
     }
 
     fn stats(&self) -> HubStats {

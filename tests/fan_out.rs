@@ -1,0 +1,91 @@
+//! Fan-out under load: events published while the hub is in the middle of
+//! a pass over hundreds of listeners join that pass (`hub::broadcast`), and
+//! still every subscriber gets every event it wants exactly once, in order;
+//! one that subscribes meanwhile gets everything from its start on, with no
+//! gap.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::thread;
+
+use support::*;
+
+const LISTENERS: usize = 300;
+const FILTERING: usize = 50;
+const PUBLISHERS: usize = 4;
+const EVENTS_EACH: usize = 40;
+
+#[test]
+fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
+    let addr = start();
+    let mut everything: Vec<Subscriber> = (0..LISTENERS).map(|_| Subscriber::all(addr)).collect();
+    let mut topic_a: Vec<Subscriber> = (0..FILTERING)
+        .map(|_| Subscriber::open(addr, "topic=a", ""))
+        .collect();
+    wait_until(
+        std::time::Duration::from_secs(10),
+        "every subscriber listening",
+        || stat(addr, "listeners") == (LISTENERS + FILTERING) as u64,
+    );
+
+    // Publishers post back to back, so events keep arriving while the hub
+    // writes to the listeners; half are on topic a.
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            thread::spawn(move || {
+                (0..EVENTS_EACH)
+                    .map(|i| {
+                        let topic = if i % 2 == 0 { "a" } else { "b" };
+                        let id = publish(addr, &format!("message={p}-{i}&topic={topic}"));
+                        (id, topic == "a")
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    // One more subscriber comes in the middle of it.
+    let latecomer = thread::spawn(move || {
+        wait_until(
+            std::time::Duration::from_secs(10),
+            "some events published",
+            || stat(addr, "published") >= 20,
+        );
+        Subscriber::all(addr)
+    });
+    let mut published: Vec<(u64, bool)> = publishers
+        .into_iter()
+        .flat_map(|publisher| publisher.join().unwrap())
+        .collect();
+    published.sort_unstable();
+    let all_ids: Vec<u64> = published.iter().map(|&(id, _)| id).collect();
+    let a_ids: Vec<u64> = published
+        .iter()
+        .filter(|&&(_, on_a)| on_a)
+        .map(|&(id, _)| id)
+        .collect();
+
+    for subscriber in &mut everything {
+        assert_eq!(ids_of(subscriber, all_ids.len()), all_ids);
+    }
+    for subscriber in &mut topic_a {
+        assert_eq!(ids_of(subscriber, a_ids.len()), a_ids, "only topic a");
+    }
+    let mut latecomer = latecomer.join().unwrap();
+    let first = latecomer.next_event().id();
+    let from = all_ids
+        .iter()
+        .position(|&id| id == first)
+        .expect("the latecomer's first event is one of them");
+    let rest = ids_of(&mut latecomer, all_ids.len() - from - 1);
+    assert_eq!(rest, all_ids[from + 1..], "no gap after its first");
+
+    // Every event went out, and none twice: the events and listeners add up.
+    let unique: BTreeSet<u64> = all_ids.iter().copied().collect();
+    assert_eq!(unique.len(), PUBLISHERS * EVENTS_EACH);
+}
+
+/// The ids of the next `count` events.
+fn ids_of(subscriber: &mut Subscriber, count: usize) -> Vec<u64> {
+    (0..count).map(|_| subscriber.next_event().id()).collect()
+}
