@@ -8,7 +8,8 @@
 //!   subscribers, and the KiB per subscriber;
 //! - fan-out latency at 1,000 subscribers (200 messages at 50/s) and at
 //!   10,000 (50 messages at 10/s): from just before the POST is written to
-//!   the moment a subscriber has read the event; p50, p90, p99, max;
+//!   the moment a subscriber has read the event; p50, p90, p99, max; and
+//!   the hub's own round times for the run, from `/metrics`;
 //! - burst deliveries per second at 100, 1,000 and 10,000 subscribers, with
 //!   8 publishers posting back to back (how the cost grows with listeners),
 //!   and at 1,000 beside 1,000 more that filter on another topic (whether a
@@ -36,6 +37,7 @@ mod durability;
 mod fanout;
 mod per_user;
 mod rates;
+mod rounds;
 mod server;
 
 use std::thread;
@@ -44,6 +46,7 @@ use std::time::{Duration, Instant};
 use durability::durability;
 use fanout::{Subscribers, fanout};
 use rates::{RequestRate, publish_request};
+use rounds::Rounds;
 use server::Herald;
 
 fn main() {
@@ -88,6 +91,7 @@ fn main() {
         &[(1_000, 200, 20_000), (10_000, 50, 100_000)]
     };
     for &(clients, messages, interval_us) in latency_runs {
+        let before = Rounds::read(&herald);
         let result = fanout(
             &herald,
             base,
@@ -106,6 +110,7 @@ fn main() {
             result.lost,
             result.duplicated
         );
+        println!("  {}", Rounds::read(&herald).since(&before));
     }
 
     let burst_runs: &[(usize, usize)] = if quick {
@@ -114,6 +119,7 @@ fn main() {
         &[(100, 20_000), (1_000, 2_000), (10_000, 200)]
     };
     for &(clients, messages) in burst_runs {
+        let before = Rounds::read(&herald);
         let result = fanout(&herald, base, clients, messages, None, 8);
         println!(
             "burst: {clients} subscribers x {messages} messages from 8 publishers: {:.0} deliveries/s; lost {}, duplicated {}",
@@ -121,6 +127,7 @@ fn main() {
             result.lost,
             result.duplicated
         );
+        println!("  {}", Rounds::read(&herald).since(&before));
     }
 
     // A topic filter should not slow the listeners without one: the 1,000
