@@ -483,9 +483,10 @@ impl Hub {
         self.targets = targets;
     }
 
-    /// One pass over the listeners: `write` to each, then drop those whose
-    /// socket failed or that fell too far behind (counted), and retry soon
-    /// while any has bytes waiting. Every pass that writes goes through here.
+    /// One pass over the listeners for the upkeep (heartbeats, retries):
+    /// `write` to each, then drop those whose socket failed or that fell
+    /// too far behind (counted), and retry soon while any has bytes
+    /// waiting. A round's events go through `broadcast` instead.
     fn write_to_each(&mut self, mut write: impl FnMut(&mut Listener, &History, usize) -> Delivery) {
         let mut backlogged = false;
         let mut at = 0;
