@@ -9,7 +9,7 @@
 //! [`crate::hub::listener`]), and only told how many bytes it now wants.
 //!
 //! Events may join a round while its pass is under way (see
-//! [`crate::hub::broadcast`]); a listener passed before they joined is then
+//! `hub/broadcast.rs`); a listener passed before they joined is then
 //! sent only those, from the place where they begin.
 
 use crate::hub::history::{History, Seq};
