@@ -27,22 +27,21 @@ pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// cheaply than the file layer's `writev` does, and the hub makes one such
 /// call per listener per event.
 pub fn write_now(mut sink: impl Write, bytes: &[u8]) -> io::Result<usize> {
-    loop {
-        match sink.write(bytes) {
-            Ok(n) => return Ok(n),
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        }
-    }
+    taken_now(|| sink.write(bytes))
 }
 
 /// One `writev` to a non-blocking socket: how many bytes it took of all of
 /// `slices`, 0 when its send buffer is full. Tried again if a signal
 /// interrupted it.
 pub fn write_vectored_now(mut sink: impl Write, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+    taken_now(|| sink.write_vectored(slices))
+}
+
+/// What one non-blocking `write` took: a full buffer is 0 bytes, not an
+/// error, and a call a signal interrupted is made again.
+fn taken_now(mut write: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
     loop {
-        match sink.write_vectored(slices) {
+        match write() {
             Ok(n) => return Ok(n),
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
