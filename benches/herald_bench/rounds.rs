@@ -3,9 +3,6 @@
 //! taken before and after, so the bench reports what a user of the server
 //! would see in production for the same load.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use crate::server::Herald;
 
 /// One reading of the round histograms.
@@ -20,12 +17,7 @@ pub(crate) struct Rounds {
 
 impl Rounds {
     pub(crate) fn read(herald: &Herald) -> Rounds {
-        let mut stream = TcpStream::connect(herald.addr).unwrap();
-        stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
+        let text = herald.get("/metrics");
         let mut rounds = Rounds::default();
         for line in text.lines() {
             let Some((name, value)) = line.rsplit_once(' ') else {

@@ -59,14 +59,22 @@ impl Herald {
         (next(), next())
     }
 
-    /// One number from its `/stats`.
-    pub(crate) fn stat(&self, name: &str) -> u64 {
+    /// The whole answer (head and body) to `GET path`.
+    pub(crate) fn get(&self, path: &str) -> String {
         let mut stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .write_all(b"GET /stats HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
-            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).unwrap();
+        text
+    }
+
+    /// One number from its `/stats`.
+    pub(crate) fn stat(&self, name: &str) -> u64 {
+        let text = self.get("/stats");
         let key = format!("\"{name}\":");
         let at = text.find(&key).unwrap() + key.len();
         text[at..]
