@@ -1,5 +1,6 @@
-//! The broadcast pass: a round's events to every listener, with the events
-//! published while the pass runs joining it.
+//! The passes that write a round: the broadcast, a round's events to every
+//! listener, with the events published while it runs joining it; and the
+//! pass to the few listeners a round of topic events is for.
 //!
 //! With 10,000 listeners a pass is tens of milliseconds of `send`s, and the
 //! last listener waits for all of it. An event published meanwhile would
@@ -21,10 +22,13 @@
 //! stay queued behind it, so a subscriber that asked before an event was
 //! published still gets that event.
 
+use std::time::Instant;
+
 use super::{Command, Hub};
 use crate::hub::batch::Batch;
-use crate::hub::listener::Delivery;
-use crate::limits::{MAX_COMMANDS_PER_ROUND, PASS_LOOKS_EVERY_LISTENERS};
+use crate::hub::history::History;
+use crate::hub::listener::{Delivery, Listener};
+use crate::limits::{BACKLOG_RETRY_INTERVAL, MAX_COMMANDS_PER_ROUND, PASS_LOOKS_EVERY_LISTENERS};
 
 /// Whether events published during a pass may join it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +134,29 @@ impl Hub {
             }
         }
         false
+    }
+
+    /// Like [`Hub::write_to_each`], for the listeners at `places` only (in
+    /// list order): those a round is for. Removals wait until the pass is
+    /// done, last place first, so no place moves under the pass. Retries
+    /// are only ever added here: listeners not in `places` may be waiting.
+    pub(super) fn write_to_some(
+        &mut self,
+        places: &[usize],
+        mut write: impl FnMut(&mut Listener, &History, usize) -> Delivery,
+    ) {
+        let mut ended = Vec::new();
+        for &at in places {
+            let listener = &mut self.listeners[at];
+            let delivery = write(listener, &self.history, self.max_backlog);
+            if listener.has_backlog() && self.next_retry.is_none() {
+                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
+            }
+            if delivery != Delivery::Kept {
+                ended.push((at, delivery));
+            }
+        }
+        self.remove_ended(ended);
     }
 
     /// Removes the listeners that ended in a pass, counting the drops; last

@@ -3,8 +3,8 @@
 //! - this file: the thread, its [`Command`]s, and a round;
 //! - [`history`]: the recent events, encoded: the one copy of their bytes;
 //! - [`batch`]: one round's events, laid end to end for one write each;
-//! - `broadcast`: the pass over every listener, which events published
-//!   meanwhile join;
+//! - `broadcast`: the passes that write a round, to every listener (which
+//!   events published meanwhile join) or to those a topic round is for;
 //! - [`listener`]: one subscriber's socket, topics and place in the history;
 //! - [`queue_budget`]: the bound on the bytes waiting for the hub;
 //! - [`round_times`]: how long each round's pass over the listeners takes;
@@ -509,29 +509,6 @@ impl Hub {
             }
         }
         self.schedule_retry(backlogged);
-    }
-
-    /// Like [`Hub::write_to_each`], for the listeners at `places` only (in
-    /// list order): those a round is for. Removals wait until the pass is
-    /// done, last place first, so no place moves under the pass. Retries
-    /// are only ever added here: listeners not in `places` may be waiting.
-    fn write_to_some(
-        &mut self,
-        places: &[usize],
-        mut write: impl FnMut(&mut Listener, &History, usize) -> Delivery,
-    ) {
-        let mut ended = Vec::new();
-        for &at in places {
-            let listener = &mut self.listeners[at];
-            let delivery = write(listener, &self.history, self.max_backlog);
-            if listener.has_backlog() && self.next_retry.is_none() {
-                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
-            }
-            if delivery != Delivery::Kept {
-                ended.push((at, delivery));
-            }
-        }
-        self.remove_ended(ended);
     }
 
     fn stats(&self) -> HubStats {
