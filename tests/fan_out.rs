@@ -1,8 +1,8 @@
 //! Fan-out under load: events published while the hub is in the middle of
-//! a pass over hundreds of listeners join that pass (`hub::broadcast`), and
-//! still every subscriber gets every event it wants exactly once, in order;
-//! one that subscribes meanwhile gets everything from its start on, with no
-//! gap.
+//! a lap over hundreds of listeners join it (`hub::broadcast`), lap after
+//! lap, while subscribers hang up and are removed mid-lap; and still every
+//! subscriber gets every event it wants exactly once, in order; one that
+//! subscribes meanwhile gets everything from its start on, with no gap.
 
 mod support;
 
@@ -15,6 +15,8 @@ const LISTENERS: usize = 300;
 const FILTERING: usize = 50;
 const PUBLISHERS: usize = 4;
 const EVENTS_EACH: usize = 40;
+/// Subscribers that hang up after a few events, while the rest are written.
+const QUITTERS: usize = 40;
 
 #[test]
 fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
@@ -23,11 +25,19 @@ fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
     let mut topic_a: Vec<Subscriber> = (0..FILTERING)
         .map(|_| Subscriber::open(addr, "topic=a", ""))
         .collect();
+    let quitters: Vec<Subscriber> = (0..QUITTERS).map(|_| Subscriber::all(addr)).collect();
     wait_until(
         std::time::Duration::from_secs(10),
         "every subscriber listening",
-        || stat(addr, "listeners") == (LISTENERS + FILTERING) as u64,
+        || stat(addr, "listeners") == (LISTENERS + FILTERING + QUITTERS) as u64,
     );
+    // Each quitter hangs up after its third event: their places empty and
+    // are taken by others while the rounds go on.
+    let quitters = thread::spawn(move || {
+        for mut quitter in quitters {
+            ids_of(&mut quitter, 3);
+        }
+    });
 
     // Publishers post back to back, so events keep arriving while the hub
     // writes to the listeners; half are on topic a.
@@ -53,6 +63,7 @@ fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
         );
         Subscriber::all(addr)
     });
+    quitters.join().unwrap();
     let mut published: Vec<(u64, bool)> = publishers
         .into_iter()
         .flat_map(|publisher| publisher.join().unwrap())
@@ -83,6 +94,12 @@ fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
     // Every event went out, and none twice: the events and listeners add up.
     let unique: BTreeSet<u64> = all_ids.iter().copied().collect();
     assert_eq!(unique.len(), PUBLISHERS * EVENTS_EACH);
+    // The quitters' places were given up; everyone else is still there.
+    wait_until(
+        std::time::Duration::from_secs(5),
+        "the quitters removed",
+        || stat(addr, "listeners") == (LISTENERS + FILTERING + 1) as u64,
+    );
 }
 
 /// The ids of the next `count` events.

@@ -3,8 +3,9 @@
 //! - this file: the thread, its [`Command`]s, and a round;
 //! - [`history`]: the recent events, encoded: the one copy of their bytes;
 //! - [`batch`]: one round's events, laid end to end for one write each;
-//! - `broadcast`: the passes that write a round, to every listener (which
-//!   events published meanwhile join) or to those a topic round is for;
+//! - `broadcast`: the passes that write a round, to every listener (lap
+//!   after lap, while events published meanwhile join) or to those a topic
+//!   round is for;
 //! - [`listener`]: one subscriber's socket, topics and place in the history;
 //! - [`queue_budget`]: the bound on the bytes waiting for the hub;
 //! - [`round_times`]: how long each round's pass over the listeners takes;
@@ -201,6 +202,7 @@ pub fn spawn(
         next_retry: None,
         stopping: false,
         deferred: None,
+        round_sent: Vec::new(),
         published: 0,
         dropped_too_slow: 0,
         dropped_overtaken: 0,
@@ -236,6 +238,9 @@ struct Hub {
     stopping: bool,
     /// A command taken from the queue during a pass, to handle after it.
     deferred: Option<Command>,
+    /// During a broadcast, how many of the round's events each listener
+    /// has been sent, by place (moved with the listeners); empty between.
+    round_sent: Vec<usize>,
     published: u64,
     dropped_too_slow: u64,
     dropped_overtaken: u64,
@@ -263,26 +268,32 @@ impl Hub {
                 // Every sender is gone: the server has stopped.
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            let now = Instant::now();
-            if self.next_retry.is_some_and(|retry| retry <= now) {
-                self.retry_backlogs();
-            }
-            // Events waiting go first: the sweep and the heartbeats keep
-            // until the queue is empty, or until they are a slice late.
             let busy = self.deferred.is_some() || !self.commands.is_empty();
-            let late = |due: Instant| due + UPKEEP_MAX_DELAY <= now;
-            if self.next_sweep <= now && (!busy || late(self.next_sweep)) {
-                self.sweep_slice();
-                self.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
-            }
-            if self.next_heartbeat_check <= now && (!busy || late(self.next_heartbeat_check)) {
-                self.check_heartbeats();
-                // On a fixed beat, so the looks do not drift apart; after a
-                // long stall, from now.
-                self.next_heartbeat_check += self.heartbeat_check_interval;
-                if self.next_heartbeat_check <= now {
-                    self.next_heartbeat_check = now + self.heartbeat_check_interval;
-                }
+            self.upkeep(busy);
+        }
+    }
+
+    /// The duties that are due: retries, a slice of the sweep, a look for
+    /// silence. While the hub is `busy` (events are waiting, or a round is
+    /// under way), the sweep and the looks wait for it, but never more
+    /// than [`UPKEEP_MAX_DELAY`].
+    fn upkeep(&mut self, busy: bool) {
+        let now = Instant::now();
+        if self.next_retry.is_some_and(|retry| retry <= now) {
+            self.retry_backlogs();
+        }
+        let late = |due: Instant| due + UPKEEP_MAX_DELAY <= now;
+        if self.next_sweep <= now && (!busy || late(self.next_sweep)) {
+            self.sweep_slice();
+            self.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
+        }
+        if self.next_heartbeat_check <= now && (!busy || late(self.next_heartbeat_check)) {
+            self.check_heartbeats();
+            // On a fixed beat, so the looks do not drift apart; after a
+            // long stall, from now.
+            self.next_heartbeat_check += self.heartbeat_check_interval;
+            if self.next_heartbeat_check <= now {
+                self.next_heartbeat_check = now + self.heartbeat_check_interval;
             }
         }
     }
@@ -428,6 +439,7 @@ impl Hub {
     }
 
     fn add_listener(&mut self, listener: Listener) {
+        debug_assert!(self.round_sent.is_empty(), "no subscriber joins mid-round");
         self.index.add(&listener, self.listeners.len());
         self.listeners.push(listener);
     }
@@ -438,10 +450,24 @@ impl Hub {
         self.take_listener(at).close();
     }
 
+    /// Drops the listener at `at` after a write that did not keep it,
+    /// counting it when it was too slow.
+    fn drop_listener(&mut self, at: usize, delivery: Delivery) {
+        match delivery {
+            Delivery::TooSlow => self.dropped_too_slow += 1,
+            Delivery::Overtaken => self.dropped_overtaken += 1,
+            Delivery::Gone | Delivery::Kept => {}
+        }
+        self.remove_listener(at);
+    }
+
     /// Takes the listener at `at` out of the list, putting the last one in
     /// its place.
     fn take_listener(&mut self, at: usize) -> Listener {
         let listener = self.listeners.swap_remove(at);
+        if at < self.round_sent.len() {
+            self.round_sent.swap_remove(at);
+        }
         self.index.remove(&listener);
         if let Some(moved) = self.listeners.get(at) {
             self.index.moved(moved.key(), at);
@@ -465,19 +491,19 @@ impl Hub {
         // put back after, with its memory, for the next round.
         let mut batch = std::mem::take(&mut self.batch);
         let mut targets = std::mem::take(&mut self.targets);
-        let started = Instant::now();
-        let written = if self
+        if self
             .index
             .targets(batch.topics(), self.listeners.len(), &mut targets)
         {
+            let started = Instant::now();
             self.write_to_some(&targets, |listener, history, max_backlog| {
                 batch.send_to(listener, history, max_backlog, 0)
             });
-            targets.len()
+            self.round_times.observe(started.elapsed(), targets.len());
         } else {
-            self.broadcast(&mut batch, late)
-        };
-        self.round_times.observe(started.elapsed(), written);
+            // Times each of its laps.
+            self.broadcast(&mut batch, late);
+        }
         batch.clear();
         self.batch = batch;
         self.targets = targets;
@@ -497,15 +523,7 @@ impl Hub {
             match delivery {
                 Delivery::Kept => at += 1,
                 // The last listener takes this place, and is written next.
-                Delivery::Gone => self.remove_listener(at),
-                Delivery::TooSlow => {
-                    self.dropped_too_slow += 1;
-                    self.remove_listener(at);
-                }
-                Delivery::Overtaken => {
-                    self.dropped_overtaken += 1;
-                    self.remove_listener(at);
-                }
+                ended => self.drop_listener(at, ended),
             }
         }
         self.schedule_retry(backlogged);
