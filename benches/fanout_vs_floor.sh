@@ -11,11 +11,11 @@
 # `sse-loadgen fanout --clients N --messages M --interval-us U`. It prints
 # each run's p50 and p99 (ms) and how long a pass over the subscribers took
 # (herald: its time per delivery from /metrics times the subscribers, and
-# how many rounds the events took; the floor: its publish round trip,
-# since it answers after its pass), herald's p99 ratio to the floor, then
-# the medians. The floor is ../shared/bench/limit (`raw-fanout`): one thread
-# writing each socket once per event, the least a server can do. Build the
-# harness first: ../shared/bench/setup.sh.
+# how many laps over the list the events took; the floor: its publish
+# round trip, since it answers after its pass), herald's p99 ratio to the
+# floor, then the medians. The floor is ../shared/bench/limit
+# (`raw-fanout`): one thread writing each socket once per event, the least
+# a server can do. Build the harness first: ../shared/bench/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,15 +81,15 @@ import json, re, sys
 r = json.load(open(sys.argv[1]))
 lost = r["lost"] if r["connected"] == r["clients"] else f'{r["lost"]}({r["connected"]}conn)'
 # How long one pass over the subscribers took. herald's /metrics gives its
-# time per delivery (rounds that events joined have two laps, so their
-# mean is not one pass); the floor answers a publish after its pass, so its
-# publish round trip is its pass.
+# time per delivery (a lap after events joined writes only the listeners
+# passed before, so the mean lap is not one pass); the floor answers a
+# publish after its pass, so its publish round trip is its pass.
 sums = dict(re.findall(r"^(herald_hub_(?:round_seconds_sum|round_seconds_count|deliveries_total)) (\S+)$",
                        open(sys.argv[2]).read(), re.M))
 if sums:
     per_delivery = float(sums["herald_hub_round_seconds_sum"]) / max(float(sums["herald_hub_deliveries_total"]), 1)
-    rounds = int(sums["herald_hub_round_seconds_count"])
-    pass_ms = f'{1000 * per_delivery * r["clients"]:.1f}/{rounds}rounds'
+    laps = int(sums["herald_hub_round_seconds_count"])
+    pass_ms = f'{1000 * per_delivery * r["clients"]:.1f}/{laps}laps'
 else:
     pass_ms = f'{r["publish_rtt_p50_ms"]:.1f}'
 print(f'{r["p50_ms"]} {r["p99_ms"]} {lost} {pass_ms}')

@@ -1,12 +1,13 @@
-//! How long the hub's rounds take: the cost of fan-out, as a user sees it
+//! How long the hub's passes take: the cost of fan-out, as a user sees it
 //! in production.
 //!
 //! A subscriber's wait for an event is set by one pass of the hub over the
 //! listeners: the last one written waits for all the others. So the hub
-//! times each round that writes (from its first write to its last) and
-//! keeps two histograms, which `/metrics` shows in Prometheus's form: the
-//! round's time, and that time divided by the listeners it wrote (what one
-//! delivery costs, whatever the number of subscribers). Both are counted on
+//! times each pass that writes (each lap of a broadcast, from its first
+//! write to its last) and keeps two histograms, which `/metrics` shows in
+//! Prometheus's form under the name `round`: the pass's time, and that
+//! time divided by the listeners it wrote (what one delivery costs,
+//! whatever the number of subscribers). Both are counted on
 //! the hub thread alone, in plain integers, and copied out with the
 //! [`HubStats`](crate::hub::HubStats).
 
@@ -61,19 +62,19 @@ impl<const N: usize> Histogram<N> {
     }
 }
 
-/// The hub's rounds, timed.
+/// The hub's passes over the listeners, timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RoundTimes {
-    /// Each round that wrote to some listener: how long it took.
+    /// Each pass that wrote to some listener: how long it took.
     pub round: Histogram<{ ROUND_BUCKETS_SECONDS.len() }>,
-    /// Each such round's time divided by the listeners it wrote.
+    /// Each such pass's time divided by the listeners it wrote.
     pub per_delivery: Histogram<{ DELIVERY_BUCKETS_SECONDS.len() }>,
     /// Listeners written, summed over the rounds.
     pub deliveries: u64,
 }
 
 impl RoundTimes {
-    /// Counts a round that wrote to `listeners` listeners in `took`.
+    /// Counts a pass that wrote to `listeners` listeners in `took`.
     pub fn observe(&mut self, took: Duration, listeners: usize) {
         if listeners == 0 {
             return;

@@ -135,7 +135,7 @@ fn fan_out_times(out: &mut Metrics, times: &RoundTimes) {
     out.family(
         "herald_hub_round_seconds",
         "histogram",
-        "Time the hub takes to write one round of events to every listener that wants it (the last listener waits this long).",
+        "Time the hub takes for one pass of a round's events over the listeners that want them (the last listener waits this long).",
     );
     out.histogram(
         "herald_hub_round_seconds",
@@ -145,7 +145,7 @@ fn fan_out_times(out: &mut Metrics, times: &RoundTimes) {
     out.family(
         "herald_hub_delivery_seconds",
         "histogram",
-        "Each round's time divided by the listeners it wrote: the cost of one delivery.",
+        "Each pass's time divided by the listeners it wrote: the cost of one delivery.",
     );
     out.histogram(
         "herald_hub_delivery_seconds",
