@@ -14,6 +14,7 @@
 //! dozen bytes made once the id is known (`id: 17\n`; a frame header and
 //! `{"id":17,`). A write sends the two together, in one `writev`.
 
+use crate::clock::rfc3339_millis;
 use crate::event::{Event, EventId};
 use crate::wire::sse;
 use crate::wire::websocket::{self, frame};
@@ -35,13 +36,14 @@ pub struct EncodedEvent {
 impl EncodedEvent {
     /// Encodes `event`, accepted at `accepted_ms`, for both kinds of stream.
     pub fn new(event: &Event, accepted_ms: u64) -> EncodedEvent {
+        let time = rfc3339_millis(accepted_ms);
         let mut event_stream = Vec::with_capacity(event.data().len() + 48);
-        sse::encode_body(event, accepted_ms, &mut event_stream);
+        sse::encode_body_at(event, &time, &mut event_stream);
         EncodedEvent {
             accepted_ms,
             topic: event.topic_name().map(Into::into),
             event_stream: event_stream.into_boxed_slice(),
-            websocket: websocket::encode_body(event, accepted_ms)
+            websocket: websocket::encode_body_at(event, &time)
                 .into_bytes()
                 .into_boxed_slice(),
         }
@@ -85,16 +87,21 @@ impl Prefix {
 
     /// `id: N\n`, before an event-stream body.
     pub fn event_stream(id: EventId) -> Prefix {
-        Prefix::from_parts(&[b"id: ", id.to_string().as_bytes(), b"\n"])
+        let mut digits = [0; 20];
+        Prefix::from_parts(&[b"id: ", decimal(id, &mut digits), b"\n"])
     }
 
     /// The text frame's header and `{"id":N,`, before a WebSocket body of
     /// `body_len` bytes.
     pub fn websocket(id: EventId, body_len: usize) -> Prefix {
-        let json_start = format!("{{\"id\":{id},");
-        let mut header = Vec::with_capacity(10);
-        frame::encode_header(frame::TEXT, json_start.len() + body_len, &mut header);
-        Prefix::from_parts(&[&header, json_start.as_bytes()])
+        let mut digits = [0; 20];
+        let id = decimal(id, &mut digits);
+        let json_start: [&[u8]; 3] = [b"{\"id\":", id, b","];
+        let json_len: usize = json_start.iter().map(|part| part.len()).sum();
+        let mut header = [0; frame::MAX_HEADER_BYTES];
+        let header = frame::header(frame::TEXT, json_len + body_len, &mut header);
+        let [open, id, comma] = json_start;
+        Prefix::from_parts(&[header, open, id, comma])
     }
 
     /// Its bytes.
@@ -103,9 +110,30 @@ impl Prefix {
     }
 }
 
+/// `n` in decimal, written into `digits`: a prefix is made for every event
+/// the hub keeps, and `to_string` would allocate each time.
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_writes_every_digit() {
+        for n in [0, 7, 10, 1_796_160_942_123, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
 
     fn joined(prefix: Prefix, body: &[u8]) -> Vec<u8> {
         [prefix.as_bytes(), body].concat()

@@ -33,11 +33,16 @@ pub fn push_string(out: &mut String, text: &str) {
 /// `text` as a JSON string, or `null` when there is none.
 pub fn string_or_null(text: Option<&str>) -> String {
     let mut out = String::new();
+    push_string_or_null(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out` as a JSON string, or `null` when there is none.
+pub fn push_string_or_null(out: &mut String, text: Option<&str>) {
     match text {
-        Some(text) => push_string(&mut out, text),
+        Some(text) => push_string(out, text),
         None => out.push_str("null"),
     }
-    out
 }
 
 /// Reads a flat JSON object whose values are all strings, such as

@@ -37,6 +37,11 @@ pub fn encode_event(id: EventId, event: &Event, accepted_ms: u64, out: &mut Vec<
 /// that ends it: the part of the encoding that does not depend on the id
 /// (see [`crate::wire::encoded`]).
 pub fn encode_body(event: &Event, accepted_ms: u64, out: &mut Vec<u8>) {
+    encode_body_at(event, &rfc3339_millis(accepted_ms), out);
+}
+
+/// [`encode_body`], with the time already written out.
+pub fn encode_body_at(event: &Event, time: &str, out: &mut Vec<u8>) {
     if let Some(event_type) = event.event_type() {
         field(out, "event", event_type);
     }
@@ -45,7 +50,7 @@ pub fn encode_body(event: &Event, accepted_ms: u64, out: &mut Vec<u8>) {
     }
     // When herald accepted it: a replay shows when it happened, not when it
     // arrived. Browsers ignore fields they do not know, as `topic:`.
-    field(out, "time", &rfc3339_millis(accepted_ms));
+    field(out, "time", time);
     for line in lines(event.data()) {
         field(out, "data", line);
     }

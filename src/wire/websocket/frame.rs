@@ -127,16 +127,32 @@ pub fn encode(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
 
 /// Appends the header of a server frame whose payload is `len` bytes long.
 pub fn encode_header(opcode: u8, len: usize, out: &mut Vec<u8>) {
-    out.push(0x80 | opcode);
+    let mut bytes = [0; MAX_HEADER_BYTES];
+    out.extend_from_slice(header(opcode, len, &mut bytes));
+}
+
+/// The longest header of a server frame (which is never masked): the first
+/// byte, the length byte, and an 8-byte length.
+pub const MAX_HEADER_BYTES: usize = 10;
+
+/// The header of a server frame whose payload is `len` bytes long, written
+/// into `bytes`.
+pub fn header(opcode: u8, len: usize, bytes: &mut [u8; MAX_HEADER_BYTES]) -> &[u8] {
+    bytes[0] = 0x80 | opcode;
     match len {
-        n if n < 126 => out.push(n as u8),
+        n if n < 126 => {
+            bytes[1] = n as u8;
+            &bytes[..2]
+        }
         n if n <= usize::from(u16::MAX) => {
-            out.push(126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
+            bytes[1] = 126;
+            bytes[2..4].copy_from_slice(&(n as u16).to_be_bytes());
+            &bytes[..4]
         }
         n => {
-            out.push(127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
+            bytes[1] = 127;
+            bytes[2..10].copy_from_slice(&(n as u64).to_be_bytes());
+            &bytes[..10]
         }
     }
 }

@@ -41,23 +41,36 @@ pub fn notice_json(event: &str, data: &str) -> String {
 /// The event's JSON after `{"id":N,`: the part that does not depend on the
 /// id (see [`crate::wire::encoded`]). `time` is when herald accepted it.
 pub fn encode_body(event: &Event, accepted_ms: u64) -> String {
-    let time = rfc3339_millis(accepted_ms);
+    encode_body_at(event, &rfc3339_millis(accepted_ms))
+}
+
+/// [`encode_body`], with the time already written out.
+pub fn encode_body_at(event: &Event, time: &str) -> String {
     body_json(
         event.event_type(),
         event.topic_name(),
-        Some(&time),
+        Some(time),
         event.data(),
     )
 }
 
+/// Written into one buffer, sized for a message with nothing to escape: an
+/// event is encoded on every publish, and each string made on the way
+/// would cost an allocation.
 fn body_json(event: Option<&str>, topic: Option<&str>, time: Option<&str>, data: &str) -> String {
-    format!(
-        "\"event\":{},\"topic\":{},\"time\":{},\"data\":{}}}",
-        json::string_or_null(event),
-        json::string_or_null(topic),
-        json::string_or_null(time),
-        json::string_or_null(Some(data)),
-    )
+    let names = event.map_or(0, str::len) + topic.map_or(0, str::len);
+    let mut out = String::with_capacity(data.len() + names + 80);
+    for (name, value) in [("event", event), ("topic", topic), ("time", time)] {
+        out.push('"');
+        out.push_str(name);
+        out.push_str("\":");
+        json::push_string_or_null(&mut out, value);
+        out.push(',');
+    }
+    out.push_str("\"data\":");
+    json::push_string(&mut out, data);
+    out.push('}');
+    out
 }
 
 /// The "you missed some" notice, as on `/events`: an event of type
