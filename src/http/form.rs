@@ -56,6 +56,9 @@ pub fn first<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 /// Decodes one name or value: `+` to space, then `%XX` escapes, then UTF-8.
 pub fn decode(part: &[u8]) -> Result<String, FormError> {
+    if !part.contains(&b'+') {
+        return decode_percent(part);
+    }
     let spaced: Vec<u8> = part
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
@@ -68,7 +71,9 @@ pub fn decode(part: &[u8]) -> Result<String, FormError> {
 /// "percent-decode"). Only a form's fields turn `+` into a space.
 pub fn decode_percent(part: &[u8]) -> Result<String, FormError> {
     check_escapes(part)?;
-    let bytes: Vec<u8> = percent_decode(part).collect();
+    // Decoding only shortens: one allocation, never grown.
+    let mut bytes = Vec::with_capacity(part.len());
+    bytes.extend(percent_decode(part));
     String::from_utf8(bytes).map_err(|_| FormError::NotUtf8)
 }
 
