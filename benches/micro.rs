@@ -68,6 +68,15 @@ fn main() {
             );
         }),
     );
+    // What a publish does: both encodings, without the id.
+    for (name, event) in [("30 bytes", &short), ("200 lines", &long)] {
+        report(
+            &format!("EncodedEvent::new, {name}"),
+            time(budget, || {
+                black_box(EncodedEvent::new(black_box(event), 1_796_160_942_123));
+            }),
+        );
+    }
 
     let get =
         b"GET /events?topic=ops HTTP/1.1\r\nHost: intranet:8000\r\nAccept: text/event-stream\r\n\
