@@ -1,7 +1,8 @@
 //! The hub's own account of a run: its round-time histograms from
 //! `/metrics` (`herald_hub_round_seconds`, `herald_hub_delivery_seconds`),
 //! taken before and after, so the bench reports what a user of the server
-//! would see in production for the same load.
+//! would see in production for the same load. They count passes over the
+//! listeners: a broadcast that events joined has several laps.
 
 use crate::server::Herald;
 
@@ -42,14 +43,14 @@ impl Rounds {
     }
 
     /// What happened between `before` and this reading, in words: the
-    /// rounds, their mean and the bucket their median and p99 fall in, and
+    /// passes, their mean and the bucket their median and p99 fall in, and
     /// the time per delivery.
     pub(crate) fn since(&self, before: &Rounds) -> String {
         let rounds = self.rounds - before.rounds;
         let seconds = self.round_seconds - before.round_seconds;
         let deliveries = self.deliveries - before.deliveries;
         if rounds == 0.0 || deliveries == 0.0 {
-            return "hub: no rounds".to_string();
+            return "hub: no passes".to_string();
         }
         let at_most = |share: f64| {
             let wanted = rounds * share;
@@ -67,7 +68,7 @@ impl Rounds {
                 })
         };
         format!(
-            "hub: {rounds:.0} rounds, {:.2} ms each on average (median at most {} ms, p99 at most {} ms), {:.2} µs per delivery",
+            "hub: {rounds:.0} passes, {:.2} ms each on average (median at most {} ms, p99 at most {} ms), {:.2} µs per delivery",
             seconds * 1000.0 / rounds,
             at_most(0.5),
             at_most(0.99),

@@ -23,17 +23,18 @@
 //! keeps each new event in the history (encoded already, by whoever
 //! published it: see [`crate::wire::encoded`]), and then writes the whole
 //! batch to each listener in one `write`: one system call per listener per
-//! round, however many events arrived together. Writes never block (see
-//! [`listener`]); a listener whose socket fails is removed, one that falls
-//! too far behind is dropped and counted.
+//! lap over the list, however many events arrived together (events that
+//! come during a lap join the round, see `broadcast`). Writes never block
+//! (see [`listener`]); a listener whose socket fails is removed, one that
+//! falls too far behind is dropped and counted.
 //!
-//! Between rounds the hub wakes for three duties: every second it removes
-//! the listeners whose client hung up (so their connection slots come back;
-//! a tenth of the list every tenth of a second), four times per
-//! `--heartbeat` it sends a comment to every stream that has been silent for
-//! a whole `--heartbeat` (so none is silent longer), and
-//! while some listener has bytes waiting it retries them every few
-//! milliseconds.
+//! Between rounds (and between the laps of a long one) the hub does three
+//! duties: every second it removes the listeners whose client hung up (so
+//! their connection slots come back; a tenth of the list every tenth of a
+//! second), four times per `--heartbeat` it sends a comment to every stream
+//! that has been silent for a whole `--heartbeat` (so none is silent
+//! longer), and while some listener has bytes waiting it retries them every
+//! few milliseconds.
 
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
