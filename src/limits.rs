@@ -421,8 +421,8 @@ pub const HUB_QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// so that subscribers are served even while publishes keep coming.
 pub const MAX_COMMANDS_PER_ROUND: usize = 1024;
 
-/// How often a pass over the listeners looks for events published since it
-/// began, so they join it (see `hub::broadcast`): every this many listeners.
+/// How often a broadcast looks for events published since it began, so
+/// they join it (see `hub::broadcast`): every this many listeners written.
 /// A look is two atomic loads when nothing waits, under 1% of the 64 `send`s
 /// between looks; an event that comes waits at most 64 of them to join.
 pub const PASS_LOOKS_EVERY_LISTENERS: usize = 64;
