@@ -10,9 +10,10 @@
 //! one is written already. A live listener is written each round's events
 //! as they come; a new one that asked for a replay, or one whose socket was
 //! full, is behind, and the hub writes it from its place onwards, a
-//! `writev` of many events at a time, whenever its socket takes more. A
-//! partly written event is always finished before anything else is sent, so
-//! bytes leave in order and no event is cut into.
+//! `writev` of many events at a time, whenever its socket takes more (how,
+//! in `listener/catch_up.rs`). A partly written event is always finished
+//! before anything else is sent, so bytes leave in order and no event is
+//! cut into.
 //!
 //! What is not an event (the response head, the missed notice, a heartbeat,
 //! a WebSocket's pong or close) is the listener's own: a few bytes of its
@@ -27,18 +28,19 @@
 //!
 //! An idle listener is this struct and a socket: no thread, and no buffer.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
 
 use crate::connection_slots::ConnectionSlot;
 use crate::hub::filter::{self, TopicFilter};
 use crate::hub::history::{History, Seq};
 use crate::limits::{
-    HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_EVENTS_PER_WRITEV,
-    MAX_LISTENER_OWN_BYTES, MAX_WRITEVS_PER_FLUSH,
+    HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_LISTENER_OWN_BYTES,
 };
 use crate::shared_socket::SharedSocket;
-use crate::socket_io::{read_some, write_now, write_vectored_now};
+use crate::socket_io::{read_some, write_now};
+
+mod catch_up;
 
 /// Which encoding a listener reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,114 +293,6 @@ impl Listener {
             let _ = self.write_until(history, end);
         }
         self.at_boundary()
-    }
-
-    /// Writes what is to be sent next, up to the event at `end`, with
-    /// `writev`s of a few events each for as long as the socket takes them
-    /// whole (at most [`MAX_WRITEVS_PER_FLUSH`]), and moves its place on.
-    /// `None` if the socket failed.
-    ///
-    /// The slices are few so that a listener whose socket is full, which
-    /// is most of them in a burst, costs a small array and one refused
-    /// call per round, not the set-up of a large one.
-    fn write_until(&mut self, history: &History, end: Seq) -> Option<()> {
-        self.silent_checks = 0;
-        for _ in 0..MAX_WRITEVS_PER_FLUSH {
-            let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 2];
-            let count = self.gather(history, end, &mut slices);
-            if count == 0 {
-                break;
-            }
-            let gathered: usize = slices[..count].iter().map(|slice| slice.len()).sum();
-            let written = write_vectored_now(&self.stream, &slices[..count]).ok()?;
-            self.advance(written, history);
-            if written < gathered {
-                break;
-            }
-        }
-        Some(())
-    }
-
-    /// Fills `slices` with what is to be sent next, in order: the rest of a
-    /// started event, its own bytes, the events it wants. [`advance`] walks
-    /// the same order.
-    ///
-    /// [`advance`]: Listener::advance
-    fn gather<'h>(&'h self, history: &'h History, end: Seq, slices: &mut [IoSlice<'h>]) -> usize {
-        let mut count = 0;
-        let mut push = |bytes: &'h [u8], count: &mut usize| {
-            if !bytes.is_empty() {
-                slices[*count] = IoSlice::new(bytes);
-                *count += 1;
-            }
-        };
-        let mut seq = self.next;
-        if self.sent_of_next > 0 {
-            if let Some(stored) = history.get(seq) {
-                let [prefix, body] = stored.parts(self.kind);
-                let skip = self.sent_of_next;
-                push(prefix.get(skip..).unwrap_or(&[]), &mut count);
-                push(&body[skip.saturating_sub(prefix.len())..], &mut count);
-            }
-            seq += 1;
-        }
-        push(&self.own, &mut count);
-        let mut events = 0;
-        let before_end = end.saturating_sub(seq) as usize;
-        for stored in history.from(seq).take(before_end) {
-            if events == MAX_EVENTS_PER_WRITEV {
-                break;
-            }
-            if self.wants(stored.topic()) {
-                let [prefix, body] = stored.parts(self.kind);
-                push(prefix, &mut count);
-                push(body, &mut count);
-                events += 1;
-            }
-        }
-        count
-    }
-
-    /// Moves its place on by `written` bytes, in the order of [`gather`].
-    ///
-    /// [`gather`]: Listener::gather
-    fn advance(&mut self, mut written: usize, history: &History) {
-        self.behind -= written;
-        if self.sent_of_next > 0 {
-            let rest = history
-                .get(self.next)
-                .map_or(0, |stored| stored.len(self.kind) - self.sent_of_next);
-            if written < rest {
-                self.sent_of_next += written;
-                return;
-            }
-            written -= rest;
-            self.sent_of_next = 0;
-            self.next += 1;
-        }
-        let own = written.min(self.own.len());
-        self.own.drain(..own);
-        if self.own.is_empty() {
-            // Give the memory back: an idle listener holds no buffer.
-            self.own = Vec::new();
-        }
-        written -= own;
-        while written > 0 {
-            let Some(stored) = history.get(self.next) else {
-                break;
-            };
-            if !self.wants(stored.topic()) {
-                self.next += 1;
-                continue;
-            }
-            let len = stored.len(self.kind);
-            if written < len {
-                self.sent_of_next = written;
-                return;
-            }
-            written -= len;
-            self.next += 1;
-        }
     }
 
     fn check_bound(&self) -> Delivery {
