@@ -285,6 +285,13 @@ pub const CLOSER_WAIT_FOR_HEAD: Duration = Duration::from_millis(500);
 /// sending is not worth more, and the others are waiting.
 pub const CLOSER_MAX_READS_PER_ROUND: usize = 16;
 
+/// The most of a turned-away request's head the closer keeps, to see
+/// whether it is `GET /events` and, for a page on another origin, its
+/// `Origin`: a browser's head is well under this, and a longer one is
+/// answered without waiting for the rest. Times [`CLOSER_MAX_SOCKETS`],
+/// the closer holds at most 512 KiB.
+pub const CLOSER_MAX_HEAD_BYTES: usize = 4096;
+
 /// A WebSocket's reader sleeps this long when nothing has come, at first…
 pub const WEBSOCKET_POLL_MIN: Duration = Duration::from_millis(5);
 

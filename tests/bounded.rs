@@ -385,3 +385,40 @@ fn a_full_server_asks_an_event_stream_to_come_back_instead_of_failing_it() {
         "a WebSocket is refused before the upgrade"
     );
 }
+
+/// A page on another origin reads the same refusal: without CORS headers
+/// its `EventSource` would see a network error and give up for good.
+#[test]
+fn a_full_server_turns_a_cross_origin_event_stream_away_readably() {
+    let allowed = "http://intranet.example";
+    let herald = HeraldProcess::start(&["--max-clients", "1", "--cors-origin", allowed]);
+    let _only = Subscriber::all(herald.addr);
+
+    let header = |subscriber: &Subscriber, name: &str| {
+        subscriber
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+    };
+    let mut refused = Subscriber::open(herald.addr, "", &format!("Origin: {allowed}\r\n"));
+    assert_eq!(refused.status, 200);
+    assert_eq!(
+        header(&refused, "Access-Control-Allow-Origin").as_deref(),
+        Some(allowed)
+    );
+    assert_eq!(
+        header(&refused, "Access-Control-Allow-Credentials").as_deref(),
+        Some("true")
+    );
+    let event = refused.try_next_event().expect("one event saying why");
+    assert_eq!(event.event.as_deref(), Some("herald-unavailable"));
+
+    let other = Subscriber::open(herald.addr, "", "Origin: http://elsewhere.example\r\n");
+    assert_eq!(other.status, 200);
+    assert_eq!(
+        header(&other, "Access-Control-Allow-Origin"),
+        None,
+        "only the origins allowed"
+    );
+}

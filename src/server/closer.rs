@@ -21,7 +21,10 @@
 //! why in one `herald-unavailable` event, asks for a reconnect in a few
 //! seconds (`retry:`, jittered so the refused tabs do not all come back at
 //! once) and ends. The browser reconnects by itself, with its
-//! `Last-Event-ID`, and misses nothing the history still holds.
+//! `Last-Event-ID`, and misses nothing the history still holds. A page on
+//! another origin allowed by `--cors-origin` gets the same stream with the
+//! CORS headers it needs to read it: without them its `EventSource` would
+//! see a network error and give up just the same.
 
 use std::io;
 use std::io::Write;
@@ -33,17 +36,16 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use crate::counters::{Counters, Refusal};
+use crate::http::cors;
 use crate::http::error::HttpError;
-use crate::http::response::Response;
+use crate::http::request_head::parse_head;
+use crate::http::response::{Header, Response};
 use crate::limits::{
-    CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD, LINGER,
-    closer_max_sockets, open_file_limit,
+    CLOSER_MAX_HEAD_BYTES, CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD,
+    LINGER, closer_max_sockets, open_file_limit,
 };
 use crate::socket_io::read_some;
 use crate::wire::sse;
-
-/// Enough of a request line to see whether it is `GET /events`.
-const REQUEST_START_BYTES: usize = 16;
 
 /// The way to the closer thread.
 #[derive(Clone)]
@@ -54,13 +56,16 @@ pub struct Closer {
 
 impl Closer {
     /// Starts the closer thread. It ends once every `Closer` is dropped and
-    /// the sockets it holds are closed.
-    pub fn spawn(counters: Arc<Counters>) -> io::Result<(Closer, JoinHandle<()>)> {
+    /// the sockets it holds are closed. `cors_origins` is `--cors-origin`.
+    pub fn spawn(
+        counters: Arc<Counters>,
+        cors_origins: Vec<String>,
+    ) -> io::Result<(Closer, JoinHandle<()>)> {
         let lingering = closer_max_sockets(open_file_limit()) / 2;
         let (sender, receiver) = crossbeam_channel::bounded(lingering);
         let thread = thread::Builder::new()
             .name("herald-closer".into())
-            .spawn(move || run(receiver, lingering))?;
+            .spawn(move || run(receiver, lingering, &cors_origins))?;
         Ok((
             Closer {
                 sockets: sender,
@@ -77,7 +82,7 @@ impl Closer {
             self.sockets.try_send(stream)
         {
             let _ = stream.set_nonblocking(true);
-            answer(&stream, b"");
+            answer(&stream, b"", &[]);
         }
     }
 }
@@ -85,10 +90,12 @@ impl Closer {
 /// Writes the refusal and says no more will be sent: the event-stream form
 /// for `GET /events` (the request's first bytes say whether it is one), a
 /// `503` for everything else.
-fn answer(stream: &TcpStream, request_start: &[u8]) {
+fn answer(stream: &TcpStream, head: &[u8], cors_origins: &[String]) {
     // A new socket's send buffer has room for these few bytes.
-    if is_event_stream_request(request_start) {
-        let _ = (&*stream).write_all(&unavailable_stream("full"));
+    if is_event_stream_request(head) {
+        let origin = request_origin(head);
+        let cors = cors::allow_headers(cors::allowed_origin(cors_origins, origin.as_deref()));
+        let _ = (&*stream).write_all(&unavailable_stream("full", &cors));
     } else {
         let full = Response::error(HttpError::ServiceUnavailable("server is at capacity"));
         let _ = full.write_to(&mut &*stream, &mut Vec::new(), false, false);
@@ -103,12 +110,26 @@ fn is_event_stream_request(request_start: &[u8]) -> bool {
         .is_some_and(|rest| matches!(rest.first(), Some(b' ' | b'?')))
 }
 
+/// The `Origin` of a whole request head, read by the server's own parser;
+/// none when the head is not whole or not well formed.
+fn request_origin(head: &[u8]) -> Option<String> {
+    match parse_head(head) {
+        Ok(Some((head, _))) => head.origin,
+        _ => None,
+    }
+}
+
 /// A whole event stream that asks the client to come back later: a
-/// jittered `retry:` and one `herald-unavailable` event saying why.
-pub fn unavailable_stream(reason: &str) -> Vec<u8> {
+/// jittered `retry:` and one `herald-unavailable` event saying why, after
+/// `headers` (CORS, for a page on another origin).
+pub fn unavailable_stream(reason: &str, headers: &[Header]) -> Vec<u8> {
     let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
-        Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+        Cache-Control: no-store\r\nConnection: close\r\n"
         .to_vec();
+    for (name, value) in headers {
+        bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    bytes.extend_from_slice(b"\r\n");
     bytes.extend(sse::unavailable_event(reason));
     bytes
 }
@@ -120,13 +141,12 @@ struct Held {
     answer_by: Instant,
     /// Set once answered: close by then even if the client keeps sending.
     close_by: Option<Instant>,
-    /// The last bytes read, to find the head's end across reads.
-    tail: Vec<u8>,
-    /// The request's first bytes, to tell an event stream from the rest.
-    start: Vec<u8>,
+    /// The request's head as read so far, at most
+    /// [`CLOSER_MAX_HEAD_BYTES`]: what it asks for, and from which origin.
+    head: Vec<u8>,
 }
 
-fn run(receiver: Receiver<TcpStream>, max_lingering: usize) {
+fn run(receiver: Receiver<TcpStream>, max_lingering: usize, cors_origins: &[String]) {
     let mut held: Vec<Held> = Vec::new();
     loop {
         let next = if held.is_empty() {
@@ -137,7 +157,7 @@ fn run(receiver: Receiver<TcpStream>, max_lingering: usize) {
         match next {
             Ok(stream) if held.len() >= max_lingering => {
                 let _ = stream.set_nonblocking(true);
-                answer(&stream, b"");
+                answer(&stream, b"", cors_origins);
             }
             Ok(stream) => {
                 if stream.set_nonblocking(true).is_ok() {
@@ -145,8 +165,7 @@ fn run(receiver: Receiver<TcpStream>, max_lingering: usize) {
                         stream,
                         answer_by: Instant::now() + CLOSER_WAIT_FOR_HEAD,
                         close_by: None,
-                        tail: Vec::new(),
-                        start: Vec::new(),
+                        head: Vec::new(),
                     });
                 }
             }
@@ -155,23 +174,24 @@ fn run(receiver: Receiver<TcpStream>, max_lingering: usize) {
             Err(RecvTimeoutError::Disconnected) => {}
         }
         let now = Instant::now();
-        held.retain_mut(|socket| socket.step(now));
+        held.retain_mut(|socket| socket.step(now, cors_origins));
     }
 }
 
 impl Held {
     /// Reads, answers when it is time, and says whether to keep the socket.
-    fn step(&mut self, now: Instant) -> bool {
+    fn step(&mut self, now: Instant, cors_origins: &[String]) -> bool {
         let (head_done, client_closed) = self.read_waiting();
         if self.close_by.is_none() && (head_done || client_closed || now >= self.answer_by) {
-            answer(&self.stream, &self.start);
+            answer(&self.stream, &self.head, cors_origins);
             self.close_by = Some(now + LINGER);
         }
         !client_closed && self.close_by.is_none_or(|close_by| now < close_by)
     }
 
-    /// Reads what is waiting: whether a head's end has been seen, and
-    /// whether the client has closed its end.
+    /// Reads what is waiting: whether a head's end has been seen (or as
+    /// much of it as is kept), and whether the client has closed its end.
+    /// What comes after is read and dropped.
     fn read_waiting(&mut self) -> (bool, bool) {
         let mut scratch = [0u8; 4096];
         let mut head_done = false;
@@ -179,12 +199,12 @@ impl Held {
             match read_some(&mut self.stream, &mut scratch) {
                 Ok(0) => return (head_done, true),
                 Ok(n) => {
-                    let room = REQUEST_START_BYTES.saturating_sub(self.start.len());
-                    self.start.extend_from_slice(&scratch[..n.min(room)]);
-                    self.tail.extend_from_slice(&scratch[..n]);
-                    head_done |= self.tail.windows(4).any(|w| w == b"\r\n\r\n");
-                    let keep = self.tail.len().saturating_sub(3);
-                    self.tail.drain(..keep);
+                    // The end may straddle two reads: look from 3 bytes back.
+                    let unseen = self.head.len().saturating_sub(3);
+                    let room = CLOSER_MAX_HEAD_BYTES - self.head.len();
+                    self.head.extend_from_slice(&scratch[..n.min(room)]);
+                    head_done |= self.head.len() == CLOSER_MAX_HEAD_BYTES
+                        || self.head[unseen..].windows(4).any(|w| w == b"\r\n\r\n");
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => return (head_done, true),

@@ -153,7 +153,8 @@ impl Server {
             None => (None, None),
         };
         let (closer, closer_thread) =
-            Closer::spawn(Arc::clone(&counters)).map_err(StartError::Thread)?;
+            Closer::spawn(Arc::clone(&counters), config.cors_origins.clone())
+                .map_err(StartError::Thread)?;
         let publisher = Publisher::new(hub, store, redis, first_id, budget, keys);
         let connections = Arc::new(ConnectionSlots::default());
         let access = match &config.auth_hook {
