@@ -74,8 +74,9 @@ const STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\n\
     X-Accel-Buffering: no\r\n\
     Connection: close\r\n";
 
-/// The response head, with `Access-Control-Allow-Origin` when one applies.
-fn stream_head(allowed_origin: Option<String>) -> Vec<u8> {
+/// The response head, with `Access-Control-Allow-Origin` when one applies:
+/// for every event stream, and for the closer's refusal of one.
+pub fn stream_head(allowed_origin: Option<String>) -> Vec<u8> {
     let mut head = STREAM_HEAD.as_bytes().to_vec();
     for (name, value) in cors::allow_headers(allowed_origin) {
         head.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());

@@ -39,11 +39,12 @@ use crate::counters::{Counters, Refusal};
 use crate::http::cors;
 use crate::http::error::HttpError;
 use crate::http::request_head::parse_head;
-use crate::http::response::{Header, Response};
+use crate::http::response::Response;
 use crate::limits::{
     CLOSER_MAX_HEAD_BYTES, CLOSER_MAX_READS_PER_ROUND, CLOSER_POLL_INTERVAL, CLOSER_WAIT_FOR_HEAD,
     LINGER, closer_max_sockets, open_file_limit,
 };
+use crate::routes::subscribe::stream_head;
 use crate::socket_io::read_some;
 use crate::wire::sse;
 
@@ -94,8 +95,8 @@ fn answer(stream: &TcpStream, head: &[u8], cors_origins: &[String]) {
     // A new socket's send buffer has room for these few bytes.
     if is_event_stream_request(head) {
         let origin = request_origin(head);
-        let cors = cors::allow_headers(cors::allowed_origin(cors_origins, origin.as_deref()));
-        let _ = (&*stream).write_all(&unavailable_stream("full", &cors));
+        let allowed = cors::allowed_origin(cors_origins, origin.as_deref());
+        let _ = (&*stream).write_all(&unavailable_stream("full", allowed));
     } else {
         let full = Response::error(HttpError::ServiceUnavailable("server is at capacity"));
         let _ = full.write_to(&mut &*stream, &mut Vec::new(), false, false);
@@ -119,17 +120,11 @@ fn request_origin(head: &[u8]) -> Option<String> {
     }
 }
 
-/// A whole event stream that asks the client to come back later: a
-/// jittered `retry:` and one `herald-unavailable` event saying why, after
-/// `headers` (CORS, for a page on another origin).
-pub fn unavailable_stream(reason: &str, headers: &[Header]) -> Vec<u8> {
-    let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
-        Cache-Control: no-store\r\nConnection: close\r\n"
-        .to_vec();
-    for (name, value) in headers {
-        bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
-    bytes.extend_from_slice(b"\r\n");
+/// A whole event stream that asks the client to come back later: every
+/// stream's head (with CORS for `allowed_origin`), a jittered `retry:` and
+/// one `herald-unavailable` event saying why.
+pub fn unavailable_stream(reason: &str, allowed_origin: Option<String>) -> Vec<u8> {
+    let mut bytes = stream_head(allowed_origin);
     bytes.extend(sse::unavailable_event(reason));
     bytes
 }
