@@ -7,6 +7,7 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Barrier};
 use std::thread;
 
 use support::*;
@@ -39,13 +40,22 @@ fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
         }
     });
 
+    // One more subscriber comes in the middle of it: the publishers post
+    // their first half, then wait at `middle` until the latecomer is
+    // listening (its stream head is written by the hub once it is in the
+    // list), so it joins between events however busy the machine is.
+    let middle = Arc::new(Barrier::new(PUBLISHERS + 1));
     // Publishers post back to back, so events keep arriving while the hub
     // writes to the listeners; half are on topic a.
     let publishers: Vec<_> = (0..PUBLISHERS)
         .map(|p| {
+            let middle = Arc::clone(&middle);
             thread::spawn(move || {
                 (0..EVENTS_EACH)
                     .map(|i| {
+                        if i == EVENTS_EACH / 2 {
+                            middle.wait();
+                        }
                         let topic = if i % 2 == 0 { "a" } else { "b" };
                         let id = publish(addr, &format!("message={p}-{i}&topic={topic}"));
                         (id, topic == "a")
@@ -54,14 +64,16 @@ fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
             })
         })
         .collect();
-    // One more subscriber comes in the middle of it.
     let latecomer = thread::spawn(move || {
+        // The first halves are all published before anyone passes `middle`.
         wait_until(
-            std::time::Duration::from_secs(10),
-            "some events published",
-            || stat(addr, "published") >= 20,
+            std::time::Duration::from_secs(30),
+            "the first half published",
+            || stat(addr, "published") >= (PUBLISHERS * EVENTS_EACH / 2) as u64,
         );
-        Subscriber::all(addr)
+        let latecomer = Subscriber::all(addr);
+        middle.wait();
+        latecomer
     });
     quitters.join().unwrap();
     let mut published: Vec<(u64, bool)> = publishers
@@ -88,6 +100,10 @@ fn events_that_join_a_pass_reach_everyone_once_and_in_order() {
         .iter()
         .position(|&id| id == first)
         .expect("the latecomer's first event is one of them");
+    assert!(
+        from <= PUBLISHERS * EVENTS_EACH / 2,
+        "the latecomer was listening before the second half"
+    );
     let rest = ids_of(&mut latecomer, all_ids.len() - from - 1);
     assert_eq!(rest, all_ids[from + 1..], "no gap after its first");
 
