@@ -460,6 +460,25 @@ pub const MAX_WRITEVS_PER_FLUSH: usize = 32;
 /// grow its pongs without end.
 pub const MAX_LISTENER_OWN_BYTES: usize = 64 * 1024;
 
+/// The kernel's send buffer of each subscriber's socket, fixed (Linux
+/// doubles it, to 128 KiB, about 100 KB of events; see
+/// `socket_io::bound_send_buffer`). Left to itself Linux grows a
+/// loopback socket's buffer to 4 MiB, and a subscriber that never reads
+/// then swallows 2.8 MB of copying per event burst: with 500 of them a
+/// lap took seconds. Measured with `tests/bounded.rs`'s never-reader
+/// attack (500 subscribers, 60 × 60 KB bursts), the normal subscriber's
+/// worst delivery was 0.5–2.7 ms at this size, up to 21 ms at 128 KiB;
+/// 32 KiB halved large-event throughput for readers that keep up. It also
+/// bounds what the kernel holds for all subscribers: 128 KiB each.
+pub const LISTENER_SEND_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Bytes one lap offers one subscriber at most (a round's `send`, a
+/// flush's `writev`s): what its socket can hold, since the kernel takes
+/// no more. So a lap costs the hub at most this much copying per
+/// listener, however large the round, and a filtering listener's events
+/// are gathered only this far.
+pub const MAX_BYTES_PER_LISTENER_PER_LAP: usize = 2 * LISTENER_SEND_BUFFER_BYTES;
+
 /// Reads of one subscriber's socket when looking for a hang-up: it sends
 /// nothing after its request, so anything more is not worth reading.
 pub const HANGUP_CHECK_MAX_READS: usize = 4;

@@ -8,6 +8,7 @@
 //! must never wait on one socket. Every such call goes through here.
 
 use std::io::{self, IoSlice, Read, Write};
+use std::net::TcpStream;
 
 /// One `read`, tried again if a signal interrupted it.
 pub fn read_some(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -48,6 +49,15 @@ fn taken_now(mut write: impl FnMut() -> io::Result<usize>) -> io::Result<usize> 
             Err(error) => return Err(error),
         }
     }
+}
+
+/// Fixes the kernel's send buffer of `stream` at `bytes` (Linux doubles
+/// it for its own bookkeeping) and turns off its growth: a socket whose
+/// reader never reads can then swallow only that much of the hub's time,
+/// not the megabytes Linux would otherwise let the buffer grow to. std has
+/// no call for `SO_SNDBUF`, hence `socket2`.
+pub fn bound_send_buffer(stream: &TcpStream, bytes: usize) -> io::Result<()> {
+    socket2::SockRef::from(stream).set_send_buffer_size(bytes)
 }
 
 #[cfg(test)]

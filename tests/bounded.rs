@@ -85,11 +85,16 @@ fn publish_many(addr: SocketAddr, count: usize, body: &[u8]) {
 /// A raw `/events` request that never reads, with a small receive buffer
 /// so that the server's side fills quickly.
 fn stalled_events(addr: SocketAddr, headers: &str) -> Socket {
+    stalled_stream(addr, "/events", headers)
+}
+
+/// Like [`stalled_events`], for any stream's target.
+fn stalled_stream(addr: SocketAddr, target: &str, headers: &str) -> Socket {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     socket.connect(&addr.into()).unwrap();
     let mut stream: TcpStream = socket.try_clone().unwrap().into();
-    write!(stream, "GET /events HTTP/1.1\r\nHost: t\r\n{headers}\r\n").unwrap();
+    write!(stream, "GET {target} HTTP/1.1\r\nHost: t\r\n{headers}\r\n").unwrap();
     socket
 }
 
@@ -421,4 +426,93 @@ fn a_full_server_turns_a_cross_origin_event_stream_away_readably() {
         None,
         "only the origins allowed"
     );
+}
+
+/// Never-reading subscribers, and bursts of large events on their topic.
+const NEVER_READERS: usize = 500;
+const BURSTS: usize = 3;
+const BURST_EVENTS: usize = 60;
+const BURST_EVENT_BYTES: usize = 60 * 1000;
+
+/// The README's bound: however many subscribers never read, a normal
+/// subscriber's publish→receive stays within this while bursts go out.
+const LAP_BOUND_DELIVERY: Duration = Duration::from_millis(100);
+
+/// A `POST /publish` of a form on `stream` (keep-alive); the status.
+fn publish_form_on(stream: &mut TcpStream, body: &str) -> u16 {
+    let head = format!(
+        "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut reader = std::io::BufReader::new(&*stream);
+    read_reply(&mut reader, false).status
+}
+
+#[test]
+fn subscribers_that_never_read_cannot_stretch_the_hubs_lap() {
+    let herald = HeraldProcess::start(&[]);
+    let addr = herald.addr;
+    let stalled: Vec<Socket> = (0..NEVER_READERS)
+        .map(|_| stalled_stream(addr, "/events?topic=burst", ""))
+        .collect();
+    let mut normal = Subscriber::open(addr, "topic=probe", "");
+    wait_for_listeners(addr, NEVER_READERS as u64 + 1);
+
+    let bursts = thread::spawn(move || {
+        let mut stream = connect(addr);
+        let body = format!("topic=burst&message={}", "x".repeat(BURST_EVENT_BYTES));
+        for _ in 0..BURSTS * BURST_EVENTS {
+            assert_eq!(publish_form_on(&mut stream, &body), 200);
+        }
+    });
+    // A probe every 10 ms for as long as the bursts go out, and once after.
+    let mut slowest = Duration::ZERO;
+    let mut probes = 0;
+    loop {
+        let done = bursts.is_finished();
+        let took = delivery_time_on(addr, &mut normal, "probe", &format!("p{probes}"));
+        slowest = slowest.max(took);
+        probes += 1;
+        if done {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    bursts.join().unwrap();
+    eprintln!("never-readers: {probes} probes, slowest normal delivery {slowest:?}");
+    assert!(
+        slowest <= LAP_BOUND_DELIVERY,
+        "a normal subscriber waited {slowest:?} while {NEVER_READERS} never read"
+    );
+    // Each never-reader fell more than --max-backlog behind: dropped and
+    // counted, and the normal subscriber is the only one left.
+    wait_until(Duration::from_secs(10), "the never-readers dropped", || {
+        stat(addr, "listeners") == 1
+    });
+    let metrics = get(addr, "/metrics").text();
+    let too_slow = metrics
+        .lines()
+        .find(|line| line.starts_with("herald_dropped_total") && line.contains("too_slow"))
+        .and_then(|line| line.rsplit(' ').next()?.parse::<u64>().ok());
+    assert_eq!(too_slow, Some(NEVER_READERS as u64), "{metrics}");
+    drop(stalled);
+}
+
+/// How long an event published on `topic` takes to reach `subscriber`.
+fn delivery_time_on(
+    addr: SocketAddr,
+    subscriber: &mut Subscriber,
+    topic: &str,
+    text: &str,
+) -> Duration {
+    let sent = Instant::now();
+    publish(addr, &format!("topic={topic}&message={text}"));
+    loop {
+        if subscriber.next_event().data == text {
+            return sent.elapsed();
+        }
+    }
 }

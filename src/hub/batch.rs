@@ -14,6 +14,7 @@
 
 use crate::hub::history::{History, Seq};
 use crate::hub::listener::{Delivery, Listener, RoundBytes, StreamKind};
+use crate::limits::MAX_BYTES_PER_LISTENER_PER_LAP;
 
 /// The events of one round, laid end to end, once in each encoding that
 /// some listener reads.
@@ -62,11 +63,15 @@ impl Encoded {
         self.starts.clear();
     }
 
-    /// The events from the `from`th on (none, when there are no more).
+    /// The events from the `from`th on (none, when there are no more), of
+    /// which a listener is offered at most `MAX_BYTES_PER_LISTENER_PER_LAP`.
     fn round_bytes(&self, from: usize, end: Seq) -> RoundBytes<'_> {
         let start = self.starts.get(from).map_or(self.bytes.len(), |&at| at);
+        let total = self.bytes.len() - start;
+        let offered = total.min(MAX_BYTES_PER_LISTENER_PER_LAP);
         RoundBytes {
-            bytes: &self.bytes[start..],
+            bytes: &self.bytes[start..start + offered],
+            total,
             events: self.events.get(from..).unwrap_or(&[]),
             end,
         }
@@ -129,24 +134,84 @@ impl Batch {
         let Some(&(first, _)) = encoded.events.get(from) else {
             return Delivery::Kept;
         };
+        if listener.has_backlog() {
+            let wanted = if listener.wants_all() {
+                encoded.round_bytes(from, self.end).total
+            } else {
+                wanted_bytes(encoded, &self.topics, listener, from)
+            };
+            listener.skip_to(first);
+            listener.fall_behind(wanted);
+            return listener.flush(history, max_backlog);
+        }
         let wanted = if listener.wants_all() {
             encoded.round_bytes(from, self.end)
         } else {
-            self.scratch.clear();
-            let events = encoded.events.iter().zip(&encoded.starts).zip(&self.topics);
-            for ((&(seq, len), &start), topic) in events.skip(from) {
-                if listener.wants(topic.as_deref()) {
-                    let bytes = &encoded.bytes[start..start + len];
-                    self.scratch.push(seq, [bytes, &[]]);
-                }
-            }
-            self.scratch.round_bytes(0, self.end)
+            gather_wanted(
+                encoded,
+                &self.topics,
+                listener,
+                from,
+                &mut self.scratch,
+                self.end,
+            )
         };
-        if listener.has_backlog() {
-            listener.skip_to(first);
-            listener.fall_behind(wanted.bytes.len());
-            return listener.flush(history, max_backlog);
-        }
         listener.send_round(&wanted, max_backlog)
+    }
+}
+
+/// The events of `encoded` from the `from`th on that `listener` wants.
+fn wanted_events<'a>(
+    encoded: &'a Encoded,
+    topics: &'a [Option<Box<str>>],
+    listener: &'a Listener,
+    from: usize,
+) -> impl Iterator<Item = (Seq, &'a [u8])> + 'a {
+    let events = encoded.events.iter().zip(&encoded.starts).zip(topics);
+    events
+        .skip(from)
+        .filter(|(_, topic)| listener.wants(topic.as_deref()))
+        .map(|((&(seq, len), &start), _)| (seq, &encoded.bytes[start..start + len]))
+}
+
+/// How many bytes of the round's events from the `from`th on `listener`
+/// wants: what it falls behind by when it is behind already.
+fn wanted_bytes(
+    encoded: &Encoded,
+    topics: &[Option<Box<str>>],
+    listener: &Listener,
+    from: usize,
+) -> usize {
+    wanted_events(encoded, topics, listener, from)
+        .map(|(_, bytes)| bytes.len())
+        .sum()
+}
+
+/// Lays the events a filtering listener wants end to end in `scratch`:
+/// every one listed, but only the first `MAX_BYTES_PER_LISTENER_PER_LAP`
+/// bytes copied, since no more is offered to it in one lap.
+fn gather_wanted<'s>(
+    encoded: &Encoded,
+    topics: &[Option<Box<str>>],
+    listener: &Listener,
+    from: usize,
+    scratch: &'s mut Encoded,
+    end: Seq,
+) -> RoundBytes<'s> {
+    scratch.clear();
+    let mut total = 0;
+    for (seq, bytes) in wanted_events(encoded, topics, listener, from) {
+        let room = MAX_BYTES_PER_LISTENER_PER_LAP.saturating_sub(scratch.bytes.len());
+        scratch
+            .bytes
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        scratch.events.push((seq, bytes.len()));
+        total += bytes.len();
+    }
+    RoundBytes {
+        bytes: &scratch.bytes,
+        total,
+        events: &scratch.events,
+        end,
     }
 }

@@ -35,10 +35,11 @@ use crate::connection_slots::ConnectionSlot;
 use crate::hub::filter::{self, TopicFilter};
 use crate::hub::history::{History, Seq};
 use crate::limits::{
-    HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, MAX_LISTENER_OWN_BYTES,
+    HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, LISTENER_SEND_BUFFER_BYTES,
+    MAX_LISTENER_OWN_BYTES,
 };
 use crate::shared_socket::SharedSocket;
-use crate::socket_io::{read_some, write_now};
+use crate::socket_io::{bound_send_buffer, read_some, write_now};
 
 mod catch_up;
 
@@ -96,8 +97,12 @@ pub enum Delivery {
 /// One round's events laid end to end in one encoding, and where each lies:
 /// what a listener that is not behind is written in one `write`.
 pub struct RoundBytes<'a> {
-    /// The events' bytes, in order.
+    /// The events' bytes, in order: the first
+    /// [`MAX_BYTES_PER_LISTENER_PER_LAP`](crate::limits::MAX_BYTES_PER_LISTENER_PER_LAP)
+    /// of them, all that one lap offers; the rest waits in the history.
     pub bytes: &'a [u8],
+    /// The bytes of all the events, offered or not.
+    pub total: usize,
     /// Each event's place and length, in the same order.
     pub events: &'a [(Seq, usize)],
     /// The place after the round's last event.
@@ -117,6 +122,8 @@ impl Listener {
         next: Seq,
     ) -> io::Result<Listener> {
         stream.set_nonblocking(true)?;
+        // A socket that never reads can then cost a lap only so much.
+        bound_send_buffer(&stream, LISTENER_SEND_BUFFER_BYTES)?;
         Ok(Listener {
             stream,
             kind,
@@ -147,7 +154,7 @@ impl Listener {
             .map(|stored| stored.len(kind))
             .sum();
         self.behind += replay;
-        self.allowance = self.behind + max_backlog;
+        self.allowance = self.behind.saturating_add(max_backlog);
     }
 
     /// Which encoding this listener reads.
@@ -208,7 +215,7 @@ impl Listener {
     /// unless it filters), laid end to end.
     pub fn send_round(&mut self, wanted: &RoundBytes<'_>, max_backlog: usize) -> Delivery {
         debug_assert!(self.behind == 0);
-        if wanted.bytes.is_empty() {
+        if wanted.total == 0 {
             // Nothing for it: it is at the end as it is.
             self.next = wanted.end;
             return Delivery::Kept;
@@ -219,8 +226,8 @@ impl Listener {
             Err(_) => return Delivery::Gone,
         };
         self.next = wanted.end;
-        self.behind = wanted.bytes.len() - written;
-        if written < wanted.bytes.len() {
+        self.behind = wanted.total - written;
+        if written < wanted.total {
             // Find the event it stopped in; the rest waits in the history.
             let mut start = 0;
             for &(seq, len) in wanted.events {
@@ -280,7 +287,7 @@ impl Listener {
         if self.write_until(history, history.end()).is_none() {
             return Delivery::Gone;
         }
-        self.allowance = self.allowance.min(self.behind + max_backlog);
+        self.allowance = self.allowance.min(self.behind.saturating_add(max_backlog));
         self.check_bound()
     }
 
@@ -477,6 +484,42 @@ mod tests {
                 }
             }
             assert_eq!(received.len(), expected.len(), "{topics:?}");
+            assert!(received == expected, "{topics:?}: the bytes differ");
+        }
+    }
+
+    /// However large a round, one lap offers a listener at most
+    /// `MAX_BYTES_PER_LISTENER_PER_LAP` (a socket that never reads costs
+    /// the hub that much copying, not what the kernel would swallow); the
+    /// rest follows from the history, whole and in order.
+    #[test]
+    fn a_lap_offers_a_listener_a_bounded_amount_and_the_rest_follows() {
+        use crate::limits::MAX_BYTES_PER_LISTENER_PER_LAP;
+        for topics in [&[][..], &["a"][..]] {
+            let mut history = History::new(100, usize::MAX, 1);
+            let (mut listener, mut client) = listener_and_client(topics, b"", history.start());
+            let mut batch = crate::hub::batch::Batch::default();
+            let mut expected = Vec::new();
+            for id in 1..=20 {
+                let text = format!("{id}:{}", "x".repeat(60_000));
+                let event = Event::from_parts(&text, None, Some("a")).unwrap();
+                publish_into(&mut history, &mut batch, id, &event, &mut expected);
+            }
+            let delivery = batch.send_to(&mut listener, &history, usize::MAX, 0);
+            assert_eq!(delivery, Delivery::Kept);
+            assert!(
+                listener.behind_bytes() >= expected.len() - MAX_BYTES_PER_LISTENER_PER_LAP,
+                "{topics:?}: {} of {} bytes offered in one lap",
+                expected.len() - listener.behind_bytes(),
+                expected.len()
+            );
+            let mut received = Vec::new();
+            let mut chunk = vec![0u8; 65_536];
+            while received.len() < expected.len() {
+                let n = client.read(&mut chunk).unwrap();
+                received.extend_from_slice(&chunk[..n]);
+                assert_eq!(listener.flush(&history, usize::MAX), Delivery::Kept);
+            }
             assert!(received == expected, "{topics:?}: the bytes differ");
         }
     }

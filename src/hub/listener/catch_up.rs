@@ -12,7 +12,7 @@ use std::io::IoSlice;
 
 use super::Listener;
 use crate::hub::history::{History, Seq};
-use crate::limits::{MAX_EVENTS_PER_WRITEV, MAX_WRITEVS_PER_FLUSH};
+use crate::limits::{MAX_BYTES_PER_LISTENER_PER_LAP, MAX_EVENTS_PER_WRITEV, MAX_WRITEVS_PER_FLUSH};
 use crate::socket_io::write_vectored_now;
 
 impl Listener {
@@ -26,33 +26,43 @@ impl Listener {
     /// call per round, not the set-up of a large one.
     pub(super) fn write_until(&mut self, history: &History, end: Seq) -> Option<()> {
         self.silent_checks = 0;
+        let mut budget = MAX_BYTES_PER_LISTENER_PER_LAP;
         for _ in 0..MAX_WRITEVS_PER_FLUSH {
             let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 2];
-            let count = self.gather(history, end, &mut slices);
+            let count = self.gather(history, end, budget, &mut slices);
             if count == 0 {
                 break;
             }
             let gathered: usize = slices[..count].iter().map(|slice| slice.len()).sum();
             let written = write_vectored_now(&self.stream, &slices[..count]).ok()?;
             self.advance(written, history);
-            if written < gathered {
+            budget -= written;
+            if written < gathered || budget == 0 {
                 break;
             }
         }
         Some(())
     }
 
-    /// Fills `slices` with what is to be sent next, in order: the rest of a
-    /// started event, its own bytes, the events it wants. [`advance`] walks
-    /// the same order.
+    /// Fills `slices` with what is to be sent next, in order, `budget`
+    /// bytes at most: the rest of a started event, its own bytes, the
+    /// events it wants. [`advance`] walks the same order.
     ///
     /// [`advance`]: Listener::advance
-    fn gather<'h>(&'h self, history: &'h History, end: Seq, slices: &mut [IoSlice<'h>]) -> usize {
+    fn gather<'h>(
+        &'h self,
+        history: &'h History,
+        end: Seq,
+        mut budget: usize,
+        slices: &mut [IoSlice<'h>],
+    ) -> usize {
         let mut count = 0;
         let mut push = |bytes: &'h [u8], count: &mut usize| {
+            let bytes = &bytes[..bytes.len().min(budget)];
             if !bytes.is_empty() {
                 slices[*count] = IoSlice::new(bytes);
                 *count += 1;
+                budget -= bytes.len();
             }
         };
         let mut seq = self.next;
