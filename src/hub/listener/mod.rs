@@ -11,7 +11,7 @@
 //! as they come; a new one that asked for a replay, or one whose socket was
 //! full, is behind, and the hub writes it from its place onwards, a
 //! `writev` of many events at a time, whenever its socket takes more (how,
-//! in `listener/catch_up.rs`). A partly written event is always finished
+//! in `catch_up`, beside this file). A partly written event is always finished
 //! before anything else is sent, so bytes leave in order and no event is
 //! cut into.
 //!
