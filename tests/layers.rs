@@ -116,3 +116,127 @@ fn a_stage_uses_only_the_stages_declared_after_it() {
         upward.join("\n")
     );
 }
+
+/// The stages as `lib.rs` numbers them: a `// N. ...` comment, then the
+/// `pub mod` it describes.
+fn numbered_stages() -> Vec<(usize, String)> {
+    let lib = fs::read_to_string("src/lib.rs").expect("read src/lib.rs");
+    let mut stages = Vec::new();
+    let mut number = None;
+    for line in lib.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("// ") {
+            number = rest.split_once(". ").and_then(|(n, _)| n.parse().ok());
+        } else if let Some(name) = line
+            .strip_prefix("pub mod ")
+            .and_then(|r| r.strip_suffix(';'))
+        {
+            if let Some(n) = number.take() {
+                stages.push((n, name.to_string()));
+            }
+        }
+    }
+    stages
+}
+
+#[test]
+fn each_stage_says_its_number_as_lib_rs_gives_it() {
+    let stages = numbered_stages();
+    assert!(stages.len() >= 8, "lib.rs numbers its stages: {stages:?}");
+    for (at, (number, name)) in stages.iter().enumerate() {
+        assert_eq!(*number, at + 1, "lib.rs numbers {name} out of order");
+        let text = fs::read_to_string(format!("src/{name}/mod.rs")).expect("a stage's mod.rs");
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!("//! Stage {number}")),
+            "src/{name}/mod.rs opens with {first:?}, not \"//! Stage {number}\""
+        );
+    }
+}
+
+/// The README's house: `├── NAME/   N  ...` for each stage, then the leaves.
+fn readme_house() -> String {
+    let readme = fs::read_to_string("README.md").expect("read README.md");
+    let start = readme
+        .find("```text\nsrc/\n")
+        .expect("the README draws src/");
+    let house = &readme[start + 8..];
+    house[..house.find("```").expect("the drawing ends")].to_string()
+}
+
+#[test]
+fn the_readmes_house_draws_the_stages_in_order_and_every_leaf() {
+    let house = readme_house();
+    let drawn: Vec<(usize, String)> = house
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_start_matches(['├', '└', '─', '│', ' ']);
+            let (folder, rest) = rest.split_once('/')?;
+            let number = rest.split_whitespace().next()?.parse().ok()?;
+            Some((number, folder.to_string()))
+        })
+        .collect();
+    assert_eq!(
+        drawn,
+        numbered_stages(),
+        "the README's house against lib.rs"
+    );
+    for entry in fs::read_dir("src").expect("read src/") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let named = if path.is_dir() {
+            format!("{name}/")
+        } else {
+            name.clone()
+        };
+        if name == "lib.rs" || name == "main.rs" {
+            continue;
+        }
+        assert!(
+            house.contains(&named),
+            "the README's house does not show {named}"
+        );
+    }
+}
+
+/// The names a folder's `mod.rs` gives in its opening comment, in code.
+fn named_in_opening(mod_rs: &Path) -> BTreeSet<String> {
+    let text = fs::read_to_string(mod_rs).expect("read a mod.rs");
+    let opening: String = text
+        .lines()
+        .take_while(|line| line.starts_with("//!"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    opening
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|span| span.split("::").next().unwrap_or(span).to_string())
+        .collect()
+}
+
+#[test]
+fn each_folders_mod_rs_lists_its_files() {
+    let mut folders = vec![PathBuf::from("src")];
+    let mut unlisted = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).expect("read a folder") {
+            let path = entry.expect("an entry").path();
+            if !path.is_dir() {
+                continue;
+            }
+            folders.push(path.clone());
+            let named = named_in_opening(&path.join("mod.rs"));
+            for file in fs::read_dir(&path).expect("read a folder") {
+                let file = file.expect("an entry").path();
+                let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+                if stem != "mod" && !named.contains(&stem) {
+                    unlisted.push(format!(
+                        "{} does not list {stem}",
+                        path.join("mod.rs").display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(unlisted.is_empty(), "{}", unlisted.join("\n"));
+}

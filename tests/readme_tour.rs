@@ -1,7 +1,8 @@
 //! The README's tour ("How it works") names files and functions for a reader
 //! to open. This test holds it to the code: every file it names exists, and
-//! every Rust name it gives is defined in `src/`, so a rename that forgets
-//! the tour fails here instead of misleading a reader.
+//! every Rust name a step gives is defined in a file that same step names,
+//! so a rename or a move that forgets the tour fails here instead of
+//! sending a reader to the wrong file.
 
 use std::fs;
 use std::path::Path;
@@ -113,5 +114,77 @@ fn every_rust_name_the_tour_gives_is_defined() {
     assert!(
         missing.is_empty(),
         "the tour names what src/ does not define: {missing:?}"
+    );
+}
+
+/// The tour's numbered steps, each as its text.
+fn steps() -> Vec<String> {
+    let tour = tour();
+    let mut steps: Vec<String> = Vec::new();
+    for line in tour.lines() {
+        let trimmed = line.trim_start();
+        let starts_step = trimmed
+            .split_once(". **")
+            .is_some_and(|(number, _)| number.parse::<usize>().is_ok());
+        if starts_step {
+            steps.push(String::new());
+        } else if line.trim().is_empty() || line.starts_with('#') {
+            // A blank line or a heading ends the step.
+            if steps.last().is_some_and(|step| !step.is_empty()) {
+                steps.push(String::new());
+            }
+            continue;
+        }
+        if let Some(step) = steps.last_mut() {
+            step.push_str(line);
+            step.push('\n');
+        }
+    }
+    steps.retain(|step| step.trim_start().split_once(". **").is_some());
+    steps
+}
+
+/// Whether a code span is a Rust name the tour gives (not a path, a flag,
+/// a header or a constant).
+fn is_rust_name(span: &str) -> bool {
+    let is_path = span
+        .split("::")
+        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    let shouting = span.chars().all(|c| !c.is_ascii_lowercase());
+    let named = !shouting
+        && !span.starts_with('_')
+        && (span.contains("::") || span.contains('_') || span.starts_with(char::is_uppercase));
+    is_path && named && !NOT_HERALDS.contains(&span)
+}
+
+#[test]
+fn each_name_a_step_gives_is_defined_in_a_file_that_step_names() {
+    let steps = steps();
+    assert!(steps.len() >= 8, "the tour has its steps: {}", steps.len());
+    let mut misplaced = Vec::new();
+    for step in &steps {
+        let spans = code_spans(step);
+        let files: Vec<String> = spans
+            .iter()
+            .filter(|span| span.ends_with(".rs") && !span.contains(' '))
+            .filter_map(|span| {
+                [span.clone(), format!("src/{span}")]
+                    .into_iter()
+                    .find(|path| Path::new(path).is_file())
+            })
+            .map(|path| fs::read_to_string(path).expect("read a file the tour names"))
+            .collect();
+        for span in spans.iter().filter(|span| is_rust_name(span)) {
+            let name = span.rsplit("::").next().unwrap_or(span);
+            if !files.iter().any(|file| is_defined(file, name)) {
+                let heading = step.split("**").nth(1).unwrap_or("?");
+                misplaced.push(format!("step \"{heading}\": {span}"));
+            }
+        }
+    }
+    assert!(
+        misplaced.is_empty(),
+        "the tour names these in no file of their step:\n{}",
+        misplaced.join("\n")
     );
 }

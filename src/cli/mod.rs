@@ -6,6 +6,12 @@
 //! variable herald reads), so it is unit-tested below without starting
 //! anything. A bad flag or value becomes a [`UsageError`] with a one-line
 //! reason; `main` prints it with the usage and exits with status 2.
+//!
+//! - this file: the usage text, and which command the arguments name;
+//! - `server_args`: the server's flags, each applied to a [`Config`];
+//! - [`environment`]: the same flags as `HERALD_<FLAG>` variables;
+//! - `client_args`: the arguments of `herald publish` and `herald listen`;
+//! - [`manual`]: the man page, written from the usage text.
 
 use std::fmt;
 use std::path::PathBuf;

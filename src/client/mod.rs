@@ -6,6 +6,11 @@
 //! the same WHATWG rules a browser does. It speaks only what herald (or a
 //! proxy in front of it) answers: HTTP/1.1 over plain TCP, with bodies sized
 //! by `Content-Length`, chunked, or ended by the close.
+//!
+//! - this file: the server's URL, one request, and the response head;
+//! - [`publish_command`]: `herald publish`, one message and its id;
+//! - [`listen_command`]: `herald listen`, every event as it arrives;
+//! - [`stream`]: the event-stream reader behind `herald listen`.
 
 pub mod listen_command;
 pub mod publish_command;

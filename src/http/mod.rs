@@ -1,4 +1,4 @@
-//! Stage 3, HTTP/1.1: from bytes to a request, from a response to bytes.
+//! Stage 4, HTTP/1.1: from bytes to a request, from a response to bytes.
 //!
 //! Nothing here knows what herald does with a request; the server reads with
 //! it and the routes answer with it. The files, in the order a request

@@ -1,4 +1,4 @@
-//! Stage 6, the hub: one thread that owns every subscriber and the history.
+//! Stage 7, the hub: one thread that owns every subscriber and the history.
 //!
 //! - this file: the thread, its [`Command`]s, and a round;
 //! - [`history`]: the recent events, encoded: the one copy of their bytes;
@@ -7,9 +7,12 @@
 //!   after lap, while events published meanwhile join) or to those a topic
 //!   round is for;
 //! - [`listener`]: one subscriber's socket, topics and place in the history;
+//! - [`filter`]: which events a subscriber's topics take in;
+//! - [`index`]: where each listener is in the list, and who wants a topic;
 //! - [`queue_budget`]: the bound on the bytes waiting for the hub;
 //! - [`round_times`]: how long each round's pass over the listeners takes;
-//! - `upkeep`: heartbeats, the sweep for hang-ups, and retries.
+//! - `upkeep`: heartbeats, the sweep for hang-ups, and retries;
+//! - `stop`: the last writes and the close of every stream at shutdown.
 //!
 //! Connection threads never touch a subscriber's socket or the history. They
 //! send the hub a [`Command`] over one `crossbeam-channel` and, where they

@@ -1,4 +1,4 @@
-//! Stage 4: where a published event enters.
+//! Stage 5: where a published event enters.
 //!
 //! - [`submission`]: what a client asked to publish, over HTTP or WebSocket
 //!   alike: the token is checked and the event is built, by one set of rules;

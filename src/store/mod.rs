@@ -1,4 +1,4 @@
-//! Stage 5: keeping events beyond the process, on disk (`--data-dir`) or in
+//! Stage 6: keeping events beyond the process, on disk (`--data-dir`) or in
 //! a Redis stream shared by several instances (`--redis`).
 //!
 //! A stored event reaches the hub only once it is kept, so no subscriber

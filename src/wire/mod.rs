@@ -1,4 +1,4 @@
-//! Stage 7: the bytes a subscriber reads. Pure encoders, with no I/O.
+//! Stage 8: the bytes a subscriber reads. Pure encoders, with no I/O.
 //!
 //! - [`sse`]: the event-stream format an `EventSource` reads;
 //! - [`websocket`]: the same events as WebSocket frames of JSON, and the

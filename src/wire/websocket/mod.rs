@@ -14,6 +14,10 @@
 //! hub. That thread is the price of a WebSocket subscriber (see the README
 //! for the memory it costs). The handshake itself is HTTP, in
 //! [`crate::http::websocket_upgrade`].
+//!
+//! - this file: an event, a notice or a ping as the frame a client reads;
+//! - [`frame`]: the frame format (RFC 6455 §5), read and written;
+//! - [`sha1`] and [`base64`]: the handshake's `Sec-WebSocket-Accept`.
 
 pub mod base64;
 pub mod frame;
