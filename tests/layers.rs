@@ -129,10 +129,9 @@ fn numbered_stages() -> Vec<(usize, String)> {
         } else if let Some(name) = line
             .strip_prefix("pub mod ")
             .and_then(|r| r.strip_suffix(';'))
+            && let Some(n) = number.take()
         {
-            if let Some(n) = number.take() {
-                stages.push((n, name.to_string()));
-            }
+            stages.push((n, name.to_string()));
         }
     }
     stages
