@@ -95,5 +95,6 @@ pub struct ReadmeDoctests;
 
 pub use config::Config;
 pub use event::{Event, EventError, EventId};
-pub use ingest::publisher::{HubUnavailable, PublishError, Publisher};
+pub use hub::handle::HubUnavailable;
+pub use ingest::publisher::{PublishError, Publisher};
 pub use server::{RunningServer, Server, StartError};

@@ -31,8 +31,8 @@ use crate::access::credentials::Credentials;
 use crate::access::grant::{Grant, Topics};
 use crate::access::{Action, Asker, Decision};
 use crate::connection_slots::ConnectionSlots;
+use crate::hub::handle::Handle;
 use crate::hub::{Command, Ending};
-use crate::ingest::publisher::Publisher;
 use crate::limits::{AUTH_RECHECK_RETRY, AUTH_WATCH_QUEUE_LEN};
 
 /// One stream to watch.
@@ -59,13 +59,13 @@ impl Watch {
     /// Starts the thread. It ends when every `Watch` is dropped.
     pub fn spawn(
         asker: Arc<Asker>,
-        publisher: Publisher,
+        hub: Handle,
         connections: Arc<ConnectionSlots>,
     ) -> io::Result<Watch> {
         let (sender, receiver) = crossbeam_channel::bounded(AUTH_WATCH_QUEUE_LEN);
         let watcher = Watcher {
             asker,
-            publisher,
+            hub,
             connections,
             due: BinaryHeap::new(),
             streams: Vec::new(),
@@ -93,7 +93,7 @@ struct Entry {
 
 struct Watcher {
     asker: Arc<Asker>,
-    publisher: Publisher,
+    hub: Handle,
     connections: Arc<ConnectionSlots>,
     /// (when due, index into `streams`), soonest first.
     due: BinaryHeap<Reverse<(Instant, usize)>>,
@@ -209,7 +209,7 @@ impl Watcher {
     }
 
     fn end(&self, key: u64, ending: Ending) {
-        let _ = self.publisher.command(Command::End { key, ending });
+        let _ = self.hub.send(Command::End { key, ending });
     }
 }
 

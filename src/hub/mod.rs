@@ -1,6 +1,7 @@
 //! Stage 7, the hub: one thread that owns every subscriber and the history.
 //!
 //! - this file: the thread, its [`Command`]s, and a round;
+//! - [`handle`]: how other threads send it commands;
 //! - [`history`]: the recent events, encoded: the one copy of their bytes;
 //! - [`batch`]: one round's events, laid end to end for one write each;
 //! - `broadcast`: the passes that write a round, to every listener (lap
@@ -50,6 +51,7 @@ use crate::event::EventId;
 use crate::hub::batch::Batch;
 use crate::hub::broadcast::LateEvents;
 use crate::hub::filter::TopicFilter;
+use crate::hub::handle::Handle;
 use crate::hub::history::{History, StartAt};
 use crate::hub::index::Index;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
@@ -68,6 +70,7 @@ use crate::wire::websocket::frame::{self, close_code};
 pub mod batch;
 mod broadcast;
 pub mod filter;
+pub mod handle;
 pub mod history;
 pub mod index;
 pub mod listener;
@@ -174,7 +177,7 @@ pub struct HubStats {
     pub round_times: RoundTimes,
 }
 
-/// Starts the hub thread; returns the sending end of its command channel
+/// Starts the hub thread; returns the [`Handle`] that sends it commands,
 /// and the thread. `first_id` is the id the first new event will get (see
 /// [`crate::hub::history`]); `restored` are events kept from an earlier
 /// run (the event log, or Redis), oldest first, to hold for replay.
@@ -182,7 +185,7 @@ pub fn spawn(
     config: &Config,
     first_id: EventId,
     restored: Vec<(EventId, EncodedEvent)>,
-) -> std::io::Result<(Sender<Command>, JoinHandle<()>)> {
+) -> std::io::Result<(Handle, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(HUB_QUEUE_MAX_COMMANDS);
     let oldest = restored.first().map_or(first_id, |(id, _)| *id);
     let mut history = History::new(config.history, config.history_bytes, oldest);
@@ -215,7 +218,7 @@ pub fn spawn(
     let thread = thread::Builder::new()
         .name("herald-hub".into())
         .spawn(move || hub.run())?;
-    Ok((sender, thread))
+    Ok((Handle::new(sender), thread))
 }
 
 struct Hub {

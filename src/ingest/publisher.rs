@@ -1,5 +1,5 @@
-//! The way into the hub: a [`Publisher`] gives each event its id and queues
-//! it, and asks the hub for its stats.
+//! Where an event gets its id: a [`Publisher`] numbers each event and
+//! queues it for the hub (through its [`Handle`]), or for the store first.
 //!
 //! Ids must reach the hub in increasing order, since every stream shows them
 //! in the order the hub writes them. So taking the next id and queueing the
@@ -29,25 +29,14 @@ use crossbeam_channel::Sender;
 
 use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
+use crate::hub::Command;
+use crate::hub::handle::Handle;
 use crate::hub::queue_budget::QueueBudget;
-use crate::hub::{Command, HubStats, Subscription};
 use crate::ingest::idempotency::{Claim, KeyIndex};
 use crate::limits::{HUB_QUEUE_WAIT, HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
 use crate::store::scale_out::Bus;
 use crate::store::writer::Store;
 use crate::wire::encoded::EncodedEvent;
-
-/// The hub did not take a command or did not answer in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HubUnavailable;
-
-impl std::fmt::Display for HubUnavailable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the hub is not answering")
-    }
-}
-
-impl std::error::Error for HubUnavailable {}
 
 /// Why an event was not published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +69,7 @@ impl std::error::Error for PublishError {}
 /// A handle for publishing events to one server's subscribers.
 #[derive(Clone)]
 pub struct Publisher {
-    hub: Sender<Command>,
+    hub: Handle,
     /// The log writer, when there is an event log.
     store: Option<Sender<Store>>,
     /// The next id to give; held while the event is queued.
@@ -99,7 +88,7 @@ impl Publisher {
     /// which gives the ids and brings the events back to the hub through
     /// the stream's reader. `keys` holds the idempotency keys already seen.
     pub(crate) fn new(
-        hub: Sender<Command>,
+        hub: Handle,
         store: Option<Sender<Store>>,
         redis: Option<Bus>,
         first_id: EventId,
@@ -164,7 +153,7 @@ impl Publisher {
                 event: encoded,
                 reserved,
             };
-            let sent = self.hub.send_timeout(command, HUB_REPLY_TIMEOUT);
+            let sent = self.hub.send(command);
             let sent = sent.map_err(|_| PublishError::Unavailable);
             if sent.is_ok() {
                 *next_id = id + 1;
@@ -225,24 +214,8 @@ impl Publisher {
         self.budget.in_use()
     }
 
-    /// The commands waiting for the hub now (events, subscribers, frames).
-    pub fn queued_commands(&self) -> usize {
-        self.hub.len()
-    }
-
-    /// The hub's current numbers.
-    pub fn stats(&self) -> Result<HubStats, HubUnavailable> {
-        let (reply, answer) = crossbeam_channel::bounded(1);
-        self.hub
-            .send_timeout(Command::Stats { reply }, HUB_REPLY_TIMEOUT)
-            .map_err(|_| HubUnavailable)?;
-        answer
-            .recv_timeout(HUB_REPLY_TIMEOUT)
-            .map_err(|_| HubUnavailable)
-    }
-
-    /// Asks the log writer (if any) to sync and end, then the hub to close
-    /// every stream and end.
+    /// Asks the log writer or the Redis reader (if any) to sync and end,
+    /// before the hub is asked to; the events they hold reach the hub first.
     pub(crate) fn stop(&self) {
         if let Some(bus) = &self.redis {
             bus.stop();
@@ -250,20 +223,5 @@ impl Publisher {
         if let Some(store) = &self.store {
             let _ = store.send_timeout(Store::Stop, HUB_REPLY_TIMEOUT);
         }
-        let _ = self.hub.send_timeout(Command::Shutdown, HUB_REPLY_TIMEOUT);
-    }
-
-    /// Sends the hub a command that needs no answer.
-    pub(crate) fn command(&self, command: Command) -> Result<(), HubUnavailable> {
-        self.hub
-            .send_timeout(command, HUB_REPLY_TIMEOUT)
-            .map_err(|_| HubUnavailable)
-    }
-
-    /// Hands a new subscriber to the hub.
-    pub(crate) fn subscribe(&self, subscription: Subscription) -> Result<(), HubUnavailable> {
-        self.hub
-            .send_timeout(Command::Subscribe(subscription), HUB_REPLY_TIMEOUT)
-            .map_err(|_| HubUnavailable)
     }
 }

@@ -1,5 +1,5 @@
-//! What every handler may use: the settings, the page, the way to the hub,
-//! and the open connections.
+//! What every handler may use: the settings, the page, the hub's handle,
+//! the publisher, and the open connections.
 //!
 //! The server builds one [`Context`] when it starts and shares it (behind an
 //! `Arc`) with every connection thread. It is read-only: what changes while
@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
 use crate::event::EventId;
+use crate::hub::handle::Handle;
 use crate::ingest::publisher::Publisher;
 use crate::ingest::submission::{Refusal, Submission};
 use crate::routes::page::Site;
@@ -26,7 +27,10 @@ pub struct Context {
     pub config: Config,
     /// Where the page's files come from.
     pub site: Site,
-    /// The way to the hub.
+    /// The way to the hub: subscribers, frames, endings, stats.
+    pub hub: Handle,
+    /// The way in for events: each gets its id, then goes to the store
+    /// or the hub.
     pub publisher: Publisher,
     /// Open connections, subscribers included.
     pub connections: Arc<ConnectionSlots>,

@@ -26,7 +26,7 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Gathers the numbers and writes them out.
 pub fn handle(context: &Context) -> Result<Response, HttpError> {
     let hub = context
-        .publisher
+        .hub
         .stats()
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
     let mut response = Response::ok(CONTENT_TYPE, exposition(&hub, context).into_bytes());
@@ -98,10 +98,7 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
         "gauge",
         "Commands waiting for the hub thread.",
     );
-    out.sample(
-        "herald_hub_queue_commands",
-        context.publisher.queued_commands(),
-    );
+    out.sample("herald_hub_queue_commands", context.hub.queued_commands());
     out.family(
         "herald_hub_queue_bytes",
         "gauge",

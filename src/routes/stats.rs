@@ -22,7 +22,7 @@ use crate::routes::context::Context;
 /// Asks the hub for its numbers and answers with them.
 pub fn handle(context: &Context) -> Result<Response, HttpError> {
     let hub = context
-        .publisher
+        .hub
         .stats()
         .map_err(|_| HttpError::ServiceUnavailable("the hub is not answering"))?;
     let numbers = Numbers {

@@ -171,7 +171,7 @@ impl Connection {
             kind: StreamKind::EventStream,
         };
         // If the hub does not take it, the socket is dropped and closes.
-        if self.context.publisher.subscribe(subscription).is_ok() {
+        if self.context.hub.subscribe(subscription).is_ok() {
             self.context.watch(key, watch);
         }
     }
@@ -227,7 +227,7 @@ impl Connection {
             slot,
             kind: StreamKind::WebSocket,
         };
-        if context.publisher.subscribe(subscription).is_ok() {
+        if context.hub.subscribe(subscription).is_ok() {
             context.watch(key, watch);
             crate::server::websocket_reader::run(reading, leftover, key, &context, credentials);
         }

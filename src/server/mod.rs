@@ -41,6 +41,7 @@ use crate::access::{Access, Asker};
 use crate::config::Config;
 use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
+use crate::hub::handle::Handle;
 use crate::hub::queue_budget::QueueBudget;
 use crate::ingest::publisher::Publisher;
 use crate::limits::{HUB_QUEUE_MAX_BYTES, SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
@@ -155,15 +156,16 @@ impl Server {
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters), config.cors_origins.clone())
                 .map_err(StartError::Thread)?;
-        let publisher = Publisher::new(hub, store, redis, first_id, budget, keys);
+        let publisher = Publisher::new(hub.clone(), store, redis, first_id, budget, keys);
         let connections = Arc::new(ConnectionSlots::default());
         let access = match &config.auth_hook {
-            Some(url) => Some(start_access(url, &config, &publisher, &connections)?),
+            Some(url) => Some(start_access(url, &config, &hub, &connections)?),
             None => None,
         };
         let context = Context {
             config,
             site,
+            hub,
             publisher,
             connections,
             counters,
@@ -263,6 +265,7 @@ impl RunningServer {
         let _ = TcpStream::connect_timeout(&wake_address(self.addr), SHUTDOWN_WAKE_TIMEOUT);
         let _ = self.accept.join();
         self.context.publisher.stop();
+        self.context.hub.shut_down();
         if let Some(writer) = self.threads.writer {
             let _ = writer.join();
         }
@@ -289,17 +292,13 @@ impl RunningServer {
 fn start_access(
     url: &str,
     config: &Config,
-    publisher: &Publisher,
+    hub: &Handle,
     connections: &Arc<ConnectionSlots>,
 ) -> Result<Access, StartError> {
     let hook = HookAddress::parse(url).map_err(StartError::AuthHook)?;
     let asker = Arc::new(Asker::new(hook, config.auth_hook_timeout));
-    let watch = Watch::spawn(
-        Arc::clone(&asker),
-        publisher.clone(),
-        Arc::clone(connections),
-    )
-    .map_err(StartError::Thread)?;
+    let watch = Watch::spawn(Arc::clone(&asker), hub.clone(), Arc::clone(connections))
+        .map_err(StartError::Thread)?;
     Ok(Access { asker, watch })
 }
 

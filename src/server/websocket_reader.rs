@@ -293,7 +293,7 @@ impl Session<'_> {
             bytes,
             close,
         };
-        let _ = self.context.publisher.command(command);
+        let _ = self.context.hub.send(command);
     }
 }
 

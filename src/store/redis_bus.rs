@@ -31,12 +31,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
 use redis::{Connection, Value};
 
 use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
+use crate::hub::handle::Handle;
 use crate::hub::queue_budget::QueueBudget;
 use crate::limits::{
     HUB_QUEUE_WAIT, IDEMPOTENCY_REDIS_TTL_SECONDS, REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF,
@@ -197,7 +197,7 @@ impl RedisBus {
     /// hands each event to the hub.
     pub fn spawn_reader(
         self: &Arc<Self>,
-        hub: Sender<Command>,
+        hub: Handle,
         budget: Arc<QueueBudget>,
         after: String,
     ) -> std::io::Result<JoinHandle<()>> {
@@ -210,13 +210,7 @@ impl RedisBus {
     /// Encodes an event read from the stream and queues it for the hub,
     /// waiting for room in the queue as a publisher does; false once the
     /// hub or this reader has stopped.
-    fn queue(
-        &self,
-        hub: &Sender<Command>,
-        budget: &Arc<QueueBudget>,
-        id: u64,
-        event: &Event,
-    ) -> bool {
+    fn queue(&self, hub: &Handle, budget: &Arc<QueueBudget>, id: u64, event: &Event) -> bool {
         // The entry's id is the time Redis appended it, in ms: the same
         // time on every instance.
         let encoded = EncodedEvent::new(event, id / 1000);
@@ -233,10 +227,10 @@ impl RedisBus {
             event: encoded,
             reserved,
         };
-        hub.send(command).is_ok()
+        hub.send_waiting(command)
     }
 
-    fn follow(&self, hub: &Sender<Command>, budget: &Arc<QueueBudget>, mut after: String) {
+    fn follow(&self, hub: &Handle, budget: &Arc<QueueBudget>, mut after: String) {
         let mut pause = REDIS_MIN_BACKOFF;
         let mut connection: Option<Connection> = None;
         while !self.stopping.load(Ordering::Acquire) {

@@ -16,10 +16,8 @@ mod wiring {
     use std::sync::Arc;
     use std::thread::JoinHandle;
 
-    use crossbeam_channel::Sender;
-
     use crate::config::Config;
-    use crate::hub::Command;
+    use crate::hub::handle::Handle;
     use crate::hub::queue_budget::QueueBudget;
     use crate::store::record::Record;
     use crate::store::redis_bus::RedisBus;
@@ -65,7 +63,7 @@ mod wiring {
         /// Starts the reader that follows the stream into the hub.
         pub fn start_reader(
             self,
-            hub: Sender<Command>,
+            hub: Handle,
             budget: Arc<QueueBudget>,
         ) -> std::io::Result<(Bus, JoinHandle<()>)> {
             let reader = self.bus.spawn_reader(hub, budget, self.last_entry)?;
@@ -79,13 +77,11 @@ mod wiring {
 mod wiring {
     use std::thread::JoinHandle;
 
-    use crossbeam_channel::Sender;
-
     use std::sync::Arc;
 
     use crate::config::Config;
     use crate::event::{Event, EventId};
-    use crate::hub::Command;
+    use crate::hub::handle::Handle;
     use crate::hub::queue_budget::QueueBudget;
     use crate::store::record::Record;
 
@@ -141,7 +137,7 @@ mod wiring {
         /// Never called.
         pub fn start_reader(
             self,
-            _: Sender<Command>,
+            _: Handle,
             _: Arc<QueueBudget>,
         ) -> std::io::Result<(Bus, JoinHandle<()>)> {
             match self {}

@@ -30,6 +30,7 @@ use crate::config::FsyncMode;
 use crate::counters::Counters;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
+use crate::hub::handle::Handle;
 use crate::hub::queue_budget::Reservation;
 use crate::limits::{FSYNC_INTERVAL, MAX_EVENTS_PER_WRITE};
 use crate::stderr_log;
@@ -60,7 +61,7 @@ pub enum Store {
 pub fn spawn(
     log: EventLog,
     mode: FsyncMode,
-    hub: Sender<Command>,
+    hub: Handle,
     counters: Arc<Counters>,
 ) -> io::Result<(Sender<Store>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(MAX_EVENTS_PER_WRITE);
@@ -81,7 +82,7 @@ pub fn spawn(
 struct Writer {
     log: EventLog,
     mode: FsyncMode,
-    hub: Sender<Command>,
+    hub: Handle,
     /// With `--fsync interval`: when the oldest unsynced write was made.
     unsynced_since: Option<Instant>,
     /// Whether the last batch failed, so the log says so once per episode.
@@ -186,7 +187,7 @@ impl Writer {
                     event: encoded,
                     reserved,
                 };
-                let _ = self.hub.send(command);
+                let _ = self.hub.send_waiting(command);
                 let _ = reply.send(Ok(()));
             }
         }
