@@ -3,7 +3,7 @@
 //! answer on a channel of its own.
 //!
 //! A connection thread hands a new subscriber over with
-//! [`Handle::subscribe`]; a WebSocket's reader sends its frames, the auth
+//! `Handle::subscribe`; a WebSocket's reader sends its frames, the auth
 //! watch its endings; `/stats` and `/metrics` ask for [`HubStats`]. Events
 //! come in through [`crate::ingest`], whose publisher holds a handle and
 //! gives each event its id first.
