@@ -1,7 +1,7 @@
 //! Stage 3, access: who may listen and publish, decided by the app's own
 //! login through `--auth-hook`.
 //!
-//! Without `--auth-hook` this stage is not used, and anyone who can reach
+//! Without `--auth-hook` this stage asks nobody, and anyone who can reach
 //! herald may listen (publishing is guarded by `--publish-token` alone).
 //! With it, herald asks the app before every stream starts, and before a
 //! publish that carries no valid token. The files:
@@ -11,6 +11,8 @@
 //! - [`grant`]: the app's answer (topics to listen to and publish to, ttl),
 //!   read by [`json_reader`];
 //! - [`cache`]: answers kept for their ttl;
+//! - [`policy`]: the rules: who may publish, which streams start, and
+//!   what an allowed stream carries;
 //! - [`watch`]: the thread that asks again when a stream's answer expires,
 //!   and ends the stream if the answer changed.
 //!
@@ -23,6 +25,7 @@ pub mod credentials;
 pub mod grant;
 pub mod hook;
 pub mod json_reader;
+pub mod policy;
 pub mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering};

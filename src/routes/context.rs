@@ -9,9 +9,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::access::Access;
 use crate::access::credentials::Credentials;
+use crate::access::policy;
 use crate::access::watch::Watched;
-use crate::access::{Access, Action, Decision};
 use crate::config::Config;
 use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
@@ -43,23 +44,21 @@ pub struct Context {
 }
 
 impl Context {
-    /// Publishes a submission (from a form or a WebSocket message), and
-    /// counts a refusal for `/metrics`. A valid `--publish-token` is always
-    /// enough (the app's backend); otherwise, with `--auth-hook`, the app
-    /// decides by the client's `credentials`; otherwise the token rule.
+    /// Publishes a submission (from a form or a WebSocket message) if its
+    /// sender may (see [`policy::publish`]), and counts a refusal for
+    /// `/metrics`.
     pub fn publish(
         &self,
         submission: Submission<'_>,
         credentials: Option<&Credentials>,
     ) -> Result<EventId, Refusal> {
-        let required_token = self.config.publish_token.as_deref();
-        let has_token = required_token.is_some_and(|token| submission.carries_token(token));
-        let published = match (&self.access, credentials) {
-            (Some(access), Some(credentials)) if !has_token => {
-                self.publish_as_app_allows(access, credentials, submission)
-            }
-            _ => submission.publish(&self.publisher, required_token),
-        };
+        let published = policy::publish(
+            self.access.as_ref(),
+            self.config.publish_token.as_deref(),
+            &self.publisher,
+            submission,
+            credentials,
+        );
         if let Err(refusal) = published
             && let Some(reason) = refusal.counted_as()
         {
@@ -74,25 +73,6 @@ impl Context {
         if let (Some(access), Some(mut watched)) = (&self.access, watched) {
             watched.key = key;
             access.watch.add(watched);
-        }
-    }
-
-    /// Publishes if the app lets the holder of `credentials` publish to the
-    /// submission's topic (an event without one needs `"*"`).
-    fn publish_as_app_allows(
-        &self,
-        access: &Access,
-        credentials: &Credentials,
-        submission: Submission<'_>,
-    ) -> Result<EventId, Refusal> {
-        let topic = submission.topic_name();
-        let topics: Vec<String> = topic.map(str::to_string).into_iter().collect();
-        match access.asker.decide(credentials, Action::Publish, &topics) {
-            Decision::Allowed(grant, _) if grant.publish.allows(topic) => {
-                submission.publish(&self.publisher, None)
-            }
-            Decision::Allowed(..) | Decision::Refused(_) => Err(Refusal::NotAllowed),
-            Decision::Unavailable => Err(Refusal::AppUnavailable),
         }
     }
 }

@@ -10,7 +10,7 @@
 //! no-cache` keeps caches from storing it, and `X-Accel-Buffering: no`
 //! tells nginx not to buffer it.
 //!
-//! With `--auth-hook`, the app decides first (see [`crate::access`]): a
+//! With `--auth-hook`, the app decides first (see [`crate::access::policy`]): a
 //! refusal is `401` or `403` and not one byte of any event; a topic the
 //! person may not listen to is `403`; no topic asked means every topic the
 //! app allows, and the public events. When the app cannot answer, the
@@ -28,9 +28,8 @@
 //! replay after that id is what the subscriber is owed.
 
 use crate::access::credentials::Credentials;
-use crate::access::grant::Topics;
+use crate::access::policy::{self, AllowedStream, StreamAdmission, StreamRefusal};
 use crate::access::watch::Watched;
-use crate::access::{Access, Action, Decision};
 use crate::event::{EventId, is_label};
 use crate::http::cors;
 use crate::http::error::HttpError;
@@ -116,53 +115,37 @@ pub fn handle(
     admit(start, request, context, topics).map(|start| Outcome::Stream(Box::new(start)))
 }
 
-/// With `--auth-hook`, asks the app and shapes the stream by its answer;
-/// without, lets `start` through as it is.
+/// Lets `start` through as the app allows (see [`policy::admit_stream`]):
+/// shaped by its answer, ended at once when it cannot answer, or refused
+/// with the status for the refusal.
 fn admit(
     mut start: StreamStart,
     request: &Request,
     context: &Context,
     topics: Vec<String>,
 ) -> Result<StreamStart, HttpError> {
-    let Some(Access { asker, .. }) = &context.access else {
-        return Ok(start);
-    };
-    let credentials = Credentials::of(request);
-    let (grant, expires) = match asker.decide(&credentials, Action::Listen, &topics) {
-        Decision::Allowed(grant, expires) => (grant, expires),
-        Decision::Refused(401) => return Err(HttpError::NotLoggedIn),
-        Decision::Refused(_) => return Err(HttpError::Denied("the app does not let you listen")),
-        Decision::Unavailable => {
+    let credentials = || Credentials::of(request);
+    match policy::admit_stream(context.access.as_ref(), credentials, &topics) {
+        Ok(StreamAdmission::AsAsked) => {}
+        Ok(StreamAdmission::Allowed(allowed)) => {
+            let AllowedStream {
+                filter,
+                watch,
+                credentials,
+            } = *allowed;
+            start.filter = filter;
+            start.watch = Some(watch);
+            start.credentials = Some(credentials);
+        }
+        Ok(StreamAdmission::ComeBackLater) => {
             start.end_at_once = Some(match start.kind {
                 StreamKind::EventStream => sse::unavailable_event("auth"),
                 StreamKind::WebSocket => frame::close(close_code::TRY_AGAIN_LATER),
             });
-            return Ok(start);
         }
-    };
-    if topics.iter().any(|topic| !grant.listen.allows(Some(topic))) {
-        return Err(HttpError::Denied(
-            "the app does not let you listen to that topic",
-        ));
+        Err(StreamRefusal::NotLoggedIn) => return Err(HttpError::NotLoggedIn),
+        Err(refusal) => return Err(HttpError::Denied(refusal.reason())),
     }
-    let carried = match (&grant.listen, topics.is_empty()) {
-        (Topics::All, true) => Topics::All,
-        (Topics::Only(allowed), true) => Topics::Only(allowed.clone()),
-        (_, false) => Topics::Only(topics.clone()),
-    };
-    start.filter = match &carried {
-        Topics::All => TopicFilter::everything(),
-        Topics::Only(carried) => TopicFilter::with_public(carried.clone()),
-    };
-    start.watch = Some(Watched {
-        key: 0,
-        credentials: credentials.clone(),
-        asked: topics,
-        carried,
-        expires,
-        ttl: grant.ttl,
-    });
-    start.credentials = Some(credentials);
     Ok(start)
 }
 
