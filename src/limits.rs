@@ -503,10 +503,12 @@ pub const MAX_WWW_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// How long the client's connecting, and each read of an answer, may take.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The largest response head the client reads.
+/// The largest response head herald reads as a client (`http/client.rs`:
+/// the auth hook's answers too), and the largest short body `herald
+/// publish` reads: far above any answer a server sends.
 pub const CLIENT_MAX_RESPONSE_HEAD_BYTES: usize = 64 * 1024;
 
-/// The most header lines a response may have.
+/// The most header lines a response to herald as a client may have.
 pub const CLIENT_MAX_RESPONSE_HEADERS: usize = 64;
 
 /// A line of an event stream longer than this ends the stream with an

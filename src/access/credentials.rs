@@ -51,21 +51,18 @@ impl Credentials {
         }
     }
 
-    /// The header lines to send the hook.
-    pub fn header_lines(&self) -> String {
-        let mut lines = String::new();
+    /// The headers to send the hook: those the client sent.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
         let headers = [
             ("Cookie", &self.cookie),
             ("Authorization", &self.authorization),
             ("X-Forwarded-For", &self.forwarded_for),
             ("X-Herald-Token", &self.token),
         ];
-        for (name, value) in headers {
-            if let Some(value) = value {
-                lines.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        lines
+        headers
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value.clone()?)))
+            .collect()
     }
 }
 

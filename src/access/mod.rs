@@ -36,7 +36,7 @@ use crate::stderr_log;
 use cache::Cache;
 use credentials::{Credentials, KeyMaker};
 use grant::Grant;
-use hook::{HookAddress, HookAnswer};
+use hook::{HookAddress, HookAnswer, HookFailure};
 
 /// What a question to the hook came to.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl Asker {
         self.calls.load(Ordering::Relaxed)
     }
 
-    fn log_failure(&self, reason: &str) {
+    fn log_failure(&self, reason: &HookFailure) {
         let mut last = self
             .last_logged
             .lock()

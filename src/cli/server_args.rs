@@ -109,7 +109,7 @@ fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
         "--auth-hook" => {
             let url = value()?;
             // Checked (and resolved) here so a typo is a usage error.
-            HookAddress::parse(&url).map_err(UsageError)?;
+            HookAddress::parse(&url).map_err(|error| UsageError(error.to_string()))?;
             config.auth_hook = Some(url);
         }
         "--auth-hook-timeout" => config.auth_hook_timeout = seconds(&flag, &value()?)?,

@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::stream::{Chunked, EventReader, ReceivedEvent};
-use super::{ClientError, Url, buffered, read_body, read_response_head, send_request};
+use super::stream::{EventReader, ReceivedEvent};
+use super::{ClientError, Server, read_text};
+use crate::http::client::{self, Chunked};
 use crate::limits::{CLIENT_DEFAULT_RETRY, CLIENT_SILENCE_LIMIT};
 use crate::wire::json;
 
@@ -43,13 +44,13 @@ struct Resume {
 /// Listens until a refusal that retrying cannot fix, or until `out` closes
 /// (then it returns `Ok`, as `herald listen | head -1` expects).
 pub fn listen(args: &ListenArgs, out: &mut impl Write) -> Result<(), ClientError> {
-    let url = Url::parse(&args.url)?;
+    let server = Server::at(&args.url)?;
     let mut resume = Resume {
         last_id: None,
         retry: CLIENT_DEFAULT_RETRY,
     };
     loop {
-        match follow(&url, args, &mut resume, out) {
+        match follow(&server, args, &mut resume, out) {
             Ok(Followed::OutputClosed) => return Ok(()),
             Ok(Followed::Ended) => eprintln!("herald listen: the stream ended"),
             Err(ClientError::Refused { status, reason }) if is_final(status) => {
@@ -77,20 +78,19 @@ enum Followed {
 
 /// One connection: open the stream and print its events until it ends.
 fn follow(
-    url: &Url,
+    server: &Server,
     args: &ListenArgs,
     resume: &mut Resume,
     out: &mut impl Write,
 ) -> Result<Followed, ClientError> {
-    let mut stream = url.connect(CLIENT_SILENCE_LIMIT)?;
     let query: Vec<String> = args
         .topics
         .iter()
         .map(|t| format!("topic={}", utf8_percent_encode(t, NON_ALPHANUMERIC)))
         .collect();
     let target = match query.is_empty() {
-        true => format!("{}/events", url.prefix),
-        false => format!("{}/events?{}", url.prefix, query.join("&")),
+        true => "/events".to_string(),
+        false => format!("/events?{}", query.join("&")),
     };
     let mut headers = vec![
         ("Accept", "text/event-stream"),
@@ -99,17 +99,10 @@ fn follow(
     if let Some(last_id) = &resume.last_id {
         headers.push(("Last-Event-ID", last_id));
     }
-    send_request(
-        &mut stream,
-        url,
-        &format!("GET {target} HTTP/1.1"),
-        &headers,
-        b"",
-    )?;
-    let mut reader = buffered(stream);
-    let head = read_response_head(&mut reader)?;
+    let (head, mut reader) =
+        server.request(("GET", &target), &headers, b"", CLIENT_SILENCE_LIMIT)?;
     if head.status != 200 {
-        let reason = read_body(&mut reader, &head)?;
+        let reason = read_text(&mut reader, &head)?;
         return Err(ClientError::Refused {
             status: head.status,
             reason,
@@ -119,7 +112,7 @@ fn follow(
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/event-stream"))
     {
-        return Err(ClientError::BadResponse("not an event stream"));
+        return Err(client::ClientError::BadResponse("not an event stream").into());
     }
     let body: Box<dyn BufRead> = match head.is_chunked() {
         true => Box::new(Chunked::new(reader)),

@@ -15,7 +15,7 @@ use std::io::Read;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::{ClientError, Url, buffered, read_body, read_response_head, send_request};
+use super::{ClientError, Server, read_text};
 
 /// What to publish, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct PublishArgs {
 
 /// Publishes and returns the event id the server gave.
 pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
-    let url = Url::parse(&args.url)?;
+    let server = Server::at(&args.url)?;
     let message = match &args.message {
         Some(message) => message.clone(),
         None => {
@@ -44,7 +44,6 @@ pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
         }
     };
     let body = form_body(&message, args.event.as_deref(), args.topic.as_deref());
-    let mut stream = url.connect(CLIENT_TIMEOUT)?;
     let authorization = args.token.as_ref().map(|token| format!("Bearer {token}"));
     let mut headers = vec![
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -53,11 +52,9 @@ pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
     if let Some(value) = &authorization {
         headers.push(("Authorization", value));
     }
-    let request_line = format!("POST {}/publish HTTP/1.1", url.prefix);
-    send_request(&mut stream, &url, &request_line, &headers, body.as_bytes())?;
-    let mut reader = buffered(stream);
-    let head = read_response_head(&mut reader)?;
-    let text = read_body(&mut reader, &head)?;
+    let publish = ("POST", "/publish");
+    let (head, mut reader) = server.request(publish, &headers, body.as_bytes(), CLIENT_TIMEOUT)?;
+    let text = read_text(&mut reader, &head)?;
     if (200..300).contains(&head.status) {
         Ok(text)
     } else {

@@ -8,12 +8,12 @@
 //! browsers ignore and this client reports.
 //!
 //! A proxy may re-send the stream with chunked transfer coding, so
-//! [`Chunked`] undoes that first when the response says so.
+//! [`Chunked`](crate::http::client::Chunked) undoes that first when the
+//! response says so.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 use std::time::Duration;
 
-use crate::http::body::parse_chunk_size;
 use crate::limits::CLIENT_MAX_LINE_BYTES;
 
 /// One event as dispatched.
@@ -126,88 +126,10 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<bool> {
     }
 }
 
-/// Undoes chunked transfer coding (RFC 9112 §7.1) on a response body.
-pub struct Chunked<R> {
-    input: R,
-    /// Bytes left in the current chunk.
-    left: u64,
-    done: bool,
-}
-
-impl<R: BufRead> Chunked<R> {
-    /// Reads the chunked body that follows in `input`.
-    pub fn new(input: R) -> Chunked<R> {
-        Chunked {
-            input,
-            left: 0,
-            done: false,
-        }
-    }
-
-    fn next_chunk(&mut self) -> io::Result<()> {
-        let mut line = Vec::new();
-        read_line(&mut self.input, &mut line)?;
-        if line.is_empty() {
-            // The CRLF that ends the previous chunk's data.
-            read_line(&mut self.input, &mut line)?;
-        }
-        // The line came without its end; the size's parser wants one.
-        line.extend_from_slice(b"\r\n");
-        let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad chunk size");
-        let (size, _) = parse_chunk_size(&line)
-            .map_err(|_| bad())?
-            .ok_or_else(bad)?;
-        self.left = size as u64;
-        self.done = self.left == 0;
-        Ok(())
-    }
-}
-
-impl<R: BufRead> Read for Chunked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 && !self.done {
-            self.next_chunk()?;
-        }
-        if self.done {
-            return Ok(0);
-        }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.input.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Chunked<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.left == 0 && !self.done {
-            self.next_chunk()?;
-        }
-        if self.done {
-            return Ok(&[]);
-        }
-        let left = usize::try_from(self.left).unwrap_or(usize::MAX);
-        let buf = self.input.fill_buf()?;
-        if buf.is_empty() {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(&buf[..buf.len().min(left)])
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.input.consume(amount);
-        self.left -= amount as u64;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::client::Chunked;
 
     fn events(input: &str) -> (Vec<ReceivedEvent>, Option<Duration>) {
         let mut reader = EventReader::new(input.as_bytes(), None);

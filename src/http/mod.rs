@@ -12,9 +12,12 @@
 //! - [`cors`]: the headers that let pages of other origins read an answer;
 //! - [`websocket_upgrade`]: the handshake that turns a request into a WebSocket;
 //! - [`response`]: an answer, and the one function that writes it;
-//! - [`error`]: every way a request can fail, and the status each becomes.
+//! - [`error`]: every way a request can fail, and the status each becomes;
+//! - [`client`]: the other way round, herald as a client (the auth hook,
+//!   `herald publish` and `herald listen`).
 
 pub mod body;
+pub mod client;
 pub mod cors;
 pub mod error;
 pub mod form;

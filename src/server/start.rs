@@ -6,6 +6,7 @@
 //! that cannot start leaves nothing running. Every failure is a
 //! [`StartError`] whose message says what to do.
 
+use crate::access::hook::HookAddressError;
 use std::io;
 
 use crate::config::Config;
@@ -41,7 +42,7 @@ pub enum StartError {
     /// `--redis` cannot be used.
     Redis(String),
     /// `--auth-hook` is not a URL herald can reach.
-    AuthHook(String),
+    AuthHook(HookAddressError),
 }
 
 impl std::fmt::Display for StartError {
@@ -55,7 +56,8 @@ impl std::fmt::Display for StartError {
             }
             StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
             StartError::EventLog(error) => write!(f, "{error}"),
-            StartError::Redis(why) | StartError::AuthHook(why) => f.write_str(why),
+            StartError::Redis(why) => f.write_str(why),
+            StartError::AuthHook(error) => write!(f, "{error}"),
         }
     }
 }
