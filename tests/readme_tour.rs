@@ -94,16 +94,7 @@ fn every_rust_name_the_tour_gives_is_defined() {
     let source = all_source();
     let mut missing = Vec::new();
     for span in code_spans(&tour()) {
-        let is_path = span
-            .split("::")
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
-        // A Rust name: a path, a snake_case name or a CamelCase one; not a
-        // method like POST, nor a suffix like `_BYTES`.
-        let shouting = span.chars().all(|c| !c.is_ascii_lowercase());
-        let named = !shouting
-            && !span.starts_with('_')
-            && (span.contains("::") || span.contains('_') || span.starts_with(char::is_uppercase));
-        if !is_path || !named || NOT_HERALDS.contains(&span.as_str()) {
+        if !is_rust_name(&span) {
             continue;
         }
         let name = span.rsplit("::").next().unwrap_or(&span);
@@ -144,8 +135,9 @@ fn steps() -> Vec<String> {
     steps
 }
 
-/// Whether a code span is a Rust name the tour gives (not a path, a flag,
-/// a header or a constant).
+/// Whether a code span is a Rust name the tour gives: a path, a
+/// snake_case name or a CamelCase one; not a file, a flag, a method like
+/// POST, nor a suffix like `_BYTES`.
 fn is_rust_name(span: &str) -> bool {
     let is_path = span
         .split("::")
