@@ -17,8 +17,8 @@
 
 use std::time::Duration;
 
-use crate::access::json_reader::{self, Value};
 use crate::limits::{AUTH_DEFAULT_TTL, AUTH_MAX_TOPICS_PER_GRANT, AUTH_MAX_TTL};
+use crate::wire::json_reader::{self, Value};
 
 /// Topics a grant covers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! - [`credentials`]: what is forwarded to the hook, and the cache key;
 //! - [`hook`]: the one `POST` to the app, within a deadline and a size;
 //! - [`grant`]: the app's answer (topics to listen to and publish to, ttl),
-//!   read by [`json_reader`];
+//!   read by [`crate::wire::json_reader`];
 //! - [`cache`]: answers kept for their ttl;
 //! - [`policy`]: the rules: who may publish, which streams start, and
 //!   what an allowed stream carries;
@@ -24,7 +24,6 @@ pub mod cache;
 pub mod credentials;
 pub mod grant;
 pub mod hook;
-pub mod json_reader;
 pub mod policy;
 pub mod watch;
 

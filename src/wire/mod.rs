@@ -6,10 +6,12 @@
 //! - [`encoded`]: an event encoded once for every subscriber, in two parts
 //!   so that the id can come last;
 //! - [`json`]: writing JSON strings, and reading a flat object of strings;
+//! - [`json_reader`]: reading the auth hook's answer;
 //! - [`notice`]: herald's own notices (`herald-missed`), in every framing.
 
 pub mod encoded;
 pub mod json;
+pub mod json_reader;
 pub mod notice;
 pub mod sse;
 pub mod websocket;
