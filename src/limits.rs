@@ -324,9 +324,10 @@ pub const DEFAULT_AUTH_HOOK_TIMEOUT: Duration = Duration::from_secs(2);
 /// topics fits many times over.
 pub const AUTH_ANSWER_MAX_BYTES: usize = 64 * 1024;
 
-/// How deep the JSON of an answer may nest: the answer itself needs two
-/// levels; more is refused before it can make the parser recurse far.
-pub const AUTH_ANSWER_MAX_DEPTH: usize = 16;
+/// How deep JSON that herald reads (the hook's answer, a WebSocket
+/// publish) may nest: either needs two levels at most; more is refused
+/// before it can make the parser recurse far.
+pub const JSON_MAX_DEPTH: usize = 16;
 
 /// Topics one grant may list: more would make every event's filter slow
 /// for that listener (a grant of everything is `"*"`).

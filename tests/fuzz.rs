@@ -96,7 +96,7 @@ fn the_parsers_never_panic_on_mutated_input() {
         let _ = herald::store::record::decode(&bytes, 0);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let _ = herald::Event::new(text).and_then(|e| e.event(text));
-            let _ = herald::wire::json::parse_flat_object(text);
+            let _ = herald::wire::json_reader::read_flat_object(text);
         }
     }
 }

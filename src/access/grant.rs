@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use crate::limits::{AUTH_DEFAULT_TTL, AUTH_MAX_TOPICS_PER_GRANT, AUTH_MAX_TTL};
-use crate::wire::json_reader::{self, Value};
+use crate::wire::json_reader::{self, JsonError, Value};
 
 /// Topics a grant covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub struct Grant {
 /// answer described above.
 pub fn parse_grant(body: &[u8]) -> Result<Grant, &'static str> {
     let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8")?;
-    let Value::Object(fields) = json_reader::read(text)? else {
+    let Value::Object(fields) = json_reader::read(text).map_err(JsonError::reason)? else {
         return Err("the answer is not a JSON object");
     };
     let mut grant = Grant {

@@ -51,6 +51,7 @@ use crate::routes::context::Context;
 use crate::shared_socket::SharedSocket;
 use crate::socket_io::read_some;
 use crate::wire::json;
+use crate::wire::json_reader::read_flat_object;
 use crate::wire::websocket::frame::{self, Frame, close_code};
 
 /// Why the session ends.
@@ -260,8 +261,8 @@ impl Session<'_> {
 
     /// Publishes a `{"publish": …}` message; the answer as JSON.
     fn publish(&self, text: &str) -> String {
-        let outcome = json::parse_flat_object(text)
-            .map_err(str::to_string)
+        let outcome = read_flat_object(text)
+            .map_err(|error| error.reason().to_string())
             .and_then(|fields| self.publish_fields(fields));
         match outcome {
             Ok(id) => format!("{{\"ack\":{id}}}"),

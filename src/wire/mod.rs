@@ -5,8 +5,9 @@
 //!   frame format itself;
 //! - [`encoded`]: an event encoded once for every subscriber, in two parts
 //!   so that the id can come last;
-//! - [`json`]: writing JSON strings, and reading a flat object of strings;
-//! - [`json_reader`]: reading the auth hook's answer;
+//! - [`json`]: writing JSON strings;
+//! - [`json_reader`]: reading JSON, bounded in depth (the hook's answer, a
+//!   WebSocket client's publish);
 //! - [`notice`]: herald's own notices (`herald-missed`), in every framing.
 
 pub mod encoded;
