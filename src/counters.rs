@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Why a request or connection was turned away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum TurnedAway {
     /// Past `--max-clients`.
     Full,
     /// The hub's queue stayed full: the publisher got `503`.
@@ -30,28 +30,28 @@ pub enum Refusal {
     AuthDown,
 }
 
-impl Refusal {
+impl TurnedAway {
     /// Every reason, in the order `/metrics` lists them.
-    pub const ALL: [Refusal; 7] = [
-        Refusal::Full,
-        Refusal::Busy,
-        Refusal::Token,
-        Refusal::Store,
-        Refusal::Policy,
-        Refusal::Denied,
-        Refusal::AuthDown,
+    pub const ALL: [TurnedAway; 7] = [
+        TurnedAway::Full,
+        TurnedAway::Busy,
+        TurnedAway::Token,
+        TurnedAway::Store,
+        TurnedAway::Policy,
+        TurnedAway::Denied,
+        TurnedAway::AuthDown,
     ];
 
     /// The reason's label in `/metrics`.
     pub fn label(self) -> &'static str {
         match self {
-            Refusal::Full => "full",
-            Refusal::Busy => "busy",
-            Refusal::Token => "token",
-            Refusal::Store => "store",
-            Refusal::Policy => "policy",
-            Refusal::Denied => "denied",
-            Refusal::AuthDown => "auth_down",
+            TurnedAway::Full => "full",
+            TurnedAway::Busy => "busy",
+            TurnedAway::Token => "token",
+            TurnedAway::Store => "store",
+            TurnedAway::Policy => "policy",
+            TurnedAway::Denied => "denied",
+            TurnedAway::AuthDown => "auth_down",
         }
     }
 }
@@ -59,19 +59,19 @@ impl Refusal {
 /// The server's counts kept outside the hub.
 #[derive(Debug, Default)]
 pub struct Counters {
-    refused: [AtomicU64; Refusal::ALL.len()],
+    refused: [AtomicU64; TurnedAway::ALL.len()],
     log_syncs: AtomicU64,
     log_sync_micros: AtomicU64,
 }
 
 impl Counters {
     /// Counts one refusal.
-    pub fn refused(&self, reason: Refusal) {
+    pub fn refused(&self, reason: TurnedAway) {
         self.refused[reason as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Refusals for `reason` since start.
-    pub fn refusals(&self, reason: Refusal) -> u64 {
+    pub fn refusals(&self, reason: TurnedAway) -> u64 {
         self.refused[reason as usize].load(Ordering::Relaxed)
     }
 

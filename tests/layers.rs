@@ -239,3 +239,44 @@ fn each_folders_mod_rs_lists_its_files() {
     }
     assert!(unlisted.is_empty(), "{}", unlisted.join("\n"));
 }
+
+/// The error rule: a failure that leaves its module is a typed enum (or
+/// struct), mapped to a status or a message in one `match`; no public
+/// function returns `Result<_, &'static str>` or `Result<_, String>`.
+#[test]
+fn no_public_function_fails_with_a_bare_string() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let mut stringly = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).expect("read a source file");
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let joined = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        for signature in joined.split("pub").skip(1) {
+            let Some(rest) = signature.strip_prefix(" fn ").or_else(|| {
+                signature
+                    .split_once(") fn ")
+                    .filter(|(visibility, _)| visibility.starts_with('(') && visibility.len() < 12)
+                    .map(|(_, rest)| rest)
+            }) else {
+                continue;
+            };
+            let head = rest.split(['{', ';']).next().unwrap_or("");
+            let Some((_, returns)) = head.split_once("->") else {
+                continue;
+            };
+            let returns = returns.trim();
+            if returns.starts_with("Result<")
+                && (returns.ends_with(", &'static str>") || returns.ends_with(", String>"))
+            {
+                let name = rest.split(['(', '<']).next().unwrap_or("?");
+                stringly.push(format!("{}: {name} -> {returns}", file.display()));
+            }
+        }
+    }
+    assert!(
+        stringly.is_empty(),
+        "these fail with a bare string, not a typed error:\n{}",
+        stringly.join("\n")
+    );
+}

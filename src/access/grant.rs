@@ -54,12 +54,50 @@ pub struct Grant {
     pub user: Option<String>,
 }
 
-/// Reads a hook's `200` body; `Err` with the reason when it is not the
-/// answer described above.
-pub fn parse_grant(body: &[u8]) -> Result<Grant, &'static str> {
-    let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8")?;
-    let Value::Object(fields) = json_reader::read(text).map_err(JsonError::reason)? else {
-        return Err("the answer is not a JSON object");
+/// Why a hook's `200` body is not the answer described above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantError {
+    /// It is not UTF-8.
+    NotUtf8,
+    /// It is not JSON that herald reads.
+    Json(JsonError),
+    /// It is JSON, but not an object.
+    NotAnObject,
+    /// `listen` or `publish` is neither a list of topics nor `"*"`.
+    NotTopics,
+    /// More than [`AUTH_MAX_TOPICS_PER_GRANT`] topics.
+    TooManyTopics,
+    /// A topic is not a valid topic name.
+    BadTopic,
+    /// `ttl` is not a number of seconds.
+    BadTtl,
+    /// `user` is not a short string.
+    BadUser,
+}
+
+impl std::fmt::Display for GrantError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GrantError::NotUtf8 => "the answer is not UTF-8",
+            GrantError::Json(error) => error.reason(),
+            GrantError::NotAnObject => "the answer is not a JSON object",
+            GrantError::NotTopics => "listen and publish are lists of topics, or \"*\"",
+            GrantError::TooManyTopics => "too many topics in the answer",
+            GrantError::BadTopic => "a topic in the answer is not a valid topic name",
+            GrantError::BadTtl => "ttl is a number of seconds",
+            GrantError::BadUser => "user is a short string",
+        })
+    }
+}
+
+/// Reads a hook's `200` body.
+///
+/// # Errors
+/// A [`GrantError`] when it is not the answer described above.
+pub fn parse_grant(body: &[u8]) -> Result<Grant, GrantError> {
+    let text = std::str::from_utf8(body).map_err(|_| GrantError::NotUtf8)?;
+    let Value::Object(fields) = json_reader::read(text).map_err(GrantError::Json)? else {
+        return Err(GrantError::NotAnObject);
     };
     let mut grant = Grant {
         listen: Topics::Only(Vec::new()),
@@ -79,43 +117,43 @@ pub fn parse_grant(body: &[u8]) -> Result<Grant, &'static str> {
     Ok(grant)
 }
 
-fn topics(value: Value) -> Result<Topics, &'static str> {
+fn topics(value: Value) -> Result<Topics, GrantError> {
     let list = match value {
         Value::String(star) if star == "*" => return Ok(Topics::All),
         Value::Array(list) => list,
         Value::Null => Vec::new(),
-        _ => return Err("listen and publish are lists of topics, or \"*\""),
+        _ => return Err(GrantError::NotTopics),
     };
     if list.len() > AUTH_MAX_TOPICS_PER_GRANT {
-        return Err("too many topics in the answer");
+        return Err(GrantError::TooManyTopics);
     }
     let mut topics = Vec::with_capacity(list.len());
     for item in list {
         match item {
             Value::String(star) if star == "*" => return Ok(Topics::All),
             Value::String(topic) if crate::event::is_label(&topic) => topics.push(topic),
-            _ => return Err("a topic in the answer is not a valid topic name"),
+            _ => return Err(GrantError::BadTopic),
         }
     }
     Ok(Topics::Only(topics))
 }
 
-fn ttl(value: &Value) -> Result<Duration, &'static str> {
+fn ttl(value: &Value) -> Result<Duration, GrantError> {
     match value {
         Value::Number(seconds) if *seconds >= 0.0 && seconds.is_finite() => Ok(
             Duration::from_secs_f64(seconds.min(AUTH_MAX_TTL.as_secs_f64())),
         ),
         Value::Null => Ok(AUTH_DEFAULT_TTL),
-        _ => Err("ttl is a number of seconds"),
+        _ => Err(GrantError::BadTtl),
     }
 }
 
-fn user(value: Value) -> Result<Option<String>, &'static str> {
+fn user(value: Value) -> Result<Option<String>, GrantError> {
     match value {
         Value::String(user) if crate::event::is_label(&user) => Ok(Some(user)),
         Value::Number(number) => Ok(Some(number.to_string())),
         Value::Null => Ok(None),
-        _ => Err("user is a short string"),
+        _ => Err(GrantError::BadUser),
     }
 }
 
@@ -123,7 +161,7 @@ fn user(value: Value) -> Result<Option<String>, &'static str> {
 mod tests {
     use super::*;
 
-    fn grant(text: &str) -> Result<Grant, &'static str> {
+    fn grant(text: &str) -> Result<Grant, GrantError> {
         parse_grant(text.as_bytes())
     }
 

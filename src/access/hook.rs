@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::access::credentials::Credentials;
-use crate::access::grant::{Grant, parse_grant};
+use crate::access::grant::{Grant, GrantError, parse_grant};
 use crate::http::client::{self, ClientError, Deadline, Url};
 use crate::limits::AUTH_ANSWER_MAX_BYTES;
 use crate::wire::json;
@@ -74,7 +74,7 @@ pub enum HookFailure {
     /// It answered with a status that is neither a grant nor a refusal.
     Status(u16),
     /// Its `200` body is not the answer; says why.
-    Answer(&'static str),
+    Answer(GrantError),
 }
 
 impl fmt::Display for HookFailure {

@@ -34,8 +34,9 @@ use crate::hub::handle::Handle;
 use crate::hub::queue_budget::QueueBudget;
 use crate::ingest::idempotency::{Claim, KeyIndex};
 use crate::limits::{HUB_QUEUE_WAIT, HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
+use crate::store::not_stored::NotStored;
 use crate::store::scale_out::Bus;
-use crate::store::writer::Store;
+use crate::store::writer::WriterRequest;
 use crate::wire::encoded::EncodedEvent;
 
 /// Why an event was not published.
@@ -46,7 +47,7 @@ pub enum PublishError {
     /// The hub's queue stayed full for [`HUB_QUEUE_WAIT`]: try again soon.
     Busy,
     /// The event log (or Redis) could not store it; says why.
-    NotStored(&'static str),
+    NotStored(NotStored),
     /// A publish with the same idempotency key is still being stored.
     InProgress,
 }
@@ -56,7 +57,7 @@ impl std::fmt::Display for PublishError {
         match self {
             PublishError::Unavailable => f.write_str("the server is not answering"),
             PublishError::Busy => f.write_str("the server is busy: try again in a moment"),
-            PublishError::NotStored(reason) => f.write_str(reason),
+            PublishError::NotStored(reason) => write!(f, "{reason}"),
             PublishError::InProgress => {
                 f.write_str("a publish with this Idempotency-Key is still in progress")
             }
@@ -71,7 +72,7 @@ impl std::error::Error for PublishError {}
 pub struct Publisher {
     hub: Handle,
     /// The log writer, when there is an event log.
-    store: Option<Sender<Store>>,
+    store: Option<Sender<WriterRequest>>,
     /// The next id to give; held while the event is queued.
     next_id: Arc<Mutex<EventId>>,
     /// The bound on the bytes queued for the hub.
@@ -89,7 +90,7 @@ impl Publisher {
     /// the stream's reader. `keys` holds the idempotency keys already seen.
     pub(crate) fn new(
         hub: Handle,
-        store: Option<Sender<Store>>,
+        store: Option<Sender<WriterRequest>>,
         redis: Option<Bus>,
         first_id: EventId,
         budget: Arc<QueueBudget>,
@@ -162,7 +163,7 @@ impl Publisher {
             return self.settle(key, sent.map(|()| id));
         };
         let (reply, outcome) = crossbeam_channel::bounded(1);
-        let request = Store::Event {
+        let request = WriterRequest::Event {
             id,
             event,
             encoded,
@@ -221,7 +222,7 @@ impl Publisher {
             bus.stop();
         }
         if let Some(store) = &self.store {
-            let _ = store.send_timeout(Store::Stop, HUB_REPLY_TIMEOUT);
+            let _ = store.send_timeout(WriterRequest::Stop, HUB_REPLY_TIMEOUT);
         }
     }
 }

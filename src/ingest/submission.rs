@@ -52,13 +52,13 @@ pub enum Refusal {
 impl Refusal {
     /// The reason `/metrics` counts it under; `None` for a request that
     /// was only malformed (its `400` is in the access log).
-    pub fn counted_as(self) -> Option<counters::Refusal> {
+    pub fn counted_as(self) -> Option<counters::TurnedAway> {
         match self {
-            Refusal::NoToken | Refusal::WrongToken => Some(counters::Refusal::Token),
-            Refusal::NotPublished(PublishError::Busy) => Some(counters::Refusal::Busy),
-            Refusal::NotPublished(PublishError::NotStored(_)) => Some(counters::Refusal::Store),
-            Refusal::NotAllowed => Some(counters::Refusal::Denied),
-            Refusal::AppUnavailable => Some(counters::Refusal::AuthDown),
+            Refusal::NoToken | Refusal::WrongToken => Some(counters::TurnedAway::Token),
+            Refusal::NotPublished(PublishError::Busy) => Some(counters::TurnedAway::Busy),
+            Refusal::NotPublished(PublishError::NotStored(_)) => Some(counters::TurnedAway::Store),
+            Refusal::NotAllowed => Some(counters::TurnedAway::Denied),
+            Refusal::AppUnavailable => Some(counters::TurnedAway::AuthDown),
             Refusal::NoMessage | Refusal::BadEvent(_) => None,
             Refusal::NotPublished(PublishError::Unavailable | PublishError::InProgress) => None,
         }
@@ -71,7 +71,7 @@ impl Refusal {
             Refusal::WrongToken => "wrong token",
             Refusal::NoMessage => "missing message",
             Refusal::BadEvent(error) => error.reason(),
-            Refusal::NotPublished(PublishError::NotStored(reason)) => reason,
+            Refusal::NotPublished(PublishError::NotStored(reason)) => reason.reason(),
             Refusal::NotPublished(PublishError::Unavailable) => "the server is not answering",
             Refusal::NotPublished(PublishError::Busy) => {
                 "the server is busy: try again in a moment"

@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::counters::Refusal;
+use crate::counters::TurnedAway;
 use crate::http::error::HttpError;
 use crate::http::response::Response;
 use crate::hub::HubStats;
@@ -75,7 +75,7 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
         "counter",
         "Requests and connections turned away, by reason.",
     );
-    for reason in Refusal::ALL {
+    for reason in TurnedAway::ALL {
         let count = context.counters.refusals(reason);
         out.labelled("herald_refused_total", "reason", reason.label(), count);
     }

@@ -35,7 +35,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::counters::{Counters, Refusal};
+use crate::counters::{Counters, TurnedAway};
 use crate::http::cors;
 use crate::http::error::HttpError;
 use crate::http::request_head::parse_head;
@@ -78,7 +78,7 @@ impl Closer {
 
     /// Answers `stream` with `503` and closes it, gently if there is room.
     pub fn turn_away(&self, stream: TcpStream) {
-        self.counters.refused(Refusal::Full);
+        self.counters.refused(TurnedAway::Full);
         if let Err(TrySendError::Full(stream) | TrySendError::Disconnected(stream)) =
             self.sockets.try_send(stream)
         {

@@ -7,6 +7,7 @@
 //! [`StartError`] whose message says what to do.
 
 use crate::access::hook::HookAddressError;
+use crate::store::not_stored::RedisUnusable;
 use std::io;
 
 use crate::config::Config;
@@ -40,7 +41,7 @@ pub enum StartError {
     /// The event log in `--data-dir` cannot be used.
     EventLog(OpenError),
     /// `--redis` cannot be used.
-    Redis(String),
+    Redis(RedisUnusable),
     /// `--auth-hook` is not a URL herald can reach.
     AuthHook(HookAddressError),
 }
@@ -56,7 +57,7 @@ impl std::fmt::Display for StartError {
             }
             StartError::Thread(error) => write!(f, "cannot start a thread: {error}"),
             StartError::EventLog(error) => write!(f, "{error}"),
-            StartError::Redis(why) => f.write_str(why),
+            StartError::Redis(why) => write!(f, "{why}"),
             StartError::AuthHook(error) => write!(f, "{error}"),
         }
     }
@@ -70,9 +71,10 @@ pub(super) fn open_storage(
     config: &Config,
 ) -> Result<(Option<Opened>, Option<scale_out::Opened>), StartError> {
     if config.data_dir.is_some() && config.redis_url.is_some() {
-        return Err(StartError::Redis(
-            "use --data-dir or --redis, not both (Redis keeps the history)".into(),
-        ));
+        return Err(StartError::Redis(RedisUnusable {
+            doing: "use --data-dir or --redis, not both",
+            detail: "Redis keeps the history".into(),
+        }));
     }
     let stored = match &config.data_dir {
         Some(dir) => Some(open_event_log(dir, config.history)?),

@@ -38,7 +38,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::access::credentials::Credentials;
-use crate::counters::Refusal;
+use crate::counters::TurnedAway;
 use crate::event::EventId;
 use crate::http::form;
 use crate::hub::Command;
@@ -205,7 +205,7 @@ impl Session<'_> {
     fn handle(&mut self, frame: Frame) -> Option<End> {
         let is_control = matches!(frame.opcode, frame::PING | frame::PONG);
         if is_control && !self.control.allow() {
-            self.context.counters.refused(Refusal::Policy);
+            self.context.counters.refused(TurnedAway::Policy);
             return Some(End::Close(close_code::POLICY_VIOLATION));
         }
         match frame.opcode {

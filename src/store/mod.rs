@@ -13,11 +13,13 @@
 //!   damaged log;
 //! - [`lock_file`]: one server per data folder;
 //! - `redis_bus` (feature `redis`) and [`scale_out`]: the Redis stream, and
-//!   the start-up wiring that is the same with the feature or without.
+//!   the start-up wiring that is the same with the feature or without;
+//! - [`not_stored`]: why an event was not stored, or Redis cannot be used.
 
 pub mod crc32;
 pub mod event_log;
 pub mod lock_file;
+pub mod not_stored;
 pub mod record;
 pub mod recovery;
 #[cfg(feature = "redis")]

@@ -43,6 +43,7 @@ use crate::limits::{
     REDIS_READ_BLOCK_MS, REDIS_READ_MAX_ENTRIES, REDIS_TIMEOUT,
 };
 use crate::stderr_log;
+use crate::store::not_stored::{NotStored, RedisUnusable};
 use crate::store::record::Record;
 use crate::wire::encoded::EncodedEvent;
 
@@ -79,10 +80,18 @@ impl RedisState {
     }
 }
 
+/// Turns a Redis error met at start-up into the reason herald gives.
+fn unusable(doing: &'static str) -> impl Fn(redis::RedisError) -> RedisUnusable {
+    move |error| RedisUnusable {
+        doing,
+        detail: error.to_string(),
+    }
+}
+
 impl RedisBus {
     /// Opens the bus (the URL is checked now; connections are made lazily).
-    pub fn open(url: &str, stream: &str, max_len: usize) -> Result<RedisBus, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("bad --redis URL: {e}"))?;
+    pub fn open(url: &str, stream: &str, max_len: usize) -> Result<RedisBus, RedisUnusable> {
+        let client = redis::Client::open(url).map_err(unusable("bad --redis URL"))?;
         Ok(RedisBus {
             client,
             stream: stream.to_string(),
@@ -104,7 +113,7 @@ impl RedisBus {
     ///
     /// # Errors
     /// The reason for the client when Redis cannot be reached or refuses.
-    pub fn publish(&self, event: &Event) -> Result<EventId, &'static str> {
+    pub fn publish(&self, event: &Event) -> Result<EventId, NotStored> {
         let command = match event.idempotency_key_value() {
             None => {
                 let mut command = redis::cmd("XADD");
@@ -128,7 +137,7 @@ impl RedisBus {
     }
 
     /// Runs an `XADD` (or [`ADD_ONCE`]) on the publishing connection.
-    fn run_add(&self, command: redis::Cmd) -> Result<EventId, &'static str> {
+    fn run_add(&self, command: redis::Cmd) -> Result<EventId, NotStored> {
         let mut connection = self
             .connection
             .lock()
@@ -146,22 +155,20 @@ impl RedisBus {
         match reply {
             Ok(entry) => {
                 self.state.up.store(true, Ordering::Release);
-                event_id(&entry).ok_or("too many events in one millisecond: try again")
+                event_id(&entry).ok_or(NotStored::TooManyInOneMillisecond)
             }
             Err(_) => {
                 *connection = None;
                 self.state.up.store(false, Ordering::Release);
-                Err("redis is unavailable: the event was not published")
+                Err(NotStored::RedisDown)
             }
         }
     }
 
     /// The newest `count` entries, oldest first, and the last entry's id
     /// (`0` for an empty stream), to fill the history at start-up.
-    pub fn recent(&self, count: usize) -> Result<(Vec<Record>, String), String> {
-        let mut connection = self
-            .connect()
-            .map_err(|e| format!("cannot reach redis: {e}"))?;
+    pub fn recent(&self, count: usize) -> Result<(Vec<Record>, String), RedisUnusable> {
+        let mut connection = self.connect().map_err(unusable("cannot reach redis"))?;
         let reply: Value = redis::cmd("XREVRANGE")
             .arg(&self.stream)
             .arg("+")
@@ -169,7 +176,7 @@ impl RedisBus {
             .arg("COUNT")
             .arg(count.max(1))
             .query(&mut connection)
-            .map_err(|e| format!("cannot read the redis stream: {e}"))?;
+            .map_err(unusable("cannot read the redis stream"))?;
         let mut entries = entries(&reply);
         entries.reverse();
         let last = entries

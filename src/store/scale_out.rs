@@ -19,6 +19,7 @@ mod wiring {
     use crate::config::Config;
     use crate::hub::handle::Handle;
     use crate::hub::queue_budget::QueueBudget;
+    use crate::store::not_stored::RedisUnusable;
     use crate::store::record::Record;
     use crate::store::redis_bus::RedisBus;
 
@@ -36,7 +37,7 @@ mod wiring {
     ///
     /// # Errors
     /// Why Redis cannot be used, for the start-up message.
-    pub fn open(config: &Config) -> Result<Option<Opened>, String> {
+    pub fn open(config: &Config) -> Result<Option<Opened>, RedisUnusable> {
         let Some(url) = &config.redis_url else {
             return Ok(None);
         };
@@ -83,6 +84,8 @@ mod wiring {
     use crate::event::{Event, EventId};
     use crate::hub::handle::Handle;
     use crate::hub::queue_budget::QueueBudget;
+    use crate::store::not_stored::NotStored;
+    use crate::store::not_stored::RedisUnusable;
     use crate::store::record::Record;
 
     /// No way to Redis: this build has none, so no value of this type exists.
@@ -91,7 +94,7 @@ mod wiring {
 
     impl Bus {
         /// Never called: there is no `Bus` to call it on.
-        pub fn publish(&self, _: &Event) -> Result<EventId, &'static str> {
+        pub fn publish(&self, _: &Event) -> Result<EventId, NotStored> {
             match *self {}
         }
 
@@ -118,13 +121,13 @@ mod wiring {
     ///
     /// # Errors
     /// How to build herald with Redis.
-    pub fn open(config: &Config) -> Result<Option<Opened>, String> {
+    pub fn open(config: &Config) -> Result<Option<Opened>, RedisUnusable> {
         match config.redis_url {
             None => Ok(None),
-            Some(_) => Err(
-                "this herald was built without Redis: cargo build --release --features redis"
-                    .into(),
-            ),
+            Some(_) => Err(RedisUnusable {
+                doing: "this herald was built without Redis",
+                detail: "cargo build --release --features redis".into(),
+            }),
         }
     }
 

@@ -35,11 +35,12 @@ use crate::hub::queue_budget::Reservation;
 use crate::limits::{FSYNC_INTERVAL, MAX_EVENTS_PER_WRITE};
 use crate::stderr_log;
 use crate::store::event_log::EventLog;
+use crate::store::not_stored::NotStored;
 use crate::store::record;
 use crate::wire::encoded::EncodedEvent;
 
 /// What a publisher asks of the writer.
-pub enum Store {
+pub enum WriterRequest {
     /// Store this event, then pass it to the hub; answer when stored.
     Event {
         /// Its id.
@@ -51,7 +52,7 @@ pub enum Store {
         /// Its room in the hub's queue, given back by the hub.
         reserved: Reservation,
         /// Where the outcome goes: `Err` holds the reason for the client.
-        reply: Sender<Result<(), &'static str>>,
+        reply: Sender<Result<(), NotStored>>,
     },
     /// Sync what is written, and end.
     Stop,
@@ -63,7 +64,7 @@ pub fn spawn(
     mode: FsyncMode,
     hub: Handle,
     counters: Arc<Counters>,
-) -> io::Result<(Sender<Store>, JoinHandle<()>)> {
+) -> io::Result<(Sender<WriterRequest>, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(MAX_EVENTS_PER_WRITE);
     let writer = Writer {
         log,
@@ -92,7 +93,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, requests: Receiver<Store>) {
+    fn run(mut self, requests: Receiver<WriterRequest>) {
         let mut batch = Vec::new();
         let mut bytes = Vec::new();
         loop {
@@ -105,17 +106,17 @@ impl Writer {
                             self.sync_now();
                             continue;
                         }
-                        Err(RecvTimeoutError::Disconnected) => Store::Stop,
+                        Err(RecvTimeoutError::Disconnected) => WriterRequest::Stop,
                     }
                 }
-                None => requests.recv().unwrap_or(Store::Stop),
+                None => requests.recv().unwrap_or(WriterRequest::Stop),
             };
-            let mut stopping = matches!(first, Store::Stop);
+            let mut stopping = matches!(first, WriterRequest::Stop);
             batch.clear();
-            batch.extend(Some(first).filter(|r| !matches!(r, Store::Stop)));
+            batch.extend(Some(first).filter(|r| !matches!(r, WriterRequest::Stop)));
             while batch.len() < MAX_EVENTS_PER_WRITE && !stopping {
                 match requests.try_recv() {
-                    Ok(Store::Stop) => stopping = true,
+                    Ok(WriterRequest::Stop) => stopping = true,
                     Ok(request) => batch.push(request),
                     Err(_) => break,
                 }
@@ -131,11 +132,11 @@ impl Writer {
     }
 
     /// Writes (and, as the mode says, syncs) one batch, then answers.
-    fn store(&mut self, batch: &mut Vec<Store>, bytes: &mut Vec<u8>) {
+    fn store(&mut self, batch: &mut Vec<WriterRequest>, bytes: &mut Vec<u8>) {
         bytes.clear();
         let mut starts = Vec::with_capacity(batch.len());
         for request in batch.iter() {
-            if let Store::Event {
+            if let WriterRequest::Event {
                 id, event, encoded, ..
             } = request
             {
@@ -169,12 +170,12 @@ impl Writer {
     }
 
     /// The batch is stored: answer each publisher and send each event on.
-    fn pass_on(&mut self, batch: &mut Vec<Store>) {
+    fn pass_on(&mut self, batch: &mut Vec<WriterRequest>) {
         if std::mem::take(&mut self.failing) {
             stderr_log::line(format_args!("herald: the event log is writable again"));
         }
         for request in batch.drain(..) {
-            if let Store::Event {
+            if let WriterRequest::Event {
                 id,
                 encoded,
                 reserved,
@@ -194,11 +195,11 @@ impl Writer {
     }
 
     /// The batch could not be stored: tell each publisher why.
-    fn refuse(&mut self, batch: &mut Vec<Store>, error: &io::Error) {
+    fn refuse(&mut self, batch: &mut Vec<WriterRequest>, error: &io::Error) {
         let reason = if error.kind() == io::ErrorKind::StorageFull {
-            "the disk is full: the event was not stored"
+            NotStored::DiskFull
         } else {
-            "the event log cannot be written: the event was not stored"
+            NotStored::LogUnwritable
         };
         if !std::mem::replace(&mut self.failing, true) {
             stderr_log::line(format_args!(
@@ -206,7 +207,7 @@ impl Writer {
             ));
         }
         for request in batch.drain(..) {
-            if let Store::Event { reply, .. } = request {
+            if let WriterRequest::Event { reply, .. } = request {
                 let _ = reply.send(Err(reason));
             }
         }
