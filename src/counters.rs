@@ -2,7 +2,7 @@
 //! away and why, and how long the event log's syncs take.
 //!
 //! The hub counts what happens on its thread (events, listeners, drops)
-//! and answers with [`HubStats`](crate::hub::HubStats) when asked. These
+//! and answers with [`HubStats`](crate::hub::stats::HubStats) when asked. These
 //! happen on other threads (the closer, the connection threads, the log
 //! writer), so they are atomics that any thread bumps without a lock, and
 //! `/metrics` reads them as they are. Relaxed ordering is enough: each is

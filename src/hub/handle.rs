@@ -14,7 +14,8 @@
 
 use crossbeam_channel::Sender;
 
-use crate::hub::{Command, HubStats, Subscription};
+use crate::hub::stats::HubStats;
+use crate::hub::{Command, Subscription};
 use crate::limits::HUB_REPLY_TIMEOUT;
 
 /// The hub did not take a command or did not answer in time.

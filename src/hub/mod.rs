@@ -1,47 +1,49 @@
 //! Stage 7, the hub: one thread that owns every subscriber and the history.
 //!
-//! - this file: the thread, its [`Command`]s, and a round;
+//! The idea fits in three parts: a list of listeners, a history of recent
+//! events, and one pass. Each round the hub takes every command that is
+//! waiting (`Hub::run_round`): a published event is kept in the
+//! [`history`] (encoded already, by whoever published it: see
+//! [`crate::wire::encoded`]) and laid into the round's [`batch`]; a new
+//! subscriber gets its replay and joins the list. Then `broadcast` writes
+//! the batch to each [`listener`] in one `send`: one system call per
+//! listener, however many events arrived together. Writes never block; a
+//! listener whose socket fails is removed, one that falls too far behind
+//! is dropped and counted.
+//!
+//! Connection threads never touch a subscriber's socket or the history.
+//! They send the hub a [`Command`] through a [`handle`] and, where they
+//! need an answer (the stats), wait for it on a channel of their own. Only
+//! the hub thread reads or changes the listener list, so there is no lock
+//! to take, nothing to poison, and two things that must happen as one
+//! step do: a new subscriber gets its replay and joins the list between
+//! two events, so nothing is missed or sent twice at the seam.
+//!
+//! The files of that idea:
+//!
+//! - this file: the thread, its [`Command`]s, a round, a subscriber joining;
 //! - [`handle`]: how other threads send it commands;
 //! - [`history`]: the recent events, encoded: the one copy of their bytes;
 //! - [`batch`]: one round's events, laid end to end for one write each;
-//! - `broadcast`: the passes that write a round, to every listener (lap
-//!   after lap, while events published meanwhile join) or to those a topic
-//!   round is for;
+//! - `broadcast`: the pass that writes a round to every listener;
 //! - [`listener`]: one subscriber's socket, topics and place in the history;
-//! - [`filter`]: which events a subscriber's topics take in;
-//! - [`index`]: where each listener is in the list, and who wants a topic;
+//! - [`filter`]: which events a subscriber's topics take in.
+//!
+//! And the refinements, each opening with what it refines and why, which a
+//! first reading may skip:
+//!
+//! - `late_events`: events published during a long lap join it;
+//! - [`index`]: a round of topic events goes only to those who want it;
 //! - [`queue_budget`]: the bound on the bytes waiting for the hub;
-//! - [`round_times`]: how long each round's pass over the listeners takes;
-//! - `upkeep`: heartbeats, the sweep for hang-ups, and retries;
+//! - `upkeep`: heartbeats, the sweep for hang-ups, and retries, between
+//!   rounds and between the laps of a long one;
+//! - `stream_control`: a WebSocket's own frames, and streams the app no
+//!   longer allows;
+//! - [`stats`] and [`round_times`]: the numbers for `/stats` and `/metrics`;
 //! - `stop`: the last writes and the close of every stream at shutdown.
-//!
-//! Connection threads never touch a subscriber's socket or the history. They
-//! send the hub a [`Command`] over one `crossbeam-channel` and, where they
-//! need an answer (the stats), wait for it on a channel of their own. Only
-//! the hub thread reads or changes the listener list, so there is no lock to
-//! take, nothing to poison, and two things that must happen as one step do:
-//! a new subscriber gets its replay and joins the list between two events,
-//! so nothing is missed or sent twice at the seam.
-//!
-//! Each round the hub takes every command that is waiting (up to a bound),
-//! keeps each new event in the history (encoded already, by whoever
-//! published it: see [`crate::wire::encoded`]), and then writes the whole
-//! batch to each listener in one `write`: one system call per listener per
-//! lap over the list, however many events arrived together (events that
-//! come during a lap join the round, see `broadcast`). Writes never block
-//! (see [`listener`]); a listener whose socket fails is removed, one that
-//! falls too far behind is dropped and counted.
-//!
-//! Between rounds (and between the laps of a long one) the hub does three
-//! duties: every second it removes the listeners whose client hung up (so
-//! their connection slots come back; a tenth of the list every tenth of a
-//! second), four times per `--heartbeat` it sends a comment to every stream
-//! that has been silent for a whole `--heartbeat` (so none is silent
-//! longer), and while some listener has bytes waiting it retries them every
-//! few milliseconds.
 
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
@@ -49,23 +51,21 @@ use crate::config::Config;
 use crate::connection_slots::ConnectionSlot;
 use crate::event::EventId;
 use crate::hub::batch::Batch;
-use crate::hub::broadcast::LateEvents;
 use crate::hub::filter::TopicFilter;
 use crate::hub::handle::Handle;
 use crate::hub::history::{History, StartAt};
 use crate::hub::index::Index;
+use crate::hub::late_events::LateEvents;
 use crate::hub::listener::{Delivery, Listener, StreamKind};
 use crate::hub::queue_budget::Reservation;
 use crate::hub::round_times::RoundTimes;
-use crate::limits::{
-    BACKLOG_RETRY_INTERVAL, HEARTBEAT_CHECKS_PER_INTERVAL, HUB_QUEUE_MAX_COMMANDS,
-    MAX_COMMANDS_PER_ROUND, SWEEP_INTERVAL, SWEEP_SLICES, UPKEEP_MAX_DELAY,
-};
+use crate::hub::stats::HubStats;
+use crate::limits::{HUB_QUEUE_MAX_COMMANDS, MAX_COMMANDS_PER_ROUND};
 use crate::shared_socket::SharedSocket;
 use crate::wire::encoded::EncodedEvent;
 use crate::wire::sse;
 use crate::wire::websocket;
-use crate::wire::websocket::frame::{self, close_code};
+use upkeep::Schedule;
 
 pub mod batch;
 mod broadcast;
@@ -73,10 +73,13 @@ pub mod filter;
 pub mod handle;
 pub mod history;
 pub mod index;
+mod late_events;
 pub mod listener;
 pub mod queue_budget;
 pub mod round_times;
+pub mod stats;
 mod stop;
+mod stream_control;
 mod upkeep;
 
 /// What a connection thread asks of the hub.
@@ -150,33 +153,6 @@ pub struct Subscription {
     pub kind: StreamKind,
 }
 
-/// The hub's numbers, for `/stats` and `/metrics`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HubStats {
-    /// Open event streams, of both kinds.
-    pub listeners: usize,
-    /// Of those, WebSockets.
-    pub websockets: usize,
-    /// Events published since start.
-    pub published: u64,
-    /// Listeners dropped because they fell too far behind, both reasons.
-    pub dropped: u64,
-    /// Of those, the ones more than `--max-backlog` behind.
-    pub dropped_too_slow: u64,
-    /// Of those, the ones whose next event left the history first.
-    pub dropped_overtaken: u64,
-    /// Events held for replay.
-    pub history: usize,
-    /// The memory those events occupy, as `--history-bytes` counts it.
-    pub history_bytes: usize,
-    /// Bytes the listeners are behind on, summed: what they are owed.
-    pub behind_bytes: usize,
-    /// The newest event's id.
-    pub last_id: Option<EventId>,
-    /// How long the rounds took.
-    pub round_times: RoundTimes,
-}
-
 /// Starts the hub thread; returns the [`Handle`] that sends it commands,
 /// and the thread. `first_id` is the id the first new event will get (see
 /// [`crate::hub::history`]); `restored` are events kept from an earlier
@@ -195,25 +171,12 @@ pub fn spawn(
     let hub = Hub {
         commands: receiver,
         listeners: Vec::new(),
-        index: Index::default(),
-        targets: Vec::new(),
         history,
-        batch: Batch::default(),
         max_backlog: config.max_backlog,
-        heartbeat_check_interval: config.heartbeat / u32::from(HEARTBEAT_CHECKS_PER_INTERVAL),
-        next_heartbeat_check: Instant::now()
-            + config.heartbeat / u32::from(HEARTBEAT_CHECKS_PER_INTERVAL),
-        heartbeat_checks: 0,
-        next_sweep: Instant::now() + SWEEP_INTERVAL / SWEEP_SLICES as u32,
-        sweep_at: 0,
-        next_retry: None,
-        stopping: false,
-        deferred: None,
-        round_sent: Vec::new(),
-        published: 0,
-        dropped_too_slow: 0,
-        dropped_overtaken: 0,
-        round_times: RoundTimes::default(),
+        round: Round::default(),
+        index: Index::default(),
+        schedule: Schedule::new(config.heartbeat),
+        counts: Counts::default(),
     };
     let thread = thread::Builder::new()
         .name("herald-hub".into())
@@ -223,31 +186,42 @@ pub fn spawn(
 
 struct Hub {
     commands: Receiver<Command>,
+    /// Every open stream, in no order (a removal puts the last in its place).
     listeners: Vec<Listener>,
+    /// The recent events, encoded: the one copy of their bytes.
+    history: History,
+    /// `--max-backlog`: how far behind a listener may fall.
+    max_backlog: usize,
+    /// The round being written.
+    round: Round,
     /// Where each listener is in `listeners`, and which want which topics.
     index: Index,
-    /// Reused: the places of the listeners a round is for.
-    targets: Vec<usize>,
-    history: History,
+    /// When each duty between rounds is due (see `upkeep`).
+    schedule: Schedule,
+    /// What happened, for `/stats` and `/metrics`.
+    counts: Counts,
+}
+
+/// The round under way: its events, and what its pass over the listeners
+/// needs.
+#[derive(Default)]
+struct Round {
+    /// The round's events, laid end to end.
     batch: Batch,
-    max_backlog: usize,
-    /// `--heartbeat` divided by [`HEARTBEAT_CHECKS_PER_INTERVAL`].
-    heartbeat_check_interval: Duration,
-    next_heartbeat_check: Instant,
-    /// Looks for silence so far, to ping WebSockets on every last one.
-    heartbeat_checks: u64,
-    next_sweep: Instant,
-    /// Where the next slice of the sweep starts in the listener list.
-    sweep_at: usize,
-    /// When to retry listeners with a backlog; `None` while none has one.
-    next_retry: Option<Instant>,
-    /// A shutdown was asked for in the middle of a round.
-    stopping: bool,
-    /// A command taken from the queue during a pass, to handle after it.
-    deferred: Option<Command>,
+    /// Reused: the places of the listeners a round of topic events is for.
+    targets: Vec<usize>,
     /// During a broadcast, how many of the round's events each listener
     /// has been sent, by place (moved with the listeners); empty between.
-    round_sent: Vec<usize>,
+    sent: Vec<usize>,
+    /// A command taken from the queue during a pass, to handle after it.
+    deferred: Option<Command>,
+    /// A shutdown was asked for in the middle of a round.
+    stopping: bool,
+}
+
+/// What the hub counts as it goes.
+#[derive(Default)]
+struct Counts {
     published: u64,
     dropped_too_slow: u64,
     dropped_overtaken: u64,
@@ -257,14 +231,17 @@ struct Hub {
 impl Hub {
     fn run(mut self) {
         loop {
-            let wake_at = self.next_retry.map_or(self.next_heartbeat_check, |retry| {
-                retry.min(self.next_heartbeat_check)
-            });
-            if self.stopping {
+            let wake_at = self
+                .schedule
+                .next_retry
+                .map_or(self.schedule.next_heartbeat_check, |retry| {
+                    retry.min(self.schedule.next_heartbeat_check)
+                });
+            if self.round.stopping {
                 return self.close_all();
             }
             let wait = wake_at.saturating_duration_since(Instant::now());
-            let next = match self.deferred.take() {
+            let next = match self.round.deferred.take() {
                 Some(command) => Ok(command),
                 None => self.commands.recv_timeout(wait),
             };
@@ -275,33 +252,8 @@ impl Hub {
                 // Every sender is gone: the server has stopped.
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            let busy = self.deferred.is_some() || !self.commands.is_empty();
+            let busy = self.round.deferred.is_some() || !self.commands.is_empty();
             self.upkeep(busy);
-        }
-    }
-
-    /// The duties that are due: retries, a slice of the sweep, a look for
-    /// silence. While the hub is `busy` (events are waiting, or a round is
-    /// under way), the sweep and the looks wait for it, but never more
-    /// than [`UPKEEP_MAX_DELAY`].
-    fn upkeep(&mut self, busy: bool) {
-        let now = Instant::now();
-        if self.next_retry.is_some_and(|retry| retry <= now) {
-            self.retry_backlogs();
-        }
-        let late = |due: Instant| due + UPKEEP_MAX_DELAY <= now;
-        if self.next_sweep <= now && (!busy || late(self.next_sweep)) {
-            self.sweep_slice();
-            self.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
-        }
-        if self.next_heartbeat_check <= now && (!busy || late(self.next_heartbeat_check)) {
-            self.check_heartbeats();
-            // On a fixed beat, so the looks do not drift apart; after a
-            // long stall, from now.
-            self.next_heartbeat_check += self.heartbeat_check_interval;
-            if self.next_heartbeat_check <= now {
-                self.next_heartbeat_check = now + self.heartbeat_check_interval;
-            }
         }
     }
 
@@ -312,7 +264,7 @@ impl Hub {
             match self.commands.try_recv() {
                 Ok(Command::Shutdown) => {
                     // Put it back for the main loop, after this round's writes.
-                    self.stopping = true;
+                    self.round.stopping = true;
                     break;
                 }
                 Ok(command) => self.handle(command),
@@ -329,9 +281,9 @@ impl Hub {
                 event,
                 reserved,
             } => {
-                let mut batch = std::mem::take(&mut self.batch);
+                let mut batch = std::mem::take(&mut self.round.batch);
                 self.keep_event(&mut batch, id, event);
-                self.batch = batch;
+                self.round.batch = batch;
                 drop(reserved);
             }
             Command::Subscribe(subscription) => self.subscribe(subscription),
@@ -340,7 +292,7 @@ impl Hub {
             }
             Command::Frame { key, bytes, close } => self.send_frame(key, &bytes, close),
             Command::End { key, ending } => self.end_stream(key, ending),
-            Command::Shutdown => self.stopping = true,
+            Command::Shutdown => self.round.stopping = true,
         }
     }
 
@@ -348,7 +300,7 @@ impl Hub {
     fn keep_event(&mut self, batch: &mut Batch, id: EventId, event: EncodedEvent) {
         let seq = self.history.push(id, event);
         batch.add(&self.history, seq);
-        self.published += 1;
+        self.counts.published += 1;
     }
 
     /// Adds a subscriber: its head, then its replay, then it joins the list.
@@ -383,7 +335,7 @@ impl Hub {
         };
         listener.start_behind(&self.history, self.max_backlog);
         if kind == StreamKind::WebSocket {
-            self.batch.with_websocket = true;
+            self.round.batch.with_websocket = true;
         }
         // The first heartbeat comes one interval after the opening lines.
         if listener.flush(&self.history, self.max_backlog) == Delivery::Kept {
@@ -401,52 +353,8 @@ impl Hub {
         }
     }
 
-    /// Writes a WebSocket reader's frame to its listener; with `close`,
-    /// writes what the socket takes now and drops the listener.
-    fn send_frame(&mut self, key: u64, bytes: &[u8], close: bool) {
-        self.send_batch();
-        let Some(at) = self.index.place(key) else {
-            return;
-        };
-        let listener = &mut self.listeners[at];
-        let delivery = listener.send_own(bytes, &self.history, self.max_backlog);
-        if close {
-            // The reader asked for this close and ends anyway: it reads
-            // what the client still sends for a moment, so that the close
-            // frame is not wiped out by a reset.
-            self.take_listener(at).close_writing();
-        } else if delivery != Delivery::Kept {
-            self.remove_listener(at);
-        } else {
-            let listener = &self.listeners[at];
-            if listener.has_backlog() && self.next_retry.is_none() {
-                self.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
-            }
-        }
-    }
-
-    /// Ends one stream after the event it is in, with a last word on why.
-    fn end_stream(&mut self, key: u64, ending: Ending) {
-        self.send_batch();
-        let Some(at) = self.index.place(key) else {
-            return;
-        };
-        let listener = &mut self.listeners[at];
-        let last_word = match (listener.kind(), ending) {
-            (StreamKind::EventStream, Ending::Revoked) => sse::revoked_event(),
-            (StreamKind::EventStream, Ending::Unavailable) => sse::unavailable_event("auth"),
-            (StreamKind::WebSocket, Ending::Revoked) => frame::close(close_code::REVOKED),
-            (StreamKind::WebSocket, Ending::Unavailable) => {
-                frame::close(close_code::TRY_AGAIN_LATER)
-            }
-        };
-        listener.queue_own(&last_word);
-        listener.finish(&self.history);
-        self.remove_listener(at);
-    }
-
     fn add_listener(&mut self, listener: Listener) {
-        debug_assert!(self.round_sent.is_empty(), "no subscriber joins mid-round");
+        debug_assert!(self.round.sent.is_empty(), "no subscriber joins mid-round");
         self.index.add(&listener, self.listeners.len());
         self.listeners.push(listener);
     }
@@ -461,8 +369,8 @@ impl Hub {
     /// counting it when it was too slow.
     fn drop_listener(&mut self, at: usize, delivery: Delivery) {
         match delivery {
-            Delivery::TooSlow => self.dropped_too_slow += 1,
-            Delivery::Overtaken => self.dropped_overtaken += 1,
+            Delivery::TooSlow => self.counts.dropped_too_slow += 1,
+            Delivery::Overtaken => self.counts.dropped_overtaken += 1,
             Delivery::Gone | Delivery::Kept => {}
         }
         self.remove_listener(at);
@@ -472,8 +380,8 @@ impl Hub {
     /// its place.
     fn take_listener(&mut self, at: usize) -> Listener {
         let listener = self.listeners.swap_remove(at);
-        if at < self.round_sent.len() {
-            self.round_sent.swap_remove(at);
+        if at < self.round.sent.len() {
+            self.round.sent.swap_remove(at);
         }
         self.index.remove(&listener);
         if let Some(moved) = self.listeners.get(at) {
@@ -491,13 +399,13 @@ impl Hub {
     /// Writes the batch to every listener that wants some of it; with
     /// [`LateEvents::Join`], events published meanwhile join the round.
     fn write_round(&mut self, late: LateEvents) {
-        if self.batch.is_empty() {
+        if self.round.batch.is_empty() {
             return;
         }
         // Taken out for the pass, so the listeners can be borrowed beside it;
         // put back after, with its memory, for the next round.
-        let mut batch = std::mem::take(&mut self.batch);
-        let mut targets = std::mem::take(&mut self.targets);
+        let mut batch = std::mem::take(&mut self.round.batch);
+        let mut targets = std::mem::take(&mut self.round.targets);
         if self
             .index
             .targets(batch.topics(), self.listeners.len(), &mut targets)
@@ -506,49 +414,15 @@ impl Hub {
             self.write_to_some(&targets, |listener, history, max_backlog| {
                 batch.send_to(listener, history, max_backlog, 0)
             });
-            self.round_times.observe(started.elapsed(), targets.len());
+            self.counts
+                .round_times
+                .observe(started.elapsed(), targets.len());
         } else {
             // Times each of its laps.
             self.broadcast(&mut batch, late);
         }
         batch.clear();
-        self.batch = batch;
-        self.targets = targets;
-    }
-
-    /// One pass over the listeners for the upkeep (heartbeats, retries):
-    /// `write` to each, then drop those whose socket failed or that fell
-    /// too far behind (counted), and retry soon while any has bytes
-    /// waiting. A round's events go through `broadcast` instead.
-    fn write_to_each(&mut self, mut write: impl FnMut(&mut Listener, &History, usize) -> Delivery) {
-        let mut backlogged = false;
-        let mut at = 0;
-        while at < self.listeners.len() {
-            let listener = &mut self.listeners[at];
-            let delivery = write(listener, &self.history, self.max_backlog);
-            backlogged |= listener.has_backlog();
-            match delivery {
-                Delivery::Kept => at += 1,
-                // The last listener takes this place, and is written next.
-                ended => self.drop_listener(at, ended),
-            }
-        }
-        self.schedule_retry(backlogged);
-    }
-
-    fn stats(&self) -> HubStats {
-        HubStats {
-            listeners: self.listeners.len(),
-            websockets: self.index.websockets(),
-            published: self.published,
-            dropped: self.dropped_too_slow + self.dropped_overtaken,
-            dropped_too_slow: self.dropped_too_slow,
-            dropped_overtaken: self.dropped_overtaken,
-            history: self.history.len(),
-            history_bytes: self.history.size_bytes(),
-            behind_bytes: self.listeners.iter().map(Listener::behind_bytes).sum(),
-            last_id: self.history.newest_id(),
-            round_times: self.round_times,
-        }
+        self.round.batch = batch;
+        self.round.targets = targets;
     }
 }

@@ -9,7 +9,7 @@
 //! time divided by the listeners it wrote (what one delivery costs,
 //! whatever the number of subscribers). Both are counted on
 //! the hub thread alone, in plain integers, and copied out with the
-//! [`HubStats`](crate::hub::HubStats).
+//! [`HubStats`](crate::hub::stats::HubStats).
 
 use std::time::Duration;
 

@@ -14,10 +14,10 @@ use std::fmt::Write;
 use crate::counters::TurnedAway;
 use crate::http::error::HttpError;
 use crate::http::response::Response;
-use crate::hub::HubStats;
 use crate::hub::round_times::{
     DELIVERY_BUCKETS_SECONDS, Histogram, ROUND_BUCKETS_SECONDS, RoundTimes,
 };
+use crate::hub::stats::HubStats;
 use crate::routes::context::Context;
 
 /// The content type Prometheus asks for, with the format's version.

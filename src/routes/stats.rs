@@ -16,7 +16,7 @@ use std::fmt::Write;
 
 use crate::http::error::HttpError;
 use crate::http::response::Response;
-use crate::hub::HubStats;
+use crate::hub::stats::HubStats;
 use crate::routes::context::Context;
 
 /// Asks the hub for its numbers and answers with them.
