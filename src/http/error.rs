@@ -1,4 +1,7 @@
-//! Everything that can go wrong with a request, and the status each becomes.
+//! Everything that can go wrong with a request, and the status each becomes:
+//! HTTP's own failures (a malformed or oversized request, a wrong method),
+//! then the refusals of herald's routes (no token, the app said no, the
+//! queue is full).
 //!
 //! Code that reads or handles a request returns an [`HttpError`]; the
 //! connection loop turns it into a response through one `match` in
@@ -10,24 +13,15 @@ use std::fmt;
 /// A request that herald answers with an error status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpError {
+    // ---- HTTP's own: the request could not be read or served ----
     /// 400: the request is malformed; the text says how.
     BadRequest(&'static str),
-    /// 401: publishing needs a token and none was given.
-    Unauthorized,
-    /// 403: the token given is wrong.
-    Forbidden,
-    /// 401: the app (asked through `--auth-hook`) does not know this person.
-    NotLoggedIn,
-    /// 403: the app does not allow this; the text says what.
-    Denied(&'static str),
     /// 404: nothing is served at this path.
     NotFound,
     /// 405: the path exists, but not for this method; carries the `Allow` value.
     MethodNotAllowed(&'static str),
     /// 408: the head or the body did not arrive in time.
     RequestTimeout,
-    /// 409: a publish with the same `Idempotency-Key` is still in progress.
-    Conflict(&'static str),
     /// 413: the body is larger than `--max-body`.
     PayloadTooLarge,
     /// 414: the request target is longer than the limit.
@@ -40,10 +34,21 @@ pub enum HttpError {
     HeaderFieldsTooLarge,
     /// 501: a transfer coding other than `chunked`.
     NotImplemented,
-    /// 503: the server cannot take this now; the text says why.
-    ServiceUnavailable(&'static str),
     /// 505: an HTTP version other than 1.0 or 1.1.
     VersionNotSupported,
+    // ---- herald's refusals, each as the status HTTP has for it ----
+    /// 401: publishing needs a token and none was given.
+    Unauthorized,
+    /// 403: the token given is wrong.
+    Forbidden,
+    /// 401: the app (asked through `--auth-hook`) does not know this person.
+    NotLoggedIn,
+    /// 403: the app does not allow this; the text says what.
+    Denied(&'static str),
+    /// 409: a publish with the same `Idempotency-Key` is still in progress.
+    Conflict(&'static str),
+    /// 503: the server cannot take this now; the text says why.
+    ServiceUnavailable(&'static str),
 }
 
 impl HttpError {

@@ -1,8 +1,17 @@
 //! Stage 4, HTTP/1.1: from bytes to a request, from a response to bytes.
 //!
-//! Nothing here knows what herald does with a request; the server reads with
-//! it and the routes answer with it. The files, in the order a request
-//! meets them:
+//! HTTP/1.1 as herald speaks it. The framing is generic: reading within
+//! bounds, parsing with `httparse`, bodies by length or chunks, forms,
+//! responses. Two things in it are herald's own, kept here so that each is
+//! in one place, and marked so: the [`request_head::RequestHead`] gathers
+//! the few headers herald's routes decide by (`Last-Event-ID`,
+//! `Idempotency-Key`, the credentials the auth hook is sent, the WebSocket
+//! handshake's), read once as the head is parsed; and
+//! [`error::HttpError`] has, beside HTTP's own failures, the refusals of
+//! herald's routes (a token, the app's answer, a full queue), each mapped
+//! to its status in the one `match`. The server reads with this stage and
+//! the routes answer with it. The files, in the order a request meets
+//! them:
 //!
 //! - [`reader`]: bytes from a socket, within a size and a time bound;
 //! - [`request_head`]: the request line and headers, parsed by `httparse`;

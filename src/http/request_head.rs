@@ -15,9 +15,11 @@
 use crate::http::error::HttpError;
 use crate::limits::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_TARGET_BYTES};
 
-/// What the request's head says, in the terms herald uses.
+/// What the request's head says, in the terms herald uses: HTTP's own
+/// fields first, then the headers herald's routes decide by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestHead {
+    // ---- HTTP: the request line and the message framing ----
     /// `GET`, `POST`, …
     pub method: String,
     /// The request target as sent: path and query, still percent-encoded.
@@ -30,6 +32,7 @@ pub struct RequestHead {
     pub body: BodyFraming,
     /// The media type of the body, lower-cased, without parameters.
     pub content_type: Option<String>,
+    // ---- herald's: what the routes decide by ----
     /// Whether `Accept` names `text/html`: a browser's form post.
     pub accepts_html: bool,
     /// The `Last-Event-ID` header, sent by a reconnecting `EventSource`.
@@ -46,6 +49,7 @@ pub struct RequestHead {
     pub forwarded_for: Option<String>,
     /// The `Origin` header, sent by a page from another site.
     pub origin: Option<String>,
+    // ---- the WebSocket handshake (RFC 6455 §4.2.1) ----
     /// The `Upgrade` header (`websocket` for a WebSocket handshake).
     pub upgrade: Option<String>,
     /// Whether `Connection` names `upgrade`.
