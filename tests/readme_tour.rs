@@ -180,3 +180,132 @@ fn each_name_a_step_gives_is_defined_in_a_file_that_step_names() {
         misplaced.join("\n")
     );
 }
+
+/// A file's lines of code: not blank, not a comment, not in its tests.
+fn lines_of_code(path: &str) -> usize {
+    let text = fs::read_to_string(path).expect("read a file the tour names");
+    let code = match path.ends_with(".rs") {
+        true => text.split("#[cfg(test)]").next().unwrap_or(""),
+        false => &text,
+    };
+    code.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("//") && !line.starts_with("<!--"))
+        .count()
+}
+
+/// The files each step names, in order, split into the core path (before
+/// the step's *May skip*) and the details; a file once in the core path
+/// is not a detail of a later step.
+fn core_and_details() -> (Vec<String>, Vec<String>) {
+    let (mut core, mut details) = (Vec::new(), Vec::new());
+    for step in steps() {
+        let (main, skip) = step.split_once("*May skip:*").unwrap_or((&step, ""));
+        for (text, list) in [(main, &mut core), (skip, &mut details)] {
+            for span in code_spans(text) {
+                let found = [span.clone(), format!("src/{span}"), format!("www/{span}")]
+                    .into_iter()
+                    .find(|path| span.contains('.') && Path::new(path).is_file());
+                if let Some(path) = found
+                    && !list.contains(&path)
+                {
+                    list.push(path);
+                }
+            }
+        }
+    }
+    details.retain(|path| !core.contains(path));
+    (core, details)
+}
+
+/// The measure of the teaching path: one form publish to one tab
+/// (no store, no hook, no Redis) in at most 12 files and 2,000 lines of
+/// `src/`, and the README says what it is.
+#[test]
+fn the_core_path_reads_in_twelve_files_and_two_thousand_lines() {
+    let (core, details) = core_and_details();
+    let mut server = (0, 0);
+    let mut page = (0, 0);
+    println!("the core path, in the tour's order:");
+    for path in &core {
+        let lines = lines_of_code(path);
+        println!("{lines:6}  {path}");
+        let sum = if path.starts_with("src/") {
+            &mut server
+        } else {
+            &mut page
+        };
+        *sum = (sum.0 + 1, sum.1 + lines);
+    }
+    let skipped: usize = details.iter().map(|path| lines_of_code(path)).sum();
+    println!("{:6}  in {} files of src/", server.1, server.0);
+    println!("{:6}  in {} files of the page", page.1, page.0);
+    println!(
+        "may skip: {} files, {skipped} lines: {}",
+        details.len(),
+        details.join(" ")
+    );
+    assert!(
+        server.0 <= 12,
+        "the core path opens {} files of src/",
+        server.0
+    );
+    assert!(
+        server.1 <= 2000,
+        "the core path is {} lines of src/",
+        server.1
+    );
+    let readme = fs::read_to_string("README.md").expect("read README.md");
+    let claim = format!(
+        "**{} files of `src/`, {} lines of code**",
+        server.0, server.1
+    );
+    assert!(readme.contains(&claim), "the README should say {claim}");
+    let page_claim = format!("the page's {} files, {} lines", page.0, page.1);
+    assert!(
+        readme.contains(&page_claim),
+        "the README should say {page_claim}"
+    );
+    let details_claim = format!("the *May skip* details are {} more", details.len());
+    assert!(
+        readme.contains(&details_claim),
+        "the README should say {details_claim}"
+    );
+}
+
+/// The steps follow the call path: the first function each step names is
+/// called from a file that the tour has named by then, so a reader who
+/// follows the steps in order never jumps to code nothing has led to.
+#[test]
+fn each_step_begins_where_an_earlier_one_calls() {
+    let mut named: Vec<String> = Vec::new();
+    let mut unreached = Vec::new();
+    for step in steps() {
+        let spans = code_spans(&step);
+        for span in &spans {
+            let path = [span.clone(), format!("src/{span}")]
+                .into_iter()
+                .find(|path| path.ends_with(".rs") && Path::new(path).is_file());
+            if let Some(path) = path {
+                named.push(fs::read_to_string(path).expect("read a file the tour names"));
+            }
+        }
+        let main = step.split("*May skip:*").next().unwrap_or("");
+        let first = code_spans(main)
+            .into_iter()
+            .find(|span| is_rust_name(span) && span.contains(|c: char| c.is_ascii_lowercase()));
+        let Some(first) = first else { continue };
+        let name = first.rsplit("::").next().unwrap_or(&first).to_string();
+        let called = named.iter().any(|file| {
+            file.match_indices(&format!("{name}("))
+                .any(|(at, _)| !file[..at].ends_with("fn "))
+        });
+        if !called {
+            unreached.push(first);
+        }
+    }
+    assert!(
+        unreached.is_empty(),
+        "nothing the tour has shown by then calls: {unreached:?}"
+    );
+}
