@@ -225,7 +225,11 @@ fn an_app_that_cannot_answer_asks_the_tab_to_come_back() {
         200,
         "the rest never waits for the hook"
     );
-    assert!(down.said("the auth hook could not answer"));
+    // The line reaches the test through a thread that reads herald's
+    // stderr: wait for it rather than hope it is there already.
+    wait_until(Duration::from_secs(5), "the log line on the hook", || {
+        down.said("the auth hook could not answer")
+    });
 }
 
 #[test]
