@@ -72,6 +72,17 @@ pub fn default_max_clients() -> usize {
         .unwrap_or(FALLBACK_MAX_CLIENTS)
 }
 
+/// Connection slots that streams may never take, out of `max_clients`:
+/// one in 32, at least 1 and at most 64 (and none when there is a single
+/// slot). So a page full of tabs, or a script opening streams in a loop,
+/// leaves room for the app's backend to publish and for `/health`; 64
+/// short requests at once are far more than a backend makes.
+pub fn reserved_for_requests(max_clients: usize) -> usize {
+    (max_clients / 32)
+        .clamp(1, 64)
+        .min(max_clients.saturating_sub(1))
+}
+
 /// The most sockets the closer holds at once, half lingering and half
 /// queued: [`CLOSER_MAX_SOCKETS`], or under a low open-file limit a
 /// quarter of what the reserve leaves, so that most descriptors still go
@@ -340,6 +351,12 @@ pub const AUTH_DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// permission ends the stream within this.
 pub const AUTH_MAX_TTL: Duration = Duration::from_secs(3600);
 
+/// How long a refusal (`401`, `403`) of the same credentials is kept:
+/// long enough that a reconnect loop without a login, or a pipeline of
+/// requests without credentials, costs the app one call per few seconds;
+/// short enough that nobody waits long for a change the app made.
+pub const AUTH_REFUSAL_HOLD: Duration = Duration::from_secs(5);
+
 /// Answers kept at most. Each is two hashes and a grant; ten thousand
 /// people with a tab each fit.
 pub const AUTH_CACHE_MAX_ENTRIES: usize = 10_000;
@@ -541,5 +558,13 @@ mod tests {
             })
         );
         assert_eq!(parse_open_file_limits("Max processes 5 5 processes"), None);
+    }
+
+    #[test]
+    fn streams_leave_a_share_of_the_slots_to_requests() {
+        assert_eq!(reserved_for_requests(1), 0, "a single slot is a stream's");
+        assert_eq!(reserved_for_requests(2), 1);
+        assert_eq!(reserved_for_requests(300), 9);
+        assert_eq!(reserved_for_requests(20_000), 64);
     }
 }

@@ -352,10 +352,24 @@ fn with_few_descriptors_a_client_past_the_limit_is_answered_within_a_second() {
 
 #[test]
 fn a_full_server_asks_an_event_stream_to_come_back_instead_of_failing_it() {
-    let herald = HeraldProcess::start(&["--max-clients", "2"]);
+    // Three slots: streams may take two (one is kept for requests), and
+    // an idle connection takes the third.
+    let herald = HeraldProcess::start(&["--max-clients", "3"]);
     let addr = herald.addr;
     let _first = Subscriber::all(addr);
     let _second = Subscriber::all(addr);
+    let _idle = connect(addr);
+    wait_until(
+        Duration::from_secs(5),
+        "the idle connection admitted",
+        || {
+            let mut probe = connect(addr);
+            probe
+                .write_all(b"GET /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            read_reply(&mut std::io::BufReader::new(probe), false).status == 503
+        },
+    );
 
     let mut refused = Subscriber::open(addr, "topic=ops", "Last-Event-ID: 7\r\n");
     assert_eq!(refused.status, 200, "EventSource gives up on anything else");

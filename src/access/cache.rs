@@ -4,8 +4,15 @@
 //! Bounded: at most [`AUTH_CACHE_MAX_ENTRIES`] answers. When it is full, the
 //! expired ones go first; if none has expired, the one closest to expiring
 //! goes (a scan of the map, but only when it is full, which a server whose
-//! clients come back within their ttl rarely is). Refusals are not kept:
-//! someone who just logged in is let in on their next try.
+//! clients come back within their ttl rarely is).
+//!
+//! A refusal is kept too, but only for
+//! [`AUTH_REFUSAL_HOLD`](crate::limits::AUTH_REFUSAL_HOLD): a tab whose
+//! reconnect loop has no login, or a client pipelining requests without
+//! credentials, then costs the app one call per few seconds, not one per
+//! request. Someone who has just logged in sends new credentials (a new
+//! session cookie), which are another question, so the kept refusal of
+//! the old ones never holds them back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,21 +22,30 @@ use crate::access::credentials::QuestionKey;
 use crate::access::grant::Grant;
 use crate::limits::AUTH_CACHE_MAX_ENTRIES;
 
+/// A kept answer.
+#[derive(Debug, Clone)]
+pub enum Kept {
+    /// The app allowed, with this grant.
+    Allowed(Arc<Grant>),
+    /// The app refused, with this status (`401` or `403`).
+    Refused(u16),
+}
+
 /// The kept answers.
 #[derive(Default)]
 pub struct Cache {
-    answers: HashMap<QuestionKey, (Arc<Grant>, Instant)>,
+    answers: HashMap<QuestionKey, (Kept, Instant)>,
 }
 
 impl Cache {
-    /// The kept grant for `key` and when it expires, if it has not.
-    pub fn get(&self, key: QuestionKey, now: Instant) -> Option<(Arc<Grant>, Instant)> {
-        let (grant, expires) = self.answers.get(&key)?;
-        (now < *expires).then(|| (Arc::clone(grant), *expires))
+    /// The kept answer for `key` and when it expires, if it has not.
+    pub fn get(&self, key: QuestionKey, now: Instant) -> Option<(Kept, Instant)> {
+        let (kept, expires) = self.answers.get(&key)?;
+        (now < *expires).then(|| (kept.clone(), *expires))
     }
 
-    /// Keeps `grant` for `key` until `expires`.
-    pub fn put(&mut self, key: QuestionKey, grant: Arc<Grant>, expires: Instant, now: Instant) {
+    /// Keeps `answer` for `key` until `expires`.
+    pub fn put(&mut self, key: QuestionKey, answer: Kept, expires: Instant, now: Instant) {
         if self.answers.len() >= AUTH_CACHE_MAX_ENTRIES && !self.answers.contains_key(&key) {
             self.answers.retain(|_, (_, expires)| now < *expires);
         }
@@ -42,7 +58,7 @@ impl Cache {
         {
             self.answers.remove(&soonest);
         }
-        self.answers.insert(key, (grant, expires));
+        self.answers.insert(key, (answer, expires));
     }
 
     /// How many answers are kept.
@@ -63,13 +79,13 @@ mod tests {
     use crate::access::grant::Topics;
     use std::time::Duration;
 
-    fn grant() -> Arc<Grant> {
-        Arc::new(Grant {
+    fn grant() -> Kept {
+        Kept::Allowed(Arc::new(Grant {
             listen: Topics::All,
             publish: Topics::All,
             ttl: Duration::from_secs(60),
             user: None,
-        })
+        }))
     }
 
     #[test]

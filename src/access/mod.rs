@@ -31,8 +31,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::limits::AUTH_REFUSAL_HOLD;
 use crate::stderr_log;
-use cache::Cache;
+use cache::{Cache, Kept};
 use credentials::{Credentials, KeyMaker};
 use grant::Grant;
 use hook::{HookAddress, HookAnswer, HookFailure};
@@ -76,14 +77,22 @@ pub struct Access {
     pub watch: watch::Watch,
 }
 
+/// Calls to the hook, answers from the cache, and calls that failed.
+#[derive(Default)]
+struct AskCounts {
+    calls: AtomicU64,
+    cache_hits: AtomicU64,
+    failures: AtomicU64,
+}
+
 /// Asks the hook, through the cache.
 pub struct Asker {
     hook: HookAddress,
     timeout: Duration,
     keys: KeyMaker,
     cache: Mutex<Cache>,
-    /// Calls made to the hook, for `/metrics` and the tests.
-    calls: AtomicU64,
+    /// What the asking came to, for `/metrics` and the tests.
+    counts: AskCounts,
     /// When a failure was last logged: once per burst, not per request.
     last_logged: Mutex<Option<Instant>>,
 }
@@ -96,7 +105,7 @@ impl Asker {
             timeout,
             keys: KeyMaker::new(),
             cache: Mutex::new(Cache::default()),
-            calls: AtomicU64::new(0),
+            counts: AskCounts::default(),
             last_logged: Mutex::new(None),
         }
     }
@@ -106,19 +115,29 @@ impl Asker {
     pub fn decide(&self, credentials: &Credentials, action: Action, topics: &[String]) -> Decision {
         let key = self.keys.key(credentials, action.name(), topics);
         let now = Instant::now();
-        if let Some((grant, expires)) = self.cache().get(key, now) {
-            return Decision::Allowed(grant, expires);
+        if let Some((kept, expires)) = self.cache().get(key, now) {
+            self.counts.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return match kept {
+                Kept::Allowed(grant) => Decision::Allowed(grant, expires),
+                Kept::Refused(status) => Decision::Refused(status),
+            };
         }
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.counts.calls.fetch_add(1, Ordering::Relaxed);
         match hook::ask(&self.hook, self.timeout, credentials, action.name(), topics) {
             Ok(HookAnswer::Allowed(grant)) => {
                 let expires = Instant::now() + grant.ttl;
                 let grant = Arc::new(grant);
-                self.cache().put(key, Arc::clone(&grant), expires, now);
+                let kept = Kept::Allowed(Arc::clone(&grant));
+                self.cache().put(key, kept, expires, now);
                 Decision::Allowed(grant, expires)
             }
-            Ok(HookAnswer::Refused(status)) => Decision::Refused(status),
+            Ok(HookAnswer::Refused(status)) => {
+                let expires = Instant::now() + AUTH_REFUSAL_HOLD;
+                self.cache().put(key, Kept::Refused(status), expires, now);
+                Decision::Refused(status)
+            }
             Err(reason) => {
+                self.counts.failures.fetch_add(1, Ordering::Relaxed);
                 self.log_failure(&reason);
                 Decision::Unavailable
             }
@@ -127,7 +146,17 @@ impl Asker {
 
     /// Calls made to the hook so far.
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.counts.calls.load(Ordering::Relaxed)
+    }
+
+    /// Answers taken from the cache so far.
+    pub fn cache_hits(&self) -> u64 {
+        self.counts.cache_hits.load(Ordering::Relaxed)
+    }
+
+    /// Calls the hook could not answer so far.
+    pub fn failures(&self) -> u64 {
+        self.counts.failures.load(Ordering::Relaxed)
     }
 
     fn log_failure(&self, reason: &HookFailure) {

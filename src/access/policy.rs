@@ -22,6 +22,7 @@ use crate::access::watch::Watched;
 use crate::access::{Access, Action, Decision};
 use crate::event::EventId;
 use crate::hub::filter::TopicFilter;
+use crate::ingest::idempotency::KeyOwner;
 use crate::ingest::publisher::Publisher;
 use crate::ingest::submission::{Refusal, Submission};
 
@@ -155,7 +156,11 @@ fn publish_as_app_allows(
     let topics: Vec<String> = topic.map(str::to_string).into_iter().collect();
     match access.asker.decide(credentials, Action::Publish, &topics) {
         Decision::Allowed(grant, _) if grant.publish.allows(topic) => {
-            submission.publish(publisher, None)
+            let owner = match &grant.user {
+                Some(user) => KeyOwner::User(user),
+                None => KeyOwner::Address(submission.peer()),
+            };
+            submission.publish_as(publisher, owner)
         }
         Decision::Allowed(..) | Decision::Refused(_) => Err(Refusal::NotAllowed),
         Decision::Unavailable => Err(Refusal::AppUnavailable),

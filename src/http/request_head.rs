@@ -167,6 +167,9 @@ fn interpret(request: &httparse::Request<'_, '_>) -> Result<RequestHead, HttpErr
     for header in request.headers.iter() {
         read_header(&mut head, &mut framing, header.name, header.value)?;
     }
+    if framing.hosts > 1 {
+        return Err(HttpError::BadRequest("two Host headers"));
+    }
     if minor_version == 1 && framing.hosts != 1 {
         return Err(HttpError::BadRequest(
             "HTTP/1.1 needs exactly one Host header",
@@ -242,19 +245,28 @@ fn read_header(
     } else if name.eq_ignore_ascii_case("accept") {
         head.accepts_html |= text()?.contains("text/html");
     } else if name.eq_ignore_ascii_case("last-event-id") {
-        head.last_event_id = Some(text()?.to_string());
+        set_once(
+            &mut head.last_event_id,
+            text()?,
+            "two Last-Event-ID headers",
+        )?;
     } else if name.eq_ignore_ascii_case("idempotency-key") {
         let key = text()?;
         let unquoted = key.strip_prefix('"').and_then(|key| key.strip_suffix('"'));
-        head.idempotency_key = Some(unquoted.unwrap_or(key).to_string());
+        let two = "two Idempotency-Key headers";
+        set_once(&mut head.idempotency_key, unquoted.unwrap_or(key), two)?;
     } else if name.eq_ignore_ascii_case("authorization") {
-        head.authorization = Some(text()?.to_string());
+        set_once(
+            &mut head.authorization,
+            text()?,
+            "two Authorization headers",
+        )?;
     } else if name.eq_ignore_ascii_case("cookie") {
         join_into(&mut head.cookie, text()?, "; ");
     } else if name.eq_ignore_ascii_case("x-forwarded-for") {
         join_into(&mut head.forwarded_for, text()?, ", ");
     } else if name.eq_ignore_ascii_case("origin") {
-        head.origin = Some(text()?.to_string());
+        set_once(&mut head.origin, text()?, "two Origin headers")?;
     } else if name.eq_ignore_ascii_case("upgrade") {
         head.upgrade = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("sec-websocket-version") {
@@ -262,6 +274,17 @@ fn read_header(
     } else if name.eq_ignore_ascii_case("sec-websocket-key") {
         head.websocket_key = Some(text()?.to_string());
     }
+    Ok(())
+}
+
+/// Sets a header herald decides by, which a request may send once: two
+/// could be read either way (a proxy may have checked the first, herald
+/// would act on the last), so they are refused, as two lengths are.
+fn set_once(field: &mut Option<String>, value: &str, two: &'static str) -> Result<(), HttpError> {
+    if field.is_some() {
+        return Err(HttpError::BadRequest(two));
+    }
+    *field = Some(value.to_string());
     Ok(())
 }
 

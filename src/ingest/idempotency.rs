@@ -18,10 +18,49 @@
 //! rebuilt from the log at start-up. With `--redis` this index is not used:
 //! Redis itself checks the key, atomically for every instance (see
 //! `store/redis_bus.rs`, under the cargo feature `redis`).
+//!
+//! A key belongs to whoever sent it ([`KeyOwner`]): the app's backend
+//! (the `--publish-token`), the person the auth hook named, or else the
+//! client's address. The same key from two owners is two publishes, so
+//! nobody can learn whether a key of someone else's was used (and its id)
+//! or have their own message silently taken for another's. What is kept
+//! is [`owned_key`]: a digest of the owner and the key, of a fixed length.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 
 use crate::event::EventId;
+use crate::wire::websocket::sha1::sha1;
+
+/// Who sent an idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOwner<'a> {
+    /// The app's backend, with the `--publish-token`.
+    Backend,
+    /// A person, as the auth hook named them (its `user`).
+    User(&'a str),
+    /// Anyone else: the client's address.
+    Address(Option<IpAddr>),
+}
+
+/// The key as kept: `k` and the SHA-1 of the owner and the key, in hex
+/// (41 visible characters, a valid key itself, so the event log and Redis
+/// keep it as they keep any key).
+pub fn owned_key(owner: KeyOwner<'_>, key: &str) -> String {
+    let owner = match owner {
+        KeyOwner::Backend => "backend".to_string(),
+        KeyOwner::User(name) => format!("user:{name}"),
+        KeyOwner::Address(Some(address)) => format!("address:{address}"),
+        KeyOwner::Address(None) => "address:-".to_string(),
+    };
+    let digest = sha1(format!("{owner}\n{key}").as_bytes());
+    let mut kept = String::with_capacity(41);
+    kept.push('k');
+    for byte in digest {
+        kept.push_str(&format!("{byte:02x}"));
+    }
+    kept
+}
 
 /// What a key was found to be when its event asked for an id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

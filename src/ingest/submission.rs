@@ -9,7 +9,10 @@
 //! answer: a status for HTTP, an `{"error": …}` for the WebSocket.
 
 use crate::counters;
-use crate::event::{Event, EventError, EventId};
+use std::net::IpAddr;
+
+use crate::event::{Event, EventError, EventId, is_idempotency_key};
+use crate::ingest::idempotency::{KeyOwner, owned_key};
 use crate::ingest::publisher::{PublishError, Publisher};
 
 /// What a client asked to publish. Every part is as the client sent it; an
@@ -27,6 +30,8 @@ pub struct Submission<'a> {
     pub token: Option<&'a str>,
     /// The `Idempotency-Key` the client gave, if any.
     pub idempotency_key: Option<&'a str>,
+    /// The client's address: whose key it is when nothing else says.
+    pub peer: Option<IpAddr>,
 }
 
 /// Why a submission was not published.
@@ -99,8 +104,30 @@ impl<'a> Submission<'a> {
         if let Some(required) = required_token {
             check_token(self.token, required)?;
         }
-        let event = self.event()?;
+        let owner = match required_token {
+            Some(_) => KeyOwner::Backend,
+            None => KeyOwner::Address(self.peer),
+        };
+        self.publish_as(publisher, owner)
+    }
+
+    /// Builds the event and publishes it as sent by `owner` (whose key its
+    /// idempotency key is), with no token check: the app has allowed it.
+    ///
+    /// # Errors
+    /// The first rule the event breaks, or why it was not published.
+    pub fn publish_as(
+        self,
+        publisher: &Publisher,
+        owner: KeyOwner<'_>,
+    ) -> Result<EventId, Refusal> {
+        let event = self.event(owner)?;
         publisher.publish(event).map_err(Refusal::NotPublished)
+    }
+
+    /// The client's address.
+    pub fn peer(self) -> Option<IpAddr> {
+        self.peer
     }
 
     /// Whether it carries `required` as its token.
@@ -113,13 +140,14 @@ impl<'a> Submission<'a> {
         self.topic.filter(|topic| !topic.is_empty())
     }
 
-    /// The event this submission describes.
-    fn event(self) -> Result<Event, Refusal> {
+    /// The event this submission describes, its key kept as `owner`'s.
+    fn event(self, owner: KeyOwner<'_>) -> Result<Event, Refusal> {
         let message = self.message.ok_or(Refusal::NoMessage)?;
         let event_type = self.event_type.filter(|t| !t.is_empty());
         let event = Event::from_parts(message, event_type, self.topic_name());
         match self.idempotency_key {
-            Some(key) => event.and_then(|event| event.idempotency_key(key)),
+            Some(key) if !is_idempotency_key(key) => Err(EventError::BadIdempotencyKey),
+            Some(key) => event.and_then(|event| event.idempotency_key(owned_key(owner, key))),
             None => event,
         }
         .map_err(Refusal::BadEvent)
@@ -157,27 +185,33 @@ mod tests {
             topic: Some(topic),
             token: None,
             idempotency_key: None,
+            peer: None,
         }
     }
 
     #[test]
     fn an_event_from_a_submission() {
-        let event = submission("hi", "chat", "").event().unwrap();
+        let event = submission("hi", "chat", "")
+            .event(KeyOwner::Backend)
+            .unwrap();
         assert_eq!(
             (event.data(), event.event_type(), event.topic_name()),
             ("hi", Some("chat"), None)
         );
         assert_eq!(
-            Submission::default().event().unwrap_err(),
+            Submission::default().event(KeyOwner::Backend).unwrap_err(),
             Refusal::NoMessage
         );
         assert_eq!(
-            submission("", "", "").event().unwrap_err().reason(),
+            submission("", "", "")
+                .event(KeyOwner::Backend)
+                .unwrap_err()
+                .reason(),
             "message is empty"
         );
         let injected = submission("x", "a\nb", "");
         assert_eq!(
-            injected.event().unwrap_err(),
+            injected.event(KeyOwner::Backend).unwrap_err(),
             Refusal::BadEvent(EventError::BadEventType)
         );
     }

@@ -11,6 +11,7 @@
 
 use std::fmt::Write;
 
+use crate::access::Asker;
 use crate::counters::TurnedAway;
 use crate::http::error::HttpError;
 use crate::http::response::Response;
@@ -79,6 +80,9 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
         let count = context.counters.refusals(reason);
         out.labelled("herald_refused_total", "reason", reason.label(), count);
     }
+    if let Some(access) = &context.access {
+        auth_hook_counts(&mut out, &access.asker);
+    }
     out.family("herald_history_events", "gauge", "Events held for replay.");
     out.sample("herald_history_events", hub.history);
     out.family(
@@ -125,6 +129,31 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
     );
     out.sample("herald_uptime_seconds", context.started.elapsed().as_secs());
     out.0
+}
+
+/// With `--auth-hook`: what asking the app cost.
+fn auth_hook_counts(out: &mut Metrics, asker: &Asker) {
+    let counts = [
+        (
+            "herald_auth_hook_calls_total",
+            "Calls made to --auth-hook.",
+            asker.calls(),
+        ),
+        (
+            "herald_auth_hook_cache_hits_total",
+            "Questions answered from the cache of the app's answers (refusals are kept a few seconds).",
+            asker.cache_hits(),
+        ),
+        (
+            "herald_auth_hook_failures_total",
+            "Calls to --auth-hook that got no usable answer in time (the client was asked to come back).",
+            asker.failures(),
+        ),
+    ];
+    for (name, help, count) in counts {
+        out.family(name, "counter", help);
+        out.sample(name, count);
+    }
 }
 
 /// The hub's round times: the cost of fan-out.

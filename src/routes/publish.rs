@@ -3,7 +3,8 @@
 //! The body is either a form (`application/x-www-form-urlencoded`, which is
 //! what an HTML form and `curl -d` send) with the fields `message`, `event`
 //! and `topic`, or plain text (`text/plain`), which is the message itself.
-//! The fields may also be given in the query string; the body wins.
+//! The fields may also be given in the query string (the body wins), but
+//! not the token: a URL lands in every proxy's access log.
 //!
 //! The answer depends on who asked. A browser posting the form (its `Accept`
 //! names `text/html`) is sent back to the page with `303 See Other`, so a
@@ -43,6 +44,7 @@ pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpErro
         topic: form::first(&fields, "topic"),
         token: given_token(&request.head, &fields),
         idempotency_key: request.head.idempotency_key.as_deref(),
+        peer: request.peer,
     };
     let topic = submission.topic_name().map(str::to_string);
     let credentials = context.access.as_ref().map(|_| Credentials::of(request));
@@ -84,17 +86,27 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
         }
         Some(_) => return Err(HttpError::UnsupportedMediaType),
     };
-    fields.extend(parse_form(request.head.query().as_bytes()).map_err(bad_form)?);
+    let query = parse_form(request.head.query().as_bytes()).map_err(bad_form)?;
+    if form::first(&query, "token").is_some() {
+        // A URL lands in every proxy's access log; a publisher can always
+        // send a header or a form field instead.
+        return Err(HttpError::BadRequest(
+            "send the token in an Authorization: Bearer header or the form, not in the URL",
+        ));
+    }
+    fields.extend(query);
     Ok(fields)
 }
 
-/// The token, as `Authorization: Bearer TOKEN` or else as a `token` field.
+/// The token, as `Authorization: Bearer TOKEN` (the scheme in any case,
+/// RFC 9110 §11.1) or else as a `token` field of the body.
 fn given_token<'a>(head: &'a RequestHead, fields: &'a [(String, String)]) -> Option<&'a str> {
     let bearer = head
         .authorization
         .as_deref()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     bearer.or_else(|| form::first(fields, "token"))
 }
 
@@ -127,6 +139,12 @@ mod tests {
         assert_eq!(given_token(&head, &with_field), Some("f"));
         head.authorization = Some("Bearer h ".into());
         assert_eq!(given_token(&head, &with_field), Some("h"));
+        head.authorization = Some("bearer lower".into());
+        assert_eq!(
+            given_token(&head, &[]),
+            Some("lower"),
+            "the scheme in any case"
+        );
         head.authorization = Some("Basic h".into());
         assert_eq!(given_token(&head, &[]), None);
     }

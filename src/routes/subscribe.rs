@@ -30,6 +30,7 @@
 use crate::access::credentials::Credentials;
 use crate::access::policy::{self, AllowedStream, StreamAdmission, StreamRefusal};
 use crate::access::watch::Watched;
+use crate::counters::TurnedAway;
 use crate::event::{EventId, is_label};
 use crate::http::cors;
 use crate::http::error::HttpError;
@@ -138,13 +139,19 @@ fn admit(
             start.credentials = Some(credentials);
         }
         Ok(StreamAdmission::ComeBackLater) => {
+            context.counters.refused(TurnedAway::AuthDown);
             start.end_at_once = Some(match start.kind {
                 StreamKind::EventStream => sse::unavailable_event("auth"),
                 StreamKind::WebSocket => frame::close(close_code::TRY_AGAIN_LATER),
             });
         }
-        Err(StreamRefusal::NotLoggedIn) => return Err(HttpError::NotLoggedIn),
-        Err(refusal) => return Err(HttpError::Denied(refusal.reason())),
+        Err(refusal) => {
+            context.counters.refused(TurnedAway::Denied);
+            return Err(match refusal {
+                StreamRefusal::NotLoggedIn => HttpError::NotLoggedIn,
+                _ => HttpError::Denied(refusal.reason()),
+            });
+        }
     }
     Ok(start)
 }

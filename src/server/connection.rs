@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::connection_slots::ConnectionSlot;
+use crate::counters::TurnedAway;
 use crate::http::body::read_body;
 use crate::http::error::HttpError;
 use crate::http::reader::{ReadError, Reader};
@@ -31,12 +32,14 @@ use crate::http::request_head::RequestHead;
 use crate::http::response::Response;
 use crate::hub::Subscription;
 use crate::hub::listener::StreamKind;
-use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT};
+use crate::limits::{LINGER, LINGER_BYTES, WRITE_TIMEOUT, reserved_for_requests};
 use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
 use crate::routes::{Outcome, dispatch};
 use crate::shared_socket::SharedSocket;
 use crate::stderr_log;
+use crate::wire::sse;
+use crate::wire::websocket::frame::{self, close_code};
 
 /// Serves every request on `stream`, then closes it (or hands it to the hub).
 pub fn serve(stream: SharedSocket, slot: ConnectionSlot, context: Arc<Context>) {
@@ -100,9 +103,14 @@ impl Connection {
         }
     }
 
-    /// Sends a response; returns whether the connection stays open.
+    /// Sends a response; returns whether the connection stays open. A
+    /// stream refused with `401` or `403` closes it: a client that loops or
+    /// pipelines stream requests without a login gets one answer per
+    /// connection, not one call to the app per request.
     fn respond(&mut self, request: &Request, response: &Response, started: Instant) -> bool {
-        let keep_alive = request.head.keep_alive;
+        let refused_stream = matches!(response.status, 401 | 403)
+            && matches!(request.head.path(), "/events" | "/ws");
+        let keep_alive = request.head.keep_alive && !refused_stream;
         let written = response.write_to(
             &mut self.reader.stream(),
             &mut self.scratch,
@@ -134,11 +142,22 @@ impl Connection {
         self,
         request: &Request,
         start: StreamStart,
-        slot: ConnectionSlot,
+        mut slot: ConnectionSlot,
         started: Instant,
     ) {
         if let Some(last_word) = &start.end_at_once {
             return self.end_at_once(request, &start.response_head, last_word, started);
+        }
+        let max_clients = self.context.config.max_clients;
+        let max_streams = max_clients - reserved_for_requests(max_clients);
+        if !request.is_head_method() && !slot.become_stream(max_streams) {
+            // Streams hold their share: the rest is kept for publishes.
+            self.context.counters.refused(TurnedAway::Full);
+            let last_word = match start.kind {
+                StreamKind::EventStream => sse::unavailable_event("full"),
+                StreamKind::WebSocket => frame::close(close_code::TRY_AGAIN_LATER),
+            };
+            return self.end_at_once(request, &start.response_head, &last_word, started);
         }
         if start.kind == StreamKind::WebSocket {
             return self.start_websocket(request, start, slot, started);

@@ -281,6 +281,7 @@ impl Session<'_> {
             // A WebSocket publish is acknowledged on the socket it came
             // by; a client that lost the socket resends without a key.
             idempotency_key: None,
+            peer: None,
         };
         self.context
             .publish(submission, self.credentials.as_ref())
