@@ -8,7 +8,7 @@
 //! `/metrics` reads them as they are. Relaxed ordering is enough: each is
 //! a count on its own, and nothing is decided by how two of them relate.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Why a request or connection was turned away.
@@ -62,6 +62,9 @@ pub struct Counters {
     refused: [AtomicU64; TurnedAway::ALL.len()],
     log_syncs: AtomicU64,
     log_sync_micros: AtomicU64,
+    /// Whether the event log's last write failed (a full disk), so that
+    /// `/health` says so until one works again.
+    log_failing: AtomicBool,
 }
 
 impl Counters {
@@ -80,6 +83,16 @@ impl Counters {
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         self.log_sync_micros.fetch_add(micros, Ordering::Relaxed);
         self.log_syncs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Notes whether the event log's last write failed.
+    pub fn log_failing(&self, failing: bool) {
+        self.log_failing.store(failing, Ordering::Relaxed);
+    }
+
+    /// Whether the event log's last write failed.
+    pub fn log_is_failing(&self) -> bool {
+        self.log_failing.load(Ordering::Relaxed)
     }
 
     /// Syncs of the event log since start, and their total time.

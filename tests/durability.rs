@@ -306,6 +306,9 @@ fn a_full_disk_refuses_publishes_with_503_until_there_is_room() {
         "subscribers keep their streams"
     );
     assert_eq!(get(server.addr, "/").status, 200, "the server stays up");
+    let health = get(server.addr, "/health");
+    assert_eq!(health.status, 503, "a probe learns why");
+    assert!(health.text().contains("event log"), "{}", health.text());
 
     fs::remove_file(&filler).unwrap();
     let id = publish(server.addr, &big);
@@ -315,6 +318,7 @@ fn a_full_disk_refuses_publishes_with_503_until_there_is_room() {
         id,
         "publishing works again, and nothing half-stored went out"
     );
+    assert_eq!(get(server.addr, "/health").status, 200, "and healthy again");
     drop(server);
 }
 

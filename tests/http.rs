@@ -173,3 +173,24 @@ fn stats_report_listeners_published_dropped_and_uptime() {
     assert_eq!(stat(addr, "dropped"), 0);
     assert!(stats(addr).iter().any(|(name, _)| name == "uptime_s"));
 }
+
+#[test]
+fn health_says_ok_while_herald_serves() {
+    let addr = start();
+    let reply = get(addr, "/health");
+    assert_eq!((reply.status, reply.text().as_str()), (200, "ok\n"));
+    assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    let head = raw(
+        addr,
+        b"HEAD /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(head.status, 200);
+    let post = raw(
+        addr,
+        b"POST /health HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(
+        (post.status, post.header("Allow")),
+        (405, Some("GET, HEAD"))
+    );
+}

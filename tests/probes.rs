@@ -154,6 +154,7 @@ fn the_app_that_cannot_answer_is_counted_for_streams_too() {
         metrics.contains("herald_auth_hook_failures_total 1"),
         "{metrics}"
     );
+    assert_eq!(get(herald.addr, "/health").status, 200, "health never asks the app");
 }
 
 #[test]

@@ -255,6 +255,9 @@ fn when_redis_stops_publishes_fail_fast_and_everything_resumes_after() {
     assert!(on_b.wait_for_comment("heartbeat"), "and their heartbeats");
     let stats = get(a, "/stats").text();
     assert!(stats.contains("\"redis\":\"down\""), "{stats}");
+    let health = get(a, "/health");
+    assert_eq!(health.status, 503, "a probe learns why");
+    assert!(health.text().contains("redis"), "{}", health.text());
 
     let _redis = Redis::on(port);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -269,6 +272,7 @@ fn when_redis_stops_publishes_fail_fast_and_everything_resumes_after() {
     assert_eq!(on_a.next_event().id(), after, "A got it after the restart");
     assert_eq!(on_b.next_event().id(), after, "B too");
     assert!(after > before);
+    assert_eq!(get(b, "/health").status, 200, "healthy again");
 }
 
 /// The README's load-balancer config in front of two instances: tabs that

@@ -8,6 +8,7 @@
 //! | `/events` | `GET`, `HEAD` | [`subscribe`] |
 //! | `/stats` | `GET`, `HEAD` | [`stats`] |
 //! | `/metrics` | `GET`, `HEAD` | [`metrics`] |
+//! | `/health` | `GET`, `HEAD` | [`health`] |
 //! | `/ws` | `GET` (a WebSocket handshake) | [`subscribe::handle_websocket`] |
 //! | anything else | `GET`, `HEAD` | [`page`] |
 //!
@@ -25,6 +26,7 @@ use crate::routes::context::Context;
 use crate::routes::subscribe::StreamStart;
 
 pub mod context;
+pub mod health;
 pub mod metrics;
 pub mod page;
 pub mod publish;
@@ -60,6 +62,8 @@ pub enum Route {
     /// `GET /metrics` (and `HEAD`): for a Prometheus server, not a page,
     /// so no CORS.
     Metrics,
+    /// `GET /health` (and `HEAD`): whether herald can serve, for probes.
+    Health,
     /// `OPTIONS` on an API path: a browser's CORS preflight.
     Preflight,
     /// Any other path: a file of the page, or 404.
@@ -80,7 +84,8 @@ pub fn route(method: &str, path: &str) -> Route {
         ("/stats", "GET" | "HEAD") => Route::Stats,
         ("/events" | "/stats", _) => Route::WrongMethod("GET, HEAD, OPTIONS"),
         ("/metrics", "GET" | "HEAD") => Route::Metrics,
-        ("/metrics", _) => Route::WrongMethod("GET, HEAD"),
+        ("/health", "GET" | "HEAD") => Route::Health,
+        ("/metrics" | "/health", _) => Route::WrongMethod("GET, HEAD"),
         _ => Route::Page,
     }
 }
@@ -112,6 +117,7 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
         Route::WebSocket => subscribe::handle_websocket(request, context),
         Route::Stats => stats::handle(context).map(Outcome::from),
         Route::Metrics => metrics::handle(context).map(Outcome::from),
+        Route::Health => health::handle(context).map(Outcome::from),
         Route::Page => page::handle(request, &context.site).map(Outcome::from),
         Route::WrongMethod(allow) => Err(HttpError::MethodNotAllowed(allow)),
     };
@@ -144,6 +150,9 @@ mod tests {
             ("GET", "/stats", Route::Stats),
             ("GET", "/metrics", Route::Metrics),
             ("POST", "/metrics", Route::WrongMethod("GET, HEAD")),
+            ("GET", "/health", Route::Health),
+            ("HEAD", "/health", Route::Health),
+            ("POST", "/health", Route::WrongMethod("GET, HEAD")),
             ("DELETE", "/stats", Route::WrongMethod("GET, HEAD, OPTIONS")),
             ("GET", "/ws", Route::WebSocket),
             ("OPTIONS", "/ws", Route::WrongMethod("GET")),

@@ -172,6 +172,7 @@ impl Writer {
     /// The batch is stored: answer each publisher and send each event on.
     fn pass_on(&mut self, batch: &mut Vec<WriterRequest>) {
         if std::mem::take(&mut self.failing) {
+            self.counters.log_failing(false);
             stderr_log::line(format_args!("herald: the event log is writable again"));
         }
         for request in batch.drain(..) {
@@ -202,6 +203,7 @@ impl Writer {
             NotStored::LogUnwritable
         };
         if !std::mem::replace(&mut self.failing, true) {
+            self.counters.log_failing(true);
             stderr_log::line(format_args!(
                 "herald: writing the event log failed: {error}"
             ));
