@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         }
     };
     let max_clients = config.max_clients;
+    let open_to_anyone = config.publish_token.is_none() && config.auth_hook.is_none();
     let server = match herald::Server::bind(config) {
         Ok(server) => server,
         Err(error) => {
@@ -42,7 +43,12 @@ fn main() -> ExitCode {
         }
     };
     match server.local_addr() {
-        Ok(addr) => eprintln!("herald listening on http://{addr}/"),
+        Ok(addr) => {
+            eprintln!("herald listening on http://{addr}/");
+            if open_to_anyone && !addr.ip().is_loopback() {
+                warn_open_publishing(addr);
+            }
+        }
         Err(error) => eprintln!("herald listening (address unknown: {error})"),
     }
     log_connection_limit(max_clients);
@@ -96,6 +102,16 @@ fn signal_name(signal: Option<i32>) -> &'static str {
         Some(SIGINT) => "SIGINT",
         _ => "a signal",
     }
+}
+
+/// Beyond loopback with neither a token nor the app's login, anyone who
+/// reaches the address may publish: fine on a trusted desk, not on an
+/// intranet, so it is said once, with the way to close it.
+fn warn_open_publishing(addr: std::net::SocketAddr) {
+    eprintln!(
+        "herald: warning: anyone who can reach {addr} can publish; set HERALD_PUBLISH_TOKEN \
+         (or --publish-token), or --auth-hook to let the app decide"
+    );
 }
 
 /// Says how many connections herald takes and what bounds them, so that a

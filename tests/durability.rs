@@ -332,6 +332,13 @@ fn a_data_dir_that_cannot_be_written_is_a_clear_start_error() {
         said.contains("herald: cannot use /dev/null/herald"),
         "{said}"
     );
+    let file = data_dir("a-file").with_extension("txt");
+    std::fs::write(&file, "not a folder").unwrap();
+    let lines = HeraldProcess::try_start(&["--data-dir", &dir_arg(&file)])
+        .err()
+        .expect("start-up must fail");
+    let said = lines.join("\n");
+    assert!(said.contains("is not a folder: name a folder"), "{said}");
 }
 
 /// Runs `herald repair --data-dir DIR`; its status and what it printed.

@@ -22,7 +22,10 @@
   var tokenRow = document.getElementById("token-row");
   var tokenInput = document.getElementById("token");
 
+  // The form carries a topic only when the page has one: an empty topic
+  // is refused, as it names no topic.
   document.getElementById("topic").value = topic;
+  if (topic) document.getElementById("topic").name = "topic";
   document.getElementById("room").textContent = topic ? "· " + topic : "";
   if (topic) document.title = "herald · " + topic;
 

@@ -28,11 +28,12 @@ fn value_of(
 
 pub(super) fn parse_publish(
     mut args: impl Iterator<Item = String>,
-    url: String,
+    (url, url_from): (String, &'static str),
     env_token: Option<String>,
 ) -> Result<Command, UsageError> {
     let mut publish = PublishArgs {
         url,
+        url_from,
         message: None,
         event: None,
         topic: None,
@@ -43,7 +44,10 @@ pub(super) fn parse_publish(
         let (flag, inline) = split_flag(arg);
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
-            "--url" => publish.url = value_of(&flag, inline, &mut args)?,
+            "--url" => {
+                publish.url = value_of(&flag, inline, &mut args)?;
+                publish.url_from = "--url";
+            }
             "--event" => publish.event = Some(value_of(&flag, inline, &mut args)?),
             "--topic" => publish.topic = Some(value_of(&flag, inline, &mut args)?),
             "--token" => publish.token = Some(token(&value_of(&flag, inline, &mut args)?)?),
@@ -63,10 +67,11 @@ pub(super) fn parse_publish(
 
 pub(super) fn parse_listen(
     mut args: impl Iterator<Item = String>,
-    url: String,
+    (url, url_from): (String, &'static str),
 ) -> Result<Command, UsageError> {
     let mut listen = ListenArgs {
         url,
+        url_from,
         topics: Vec::new(),
         json: false,
     };
@@ -74,7 +79,10 @@ pub(super) fn parse_listen(
         let (flag, inline) = split_flag(arg);
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
-            "--url" => listen.url = value_of(&flag, inline, &mut args)?,
+            "--url" => {
+                listen.url = value_of(&flag, inline, &mut args)?;
+                listen.url_from = "--url";
+            }
             "--topic" => listen.topics.push(value_of(&flag, inline, &mut args)?),
             "--json" => listen.json = true,
             _ => return Err(UsageError(format!("unknown argument '{flag}'"))),

@@ -163,9 +163,10 @@ pub fn parse<I>(args: I, env: Env) -> Result<Command, UsageError>
 where
     I: IntoIterator<Item = String>,
 {
-    let url = env
-        .url
-        .unwrap_or_else(|| limits::DEFAULT_CLIENT_URL.to_string());
+    let url = match env.url {
+        Some(url) => (url, "HERALD_URL"),
+        None => (limits::DEFAULT_CLIENT_URL.to_string(), "the default"),
+    };
     let env_token = env.token;
     let vars = env.vars;
     let mut args = args.into_iter().peekable();
@@ -279,8 +280,8 @@ mod tests {
                 | "--keepalive-timeout"
                 | "--auth-hook-timeout" => "3",
                 "--history-bytes" | "--max-backlog" => "99999",
-                "--www" | "--data-dir" | "--redis" | "--redis-stream" | "--cors-origin"
-                | "--publish-token" => "x",
+                "--cors-origin" => "http://x",
+                "--www" | "--data-dir" | "--redis" | "--redis-stream" | "--publish-token" => "x",
                 "--quiet" => "1",
                 _ => "7",
             };
@@ -328,6 +329,34 @@ mod tests {
     #[test]
     fn bad_flags_and_values_say_why() {
         assert_eq!(error(&["--nope"]), "unknown argument '--nope'");
+        assert!(error(&["--port", "8000"]).contains("--addr HOST:PORT"));
+        for bare in ["8000", ":8000", "localhost", "localhost:http"] {
+            let said = error(&["--addr", bare]);
+            assert!(
+                said.contains("e.g. --addr 127.0.0.1:8000"),
+                "{bare}: {said}"
+            );
+        }
+        assert!(parse(vec!["--addr".into(), "[::1]:8000".into()], Env::default()).is_ok());
+        for origin in [
+            "http://a.example",
+            "https://a.example:8443",
+            "http://[::1]:8001",
+            "*",
+        ] {
+            let args = vec!["--cors-origin".to_string(), origin.to_string()];
+            assert!(parse(args, Env::default()).is_ok(), "{origin}");
+        }
+        for wrong in [
+            "a.example",
+            "http://a.example/",
+            "http://a.example/app",
+            "ftp://a",
+            "http://",
+        ] {
+            let said = error(&["--cors-origin", wrong]);
+            assert!(said.contains("SCHEME://HOST[:PORT]"), "{wrong}: {said}");
+        }
         assert_eq!(error(&["--history"]), "--history needs a value");
         assert!(error(&["--history", "many"]).contains("whole number"));
         assert!(error(&["--history", "0"]).contains("at least 1"));

@@ -59,7 +59,7 @@ fn command_line(
             .iter()
             .find(|(known, _)| *known == flag)
             .map(|(_, takes_value)| *takes_value)
-            .ok_or_else(|| UsageError(format!("unknown argument '{flag}'")))?;
+            .ok_or_else(|| unknown(&flag))?;
         let value = match takes_value {
             true => Some(
                 inline_value
@@ -86,7 +86,7 @@ fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
             .ok_or_else(|| UsageError(format!("{flag} needs a value")))
     };
     match flag.as_str() {
-        "--addr" => config.addr = value()?,
+        "--addr" => config.addr = address(&value()?)?,
         "--www" => config.www = Some(PathBuf::from(value()?)),
         "--history" => config.history = number(&flag, &value()?, 1)?,
         "--history-bytes" => {
@@ -101,7 +101,7 @@ fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
             config.max_backlog = number(&flag, &value()?, limits::MIN_MAX_BACKLOG_BYTES)?
         }
         "--publish-token" => config.publish_token = Some(token(&value()?)?),
-        "--cors-origin" => config.cors_origins.push(value()?),
+        "--cors-origin" => config.cors_origins.push(origin(&value()?)?),
         "--quiet" => config.access_log = false,
         "--data-dir" => config.data_dir = Some(PathBuf::from(value()?)),
         "--redis" => config.redis_url = Some(value()?),
@@ -114,9 +114,55 @@ fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
         }
         "--auth-hook-timeout" => config.auth_hook_timeout = seconds(&flag, &value()?)?,
         "--fsync" => config.fsync = fsync_mode(&value()?)?,
-        _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
+        _ => return Err(unknown(&flag)),
     }
     Ok(())
+}
+
+/// An unknown flag, pointing at the one meant where a habit from another
+/// server is likely.
+fn unknown(flag: &str) -> UsageError {
+    match flag {
+        "--port" | "-p" | "--host" | "--bind" | "--listen" => UsageError(format!(
+            "unknown argument '{flag}': herald takes --addr HOST:PORT (e.g. --addr 127.0.0.1:8000)"
+        )),
+        _ => UsageError(format!("unknown argument '{flag}'")),
+    }
+}
+
+/// `--cors-origin` is an origin as a browser sends it, `scheme://host` with
+/// an optional port and nothing after, or `*`: anything else would never
+/// match, and the page it was meant for would fail with no word why.
+fn origin(text: &str) -> Result<String, UsageError> {
+    let wrong = || {
+        UsageError(format!(
+            "--cors-origin must be SCHEME://HOST[:PORT] as the browser sends it \
+             (e.g. http://intranet.example:8001, no path or trailing /) or *, not '{text}'"
+        ))
+    };
+    if text == "*" {
+        return Ok(text.to_string());
+    }
+    let (scheme, rest) = text.split_once("://").ok_or_else(wrong)?;
+    let scheme_ok = matches!(scheme, "http" | "https");
+    let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "80"));
+    let host_ok = !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']);
+    if !scheme_ok || !host_ok || port.parse::<u16>().is_err() {
+        return Err(wrong());
+    }
+    Ok(text.to_string())
+}
+
+/// `--addr` is `HOST:PORT`: a bare port or `:PORT` says what to write.
+fn address(text: &str) -> Result<String, UsageError> {
+    let (host, port) = text.rsplit_once(':').unwrap_or(("", text));
+    let port_ok = !port.is_empty() && port.parse::<u16>().is_ok();
+    if host.is_empty() || !port_ok {
+        return Err(UsageError(format!(
+            "--addr must be HOST:PORT, e.g. --addr 127.0.0.1:8000 (or 0.0.0.0:8000 for every interface), not '{text}'"
+        )));
+    }
+    Ok(text.to_string())
 }
 
 fn fsync_mode(text: &str) -> Result<FsyncMode, UsageError> {

@@ -29,6 +29,8 @@ use crate::wire::json;
 pub struct ListenArgs {
     /// The server.
     pub url: String,
+    /// Where `url` came from, to say when it cannot be reached.
+    pub url_from: &'static str,
     /// Only these topics; none for all.
     pub topics: Vec<String>,
     /// One JSON object per line instead of the data alone.
@@ -44,7 +46,7 @@ struct Resume {
 /// Listens until a refusal that retrying cannot fix, or until `out` closes
 /// (then it returns `Ok`, as `herald listen | head -1` expects).
 pub fn listen(args: &ListenArgs, out: &mut impl Write) -> Result<(), ClientError> {
-    let server = Server::at(&args.url)?;
+    let server = Server::at(&args.url, args.url_from)?;
     let mut resume = Resume {
         last_id: None,
         retry: CLIENT_DEFAULT_RETRY,

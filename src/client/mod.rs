@@ -30,6 +30,15 @@ use crate::limits::{CLIENT_MAX_RESPONSE_HEAD_BYTES, CLIENT_TIMEOUT};
 pub enum ClientError {
     /// The exchange failed: a bad URL, no connection, a bad answer.
     Http(client::ClientError),
+    /// No connection to the server could be made.
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// Where it came from: `--url`, `HERALD_URL` or the default.
+        from: &'static str,
+        /// Why.
+        error: client::ClientError,
+    },
     /// The server refused, with its status and reason.
     Refused {
         /// The status code.
@@ -44,6 +53,17 @@ impl fmt::Display for ClientError {
         match self {
             ClientError::Http(client::ClientError::BadUrl(why)) => write!(f, "bad --url: {why}"),
             ClientError::Http(error) => write!(f, "{error}"),
+            ClientError::Unreachable {
+                url,
+                from: "the default",
+                error,
+            } => write!(
+                f,
+                "cannot reach {url}, the default URL (give --url or set HERALD_URL): {error}"
+            ),
+            ClientError::Unreachable { url, from, error } => {
+                write!(f, "cannot reach {url} (from {from}): {error}")
+            }
             ClientError::Refused { status, reason } => write!(f, "{status} {reason}"),
         }
     }
@@ -64,16 +84,20 @@ impl From<io::Error> for ClientError {
 /// The server at `--url`.
 pub struct Server {
     url: Url,
+    /// The URL as given, and where it came from.
+    given: (String, &'static str),
     /// The path before `/events` and `/publish`, without a trailing `/`.
     prefix: String,
 }
 
 impl Server {
-    /// The server at `http://HOST[:PORT][/PREFIX]`.
-    pub fn at(url: &str) -> Result<Server, ClientError> {
-        let url = Url::parse(url)?;
+    /// The server at `http://HOST[:PORT][/PREFIX]`, a URL that came from
+    /// `from` (`--url`, `HERALD_URL` or the default).
+    pub fn at(text: &str, from: &'static str) -> Result<Server, ClientError> {
+        let url = Url::parse(text)?;
         let prefix = url.path.trim_end_matches('/').to_string();
-        Ok(Server { url, prefix })
+        let given = (text.to_string(), from);
+        Ok(Server { url, given, prefix })
     }
 
     /// Sends `method` to `path` (after the prefix) and reads the answer's
@@ -87,7 +111,13 @@ impl Server {
         read_timeout: Duration,
     ) -> Result<(ResponseHead, BufReader<TcpStream>), ClientError> {
         let (method, path) = method_and_path;
-        let mut stream = client::connect(&self.url.addresses()?, CLIENT_TIMEOUT)?;
+        let unreachable = |error| ClientError::Unreachable {
+            url: self.given.0.clone(),
+            from: self.given.1,
+            error,
+        };
+        let addresses = self.url.addresses().map_err(unreachable)?;
+        let mut stream = client::connect(&addresses, CLIENT_TIMEOUT).map_err(unreachable)?;
         stream.set_read_timeout(Some(read_timeout))?;
         let request_line = format!("{method} {}{path} HTTP/1.1", self.prefix);
         client::write_request(&mut stream, &self.url.host, &request_line, headers, body)?;
@@ -112,12 +142,30 @@ mod tests {
 
     #[test]
     fn the_prefix_is_the_path_without_its_last_slash() {
-        assert_eq!(Server::at("http://127.0.0.1:8000").unwrap().prefix, "");
         assert_eq!(
-            Server::at("http://intranet/herald/").unwrap().prefix,
-            "/herald"
+            Server::at("http://127.0.0.1:8000", "--url").unwrap().prefix,
+            ""
         );
-        let error = Server::at("https://x").err().unwrap();
+        let behind = Server::at("http://intranet/herald/", "--url").unwrap();
+        assert_eq!(behind.prefix, "/herald");
+        let error = Server::at("https://x", "--url").err().unwrap();
         assert!(error.to_string().starts_with("bad --url: "), "{error}");
+    }
+
+    #[test]
+    fn an_unreachable_server_is_named_with_where_its_url_came_from() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let server = Server::at(&url, "HERALD_URL").unwrap();
+        let error = server
+            .request(("GET", "/stats"), &[], b"", CLIENT_TIMEOUT)
+            .err()
+            .unwrap();
+        let said = error.to_string();
+        assert!(
+            said.starts_with(&format!("cannot reach {url} (from HERALD_URL)")),
+            "{said}"
+        );
     }
 }

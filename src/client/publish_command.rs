@@ -22,6 +22,9 @@ use super::{ClientError, Server, read_text};
 pub struct PublishArgs {
     /// The server.
     pub url: String,
+    /// Where `url` came from (`--url`, `HERALD_URL`, the default), to say
+    /// when it cannot be reached.
+    pub url_from: &'static str,
     /// The message, or `None` to read standard input.
     pub message: Option<String>,
     /// The event type.
@@ -34,7 +37,7 @@ pub struct PublishArgs {
 
 /// Publishes and returns the event id the server gave.
 pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
-    let server = Server::at(&args.url)?;
+    let server = Server::at(&args.url, args.url_from)?;
     let message = match &args.message {
         Some(message) => message.clone(),
         None => {

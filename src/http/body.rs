@@ -30,9 +30,9 @@ pub fn read_body<S: Source>(
     match framing {
         BodyFraming::None => Ok(Vec::new()),
         BodyFraming::Length(n) => {
-            let n = usize::try_from(n).map_err(|_| HttpError::PayloadTooLarge)?;
+            let n = usize::try_from(n).map_err(|_| HttpError::PayloadTooLarge(max_body))?;
             if n > max_body {
-                return Err(HttpError::PayloadTooLarge.into());
+                return Err(HttpError::PayloadTooLarge(max_body).into());
             }
             reader.take_exact(n, deadline)
         }
@@ -53,7 +53,7 @@ fn read_chunked<S: Source>(
             return Ok(body);
         }
         if size > max_body.saturating_sub(body.len()) {
-            return Err(HttpError::PayloadTooLarge.into());
+            return Err(HttpError::PayloadTooLarge(max_body).into());
         }
         body.extend(reader.take_exact(size, deadline)?);
         if !reader.take_line(2, deadline)?.is_empty() {

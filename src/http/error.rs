@@ -22,8 +22,8 @@ pub enum HttpError {
     MethodNotAllowed(&'static str),
     /// 408: the head or the body did not arrive in time.
     RequestTimeout,
-    /// 413: the body is larger than `--max-body`.
-    PayloadTooLarge,
+    /// 413: the body is larger than `--max-body`, which is this many bytes.
+    PayloadTooLarge(usize),
     /// 414: the request target is longer than the limit.
     UriTooLong,
     /// 415: the body is neither a form nor plain text.
@@ -64,7 +64,7 @@ impl HttpError {
             HttpError::MethodNotAllowed(_) => 405,
             HttpError::RequestTimeout => 408,
             HttpError::Conflict(_) => 409,
-            HttpError::PayloadTooLarge => 413,
+            HttpError::PayloadTooLarge(_) => 413,
             HttpError::UriTooLong => 414,
             HttpError::UnsupportedMediaType => 415,
             HttpError::UpgradeRequired => 426,
@@ -88,7 +88,9 @@ impl HttpError {
             HttpError::NotFound => "not found",
             HttpError::MethodNotAllowed(_) => "method not allowed",
             HttpError::RequestTimeout => "request not received in time",
-            HttpError::PayloadTooLarge => "body too large",
+            HttpError::PayloadTooLarge(_) => {
+                "the body is over --max-body: send less, or start herald with a larger --max-body"
+            }
             HttpError::UriTooLong => "request target too long",
             HttpError::UnsupportedMediaType => {
                 "send application/x-www-form-urlencoded or text/plain"

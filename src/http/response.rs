@@ -73,6 +73,12 @@ impl Response {
             headers: Cow::Borrowed(&[]),
             body: format!("{}\n", error.reason()).into_bytes().into(),
         };
+        if let HttpError::PayloadTooLarge(limit) = error {
+            // The limit is the server's own, so it may be said.
+            response.body = format!("{} (it is {limit} bytes)\n", error.reason())
+                .into_bytes()
+                .into();
+        }
         match error {
             HttpError::MethodNotAllowed(allow) => response.add_header("Allow", allow),
             HttpError::Unauthorized | HttpError::NotLoggedIn => {

@@ -16,8 +16,7 @@ use crate::ingest::idempotency::{KeyOwner, owned_key};
 use crate::ingest::publisher::{PublishError, Publisher};
 
 /// What a client asked to publish. Every part is as the client sent it; an
-/// empty event type or topic counts as none (a form always sends `topic`,
-/// empty when no topic was chosen).
+/// empty event type counts as none, an empty topic is refused.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Submission<'a> {
     /// The message text.
@@ -74,7 +73,9 @@ impl Refusal {
         match self {
             Refusal::NoToken => "publishing needs a token",
             Refusal::WrongToken => "wrong token",
-            Refusal::NoMessage => "missing message",
+            Refusal::NoMessage => {
+                "missing message: send a form with message=TEXT, or the text itself with Content-Type: text/plain"
+            }
             Refusal::BadEvent(error) => error.reason(),
             Refusal::NotPublished(PublishError::NotStored(reason)) => reason.reason(),
             Refusal::NotPublished(PublishError::Unavailable) => "the server is not answering",
@@ -144,7 +145,9 @@ impl<'a> Submission<'a> {
     fn event(self, owner: KeyOwner<'_>) -> Result<Event, Refusal> {
         let message = self.message.ok_or(Refusal::NoMessage)?;
         let event_type = self.event_type.filter(|t| !t.is_empty());
-        let event = Event::from_parts(message, event_type, self.topic_name());
+        // An empty `topic=` is refused, as on `/events`: with --auth-hook,
+        // a message meant for one team must not go to everyone.
+        let event = Event::from_parts(message, event_type, self.topic);
         match self.idempotency_key {
             Some(key) if !is_idempotency_key(key) => Err(EventError::BadIdempotencyKey),
             Some(key) => event.and_then(|event| event.idempotency_key(owned_key(owner, key))),
@@ -182,7 +185,7 @@ mod tests {
         Submission {
             message: Some(message),
             event_type: Some(event_type),
-            topic: Some(topic),
+            topic: Some(topic).filter(|topic| !topic.is_empty()),
             token: None,
             idempotency_key: None,
             peer: None,
@@ -213,6 +216,15 @@ mod tests {
         assert_eq!(
             injected.event(KeyOwner::Backend).unwrap_err(),
             Refusal::BadEvent(EventError::BadEventType)
+        );
+        let empty_topic = Submission {
+            topic: Some(""),
+            ..submission("x", "", "")
+        };
+        assert_eq!(
+            empty_topic.event(KeyOwner::Backend).unwrap_err(),
+            Refusal::BadEvent(EventError::BadTopic),
+            "an empty topic is no topic's name, as on /events"
         );
     }
 

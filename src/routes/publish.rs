@@ -38,6 +38,12 @@ use crate::routes::context::Context;
 /// Publishes the event the request describes.
 pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpError> {
     let fields = fields_of(request)?;
+    if form::first(&fields, "message").is_none() && form::first(&fields, "data").is_some() {
+        // Mercure's and others' name for it.
+        return Err(HttpError::BadRequest(
+            "the field is message, not data: send message=TEXT",
+        ));
+    }
     let submission = Submission {
         message: form::first(&fields, "message"),
         event_type: form::first(&fields, "event"),

@@ -76,6 +76,8 @@ pub enum OpenError {
         /// What the system said.
         error: io::Error,
     },
+    /// `--data-dir` names something that is not a folder.
+    NotAFolder(PathBuf),
     /// A damaged record in the middle of the log.
     Corrupt {
         /// The log file.
@@ -99,6 +101,11 @@ impl fmt::Display for OpenError {
                 )
             }
             OpenError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
+            OpenError::NotAFolder(path) => write!(
+                f,
+                "--data-dir {} is not a folder: name a folder (herald creates it if it does not exist)",
+                path.display()
+            ),
             OpenError::Corrupt {
                 path,
                 offset,
@@ -131,6 +138,9 @@ impl EventLog {
             let path = path.to_path_buf();
             move |error| OpenError::Io { path, error }
         };
+        if dir.exists() && !dir.is_dir() {
+            return Err(OpenError::NotAFolder(dir.to_path_buf()));
+        }
         fs::create_dir_all(dir).map_err(io_error(dir))?;
         let lock = LockFile::take(dir).map_err(|error| match error {
             LockError::Held(pid) => OpenError::Locked {
