@@ -65,6 +65,26 @@ fn resuming_from_before_the_history_says_so_and_sends_all_that_is_held() {
     assert_eq!(replayed, ids[2..]);
 }
 
+/// An id herald never gave out (a proxy's, another server's) cannot be
+/// placed, so the subscriber gets all that is held, told it may have missed some.
+#[test]
+fn an_id_that_is_not_a_number_is_taken_as_zero() {
+    let addr = start();
+    let ids: Vec<u64> = (0..2)
+        .map(|i| publish(addr, &format!("message={i}")))
+        .collect();
+    let mut subscriber = Subscriber::open(addr, "", "Last-Event-ID: evt-17\r\n");
+    let notice = subscriber.next_event();
+    assert_eq!(notice.event.as_deref(), Some("herald-missed"));
+    assert!(
+        notice.data.contains(r#""last_event_id":0"#),
+        "{}",
+        notice.data
+    );
+    let replayed: Vec<u64> = (0..2).map(|_| subscriber.next_event().id()).collect();
+    assert_eq!(replayed, ids, "all that is held, from the oldest");
+}
+
 #[test]
 fn a_replay_honours_the_topic_filter() {
     let addr = start();

@@ -93,6 +93,29 @@ fn a_plain_text_body_is_the_message() {
     assert_eq!(event.event.as_deref(), Some("note"));
 }
 
+/// `echo … | curl --data-binary @-` adds a newline the sender never typed;
+/// a line break inside the message stays.
+#[test]
+fn a_plain_text_body_loses_one_final_newline() {
+    let addr = start();
+    let mut subscriber = Subscriber::all(addr);
+    for body in ["disk 91% full\n", "two lines\nend\r\n", "kept\n\n"] {
+        let reply = raw(
+            addr,
+            format!(
+                "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    assert_eq!(subscriber.next_event().data, "disk 91% full");
+    assert_eq!(subscriber.next_event().data, "two lines\nend");
+    assert_eq!(subscriber.next_event().data, "kept\n");
+}
+
 #[test]
 fn event_types_are_sent_and_ids_increase() {
     let addr = start();
