@@ -1,73 +1,10 @@
 //! The page in a real browser: each test runs one scenario of
 //! `tests/browser/run.mjs`, which starts the real `herald` binary and drives
-//! Debian's Chromium through `playwright-core`.
-//!
-//! Outside CI, a machine without Chromium or without the Node packages
-//! skips these tests and says why. With `CI` set they must run: a missing
-//! browser is a failure, not a skip.
+//! Debian's Chromium through `playwright-core` (see `support/browser.rs`).
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::Mutex;
+mod support;
 
-/// One browser at a time: the machine has two cores.
-static BROWSER: Mutex<()> = Mutex::new(());
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Why the scenarios cannot run here, if they cannot.
-fn missing_prerequisite() -> Option<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!(
-            "{CHROMIUM} is not installed (apt-get install chromium)"
-        ));
-    }
-    if !root
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Some("playwright-core is not installed (npm ci --prefix tests/browser)".into());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    None
-}
-
-fn run(scenario: &str) {
-    let _one_at_a_time = BROWSER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(reason) = missing_prerequisite() {
-        if std::env::var_os("CI").is_some() {
-            panic!("browser scenario {scenario} cannot run in CI: {reason}");
-        }
-        eprintln!("skipped browser scenario {scenario}: {reason}");
-        return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new("node")
-        .arg(root.join("tests/browser/run.mjs"))
-        .args([
-            "--herald",
-            env!("CARGO_BIN_EXE_herald"),
-            "--scenario",
-            scenario,
-        ])
-        .output()
-        .expect("cannot run node");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    eprint!("{printed}");
-    assert!(
-        output.status.success(),
-        "browser scenario {scenario} failed:\n{printed}"
-    );
-}
+use support::browser::run;
 
 #[test]
 fn two_tabs_see_a_message_typed_in_one() {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use herald::{Config, Server};
 
+pub mod browser;
 pub mod hook;
 pub mod ws;
 
