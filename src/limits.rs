@@ -511,6 +511,18 @@ pub const LOG_MAX_PENDING_BYTES: usize = 1024 * 1024;
 /// this, and no request wakes a thread for its line.
 pub const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 
+/// How often one refused origin is logged (`http/refused_origins.rs`): a
+/// page retrying every few seconds says so once a minute, not each time.
+pub const REFUSED_ORIGIN_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Origins remembered as lately logged: more than an intranet has sites,
+/// and a client inventing origins gains at most this many lines a minute.
+pub const REFUSED_ORIGINS_TRACKED_MAX: usize = 256;
+
+/// Origins longer than this are not logged or remembered: a real one
+/// (`scheme://host:port`) is far shorter, so the table stays under 64 KiB.
+pub const REFUSED_ORIGIN_MAX_BYTES: usize = 255;
+
 // ---- The page (`routes/page.rs`) ----------------------------------------------
 
 /// The largest file served from `--www`: a page's assets, not downloads.

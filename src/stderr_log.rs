@@ -60,7 +60,7 @@ pub fn access(method: &str, path: &str, status: u16, bytes: usize, took: Duratio
 /// written as `\u{XX}`, and a backslash as `\\`, so a line always reads as
 /// what was sent and one request is always one line. (The method needs no
 /// such care: `httparse` allows only token characters in it.)
-struct Escaped<'a>(&'a str);
+pub struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -94,3 +94,57 @@ fn listening_beyond_loopback_with_no_token_says_anyone_can_publish() {
         assert!(!quiet.said("anyone who can reach"));
     }
 }
+
+/// A page on another origin that `--cors-origin` does not name stays at
+/// "reconnecting" with the reason only in its browser's console; herald's
+/// log says it once a minute, and never for herald's own page.
+#[test]
+fn a_refused_origin_is_logged_once_with_the_flag_that_lets_it_in() {
+    let herald = HeraldProcess::start(&["--cors-origin", "http://allowed.example"]);
+    let from = |origin: &str, request_line: &str, body: &str| {
+        let head = format!(
+            "{request_line}\r\nHost: {}\r\nOrigin: {origin}\r\n",
+            herald.addr
+        );
+        let form = "Content-Type: application/x-www-form-urlencoded";
+        let framing = format!(
+            "{form}\r\nContent-Length: {}\r\nConnection: close",
+            body.len()
+        );
+        raw(
+            herald.addr,
+            format!("{head}{framing}\r\n\r\n{body}").as_bytes(),
+        )
+    };
+    let own = format!("http://{}", herald.addr);
+    let page = "http://127.0.0.1:8001";
+    // herald's own page posts its form with its own Origin: no CORS there.
+    let reply = from(&own, "POST /publish HTTP/1.1", "message=a");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    for _ in 0..3 {
+        let reply = from(page, "HEAD /events HTTP/1.1", "");
+        assert_eq!(reply.header("access-control-allow-origin"), None);
+    }
+    from("http://other.example", "GET /stats HTTP/1.1", "");
+    // stderr is one pipe, in order: once the last origin's line is read,
+    // any line the earlier requests wrote has been too.
+    wait_until(std::time::Duration::from_secs(5), "the log line", || {
+        herald.said("refused origin http://other.example")
+    });
+    let line = format!("refused origin {page}: not in --cors-origin (add --cors-origin {page}");
+    assert_eq!(herald.lines_with(&line), 1, "{:?}", herald.stderr);
+    assert_eq!(herald.lines_with("refused origin"), 2, "not its own page");
+    assert_eq!(herald.lines_with("allowed.example"), 0);
+}
+
+#[test]
+fn a_cors_origin_that_is_not_an_origin_is_refused_at_start() {
+    for wrong in ["127.0.0.1:8001", "http://intranet/", "intranet", "ftp://x"] {
+        let (code, said) = run(&["--cors-origin", wrong]);
+        assert_eq!(code, Some(2), "{wrong}: {said}");
+        assert!(
+            said.contains("SCHEME://HOST[:PORT]") && said.contains(wrong),
+            "{wrong}: {said}"
+        );
+    }
+}

@@ -19,6 +19,7 @@
 //! - [`request`]: the head and the body together, as a handler gets them;
 //! - [`form`]: decoding `a=1&b=2` (form bodies and query strings);
 //! - [`cors`]: the headers that let pages of other origins read an answer;
+//! - [`refused_origins`]: a log line for the origins `--cors-origin` refuses;
 //! - [`websocket_upgrade`]: the handshake that turns a request into a WebSocket;
 //! - [`response`]: an answer, and the one function that writes it;
 //! - [`error`]: every way a request can fail, and the status each becomes;
@@ -31,6 +32,7 @@ pub mod cors;
 pub mod error;
 pub mod form;
 pub mod reader;
+pub mod refused_origins;
 pub mod request;
 pub mod request_head;
 pub mod response;

@@ -49,6 +49,8 @@ pub struct RequestHead {
     pub forwarded_for: Option<String>,
     /// The `Origin` header, sent by a page from another site.
     pub origin: Option<String>,
+    /// The `Host` header, to tell a page's own origin from another's.
+    pub host: Option<String>,
     // ---- the WebSocket handshake (RFC 6455 §4.2.1) ----
     /// The `Upgrade` header (`websocket` for a WebSocket handshake).
     pub upgrade: Option<String>,
@@ -229,6 +231,7 @@ fn read_header(
         framing.transfer_encoding = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("host") {
         framing.hosts += 1;
+        head.host = Some(text()?.to_string());
     } else if name.eq_ignore_ascii_case("connection") {
         for option in text()?.split(',').map(str::trim) {
             if option.eq_ignore_ascii_case("close") {

@@ -17,6 +17,9 @@ use crate::config::Config;
 use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
 use crate::event::EventId;
+use crate::http::cors;
+use crate::http::refused_origins::RefusedOrigins;
+use crate::http::request_head::RequestHead;
 use crate::hub::handle::Handle;
 use crate::ingest::publisher::Publisher;
 use crate::ingest::submission::{Refusal, Submission};
@@ -41,9 +44,22 @@ pub struct Context {
     pub access: Option<Access>,
     /// When the server started, for `uptime_s`.
     pub started: Instant,
+    /// The origins lately logged as not allowed.
+    pub refused_origins: RefusedOrigins,
 }
 
 impl Context {
+    /// The `Access-Control-Allow-Origin` for a request to the API, if its
+    /// origin is allowed; one that is not is logged (see [`RefusedOrigins`]).
+    pub fn allowed_origin(&self, head: &RequestHead) -> Option<String> {
+        let origin = head.origin.as_deref()?;
+        let allowed = cors::allowed_origin(&self.config.cors_origins, Some(origin));
+        if allowed.is_none() {
+            self.refused_origins.note(origin, head.host.as_deref());
+        }
+        allowed
+    }
+
     /// Publishes a submission (from a form or a WebSocket message) if its
     /// sender may (see [`policy::publish`]), and counts a refusal for
     /// `/metrics`.

@@ -106,7 +106,7 @@ fn is_api(path: &str, with_hook: bool) -> bool {
 pub fn dispatch(request: &Request, context: &Context) -> Outcome {
     let head = &request.head;
     let origin = if is_api(head.path(), context.access.is_some()) {
-        cors::allowed_origin(&context.config.cors_origins, head.origin.as_deref())
+        context.allowed_origin(head)
     } else {
         None
     };

@@ -171,6 +171,7 @@ impl Server {
             counters,
             access,
             started: Instant::now(),
+            refused_origins: Default::default(),
         };
         Ok(Server {
             listener,
