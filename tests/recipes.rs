@@ -108,6 +108,61 @@ fn commands(block: &str) -> Vec<String> {
         .collect()
 }
 
+/// `PATH` with the folder of the herald that `cargo test` built first.
+fn path_with_herald() -> String {
+    let binary_dir = Path::new(env!("CARGO_BIN_EXE_herald")).parent().unwrap();
+    format!(
+        "{}:{}",
+        binary_dir.display(),
+        std::env::var("PATH").unwrap()
+    )
+}
+
+/// `line` for `sh -c`, run as the shell's own process (so killing it
+/// kills the command): `exec` goes after any leading `NAME=value`.
+fn exec_line(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let assignments = words
+        .iter()
+        .take_while(|word| word.contains('=') && !word.starts_with('-'))
+        .count();
+    let (set, command) = words.split_at(assignments);
+    [set, &["exec"], command].concat().join(" ")
+}
+
+/// A command line without its trailing `# comment`.
+fn without_comment(line: &str) -> &str {
+    line.split(" #").next().unwrap_or(line).trim()
+}
+
+/// The quick start, as a newcomer pastes it, ending in Chromium. One line
+/// is not run: `cargo install --path .` would build this tree once more
+/// into `~/.cargo/bin`; the test puts the herald `cargo test` built from
+/// it on `PATH` instead. And `herald` gets `HERALD_ADDR=127.0.0.1:0`, so
+/// the address the blocks use becomes a free port.
+#[test]
+fn the_quick_start_as_a_newcomer_pastes_it() {
+    let lines = commands(&recipe("quick-start"));
+    assert_eq!(without_comment(&lines[0]), "cargo install --path .");
+    let herald = HeraldProcess::start_command(
+        Command::new("sh")
+            .arg("-c")
+            .arg(exec_line(&lines[1]))
+            .env("PATH", path_with_herald())
+            .env("HERALD_ADDR", "127.0.0.1:0"),
+    );
+    let dir = scratch("quick-start");
+    let block = recipe("quick-start-publish").replace("127.0.0.1:8000", &herald.addr.to_string());
+    let publishes = commands(&block);
+    assert_eq!(publishes.len(), 3, "three messages");
+    for line in &publishes {
+        let id = run_line(line, &dir, &[]);
+        assert!(id.trim().parse::<u64>().is_ok(), "{line} printed {id:?}");
+    }
+    let base = format!("http://{}", herald.addr);
+    support::browser::run_with("quick-start", &["--url", &base]);
+}
+
 #[test]
 fn herald_publish_and_listen_as_in_the_readme() {
     let addr = start();
@@ -259,6 +314,148 @@ print(response.content.decode())
     assert_eq!(event.data, "hello from django");
     assert_eq!(event.topic.as_deref(), Some("announcements"));
     assert!(output.contains("\"announced\": true"), "{output}");
+}
+
+/// A child process and everything it started (`runserver`'s reloader runs
+/// the server in a child of its own), killed together when dropped.
+struct ProcessGroup(std::process::Child);
+
+impl ProcessGroup {
+    fn spawn(command: &mut Command) -> ProcessGroup {
+        use std::os::unix::process::CommandExt;
+        ProcessGroup(command.process_group(0).spawn().expect("cannot start"))
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-9", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port nothing listens on now, for Django to take.
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// Copies `from` into `to`, leaving out what Python builds beside sources.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let name = entry.file_name();
+        let name_text = name.to_string_lossy();
+        if name_text == "__pycache__" || name_text == "build" || name_text.ends_with(".egg-info") {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(&name));
+        } else {
+            fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// "Django in five minutes", step by step as the README says, from an empty
+/// folder holding a clone of herald (the test copies `python/` there): a
+/// virtualenv, `pip install`, `startproject`, the settings, the URLs, the
+/// template, `runserver` and herald, then Chromium logs in and sees a
+/// published message. The changes: `createsuperuser` runs with `--noinput`
+/// and `DJANGO_SUPERUSER_*`, and the two addresses are free ports.
+#[test]
+fn django_in_five_minutes() {
+    if !available("python3", &["-m", "venv", "--help"], "django-start") {
+        return;
+    }
+    let dir = scratch("django-quick-start");
+    copy_tree(&python_package(), &dir.join("herald/python"));
+    let start = commands(&recipe("django-start"))
+        .into_iter()
+        .map(
+            |line| match line.starts_with("python manage.py createsuperuser") {
+                true => "python manage.py createsuperuser --noinput".to_string(),
+                false => line,
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    let login = [
+        ("DJANGO_SUPERUSER_USERNAME", "newcomer".to_string()),
+        (
+            "DJANGO_SUPERUSER_PASSWORD",
+            "a long enough password".to_string(),
+        ),
+        ("DJANGO_SUPERUSER_EMAIL", "newcomer@example.com".to_string()),
+    ];
+    run_line(&format!("set -e\n{start}"), &dir, &login);
+
+    let django = format!("127.0.0.1:{}", free_port());
+    let run = commands(&recipe("django-run"));
+    let herald = HeraldProcess::start_command(
+        Command::new("sh")
+            .arg("-c")
+            .arg(exec_line(&run[1].replace("127.0.0.1:8001", &django)))
+            .env("PATH", path_with_herald())
+            .env("HERALD_ADDR", "127.0.0.1:0"),
+    );
+    let at_herald = |block: String| block.replace("127.0.0.1:8000", &herald.addr.to_string());
+    let project = dir.join("intranet");
+    let settings_path = project.join("intranet/settings.py");
+    let mut settings = fs::read_to_string(&settings_path).unwrap();
+    settings.push_str(&at_herald(recipe("django-settings")));
+    fs::write(&settings_path, settings).unwrap();
+    fs::write(project.join("intranet/urls.py"), recipe("django-urls")).unwrap();
+    fs::write(
+        project.join("templates/board.html"),
+        recipe("django-template"),
+    )
+    .unwrap();
+
+    // What `. venv/bin/activate` does, for the shell that runs Django.
+    let venv = dir.join("venv");
+    let venv_path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
+    let _runserver = ProcessGroup::spawn(
+        Command::new("sh")
+            .arg("-c")
+            .arg(exec_line(&run[0].replace("127.0.0.1:8001", &django)))
+            .current_dir(&project)
+            .env("PATH", venv_path)
+            .env("VIRTUAL_ENV", &venv)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_until(Duration::from_secs(30), "runserver to listen", || {
+        std::net::TcpStream::connect(&django).is_ok()
+    });
+
+    let publish = commands(&recipe("django-publish")).remove(0);
+    let message = publish.split('"').nth(1).unwrap().to_string();
+    support::browser::run_with_env(
+        "django-quick-start",
+        &[
+            "--url",
+            &format!("http://{django}"),
+            "--user",
+            &login[0].1,
+            "--password",
+            &login[1].1,
+            "--publish",
+            &publish,
+            "--message",
+            &message,
+        ],
+        &[
+            ("PATH", path_with_herald()),
+            ("HERALD_URL", format!("http://{}", herald.addr)),
+        ],
+    );
+    assert!(!herald.said("refused origin"), "{:?}", herald.stderr);
 }
 
 #[test]

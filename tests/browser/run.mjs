@@ -2,6 +2,8 @@
 //
 // Run by tests/browser.rs, one scenario per Rust test:
 //   node tests/browser/run.mjs --herald PATH/TO/herald --scenario NAME
+// or, for a herald a README recipe started:
+//   node tests/browser/run.mjs --url http://127.0.0.1:PORT --scenario NAME
 // Each scenario starts its own herald (the real binary, on 127.0.0.1 port 0),
 // launches a fresh headless Chromium through playwright-core, drives the page
 // as a person would, and exits 0 when every check holds. Every wait has a
@@ -13,7 +15,7 @@
 // network drop, and lets the test publish while the tab is cut off.
 
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
+import { execSync, spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
@@ -847,6 +849,51 @@ async function serveExamplePage() {
 
 // ---- main -----------------------------------------------------------------------------
 
+/**
+ * The README's quick start, against the herald the recipe started (`--url`):
+ * its three messages, newest first with their labels, "live", and a second
+ * tab that sees what the first types.
+ */
+scenarios["quick-start"] = async function ({ herald, browser }) {
+  const context = await browser.newContext();
+  const page = await openPage(context, `${herald.base}/`);
+  await waitForMessage(page, "deploy of build 4812 finished");
+  assert.deepEqual((await feedItems(page)).map((item) => [item.text, item.labels]), [
+    ["backup done", ["ops"]], ["disk 91% full", ["alert"]], ["deploy of build 4812 finished", []],
+  ], "all three, newest first, the alert and the ops one labelled");
+  await waitForStatus(page, "live");
+  assert.equal(await page.locator("#status").textContent(), "live");
+  const second = await openPage(context, `${herald.base}/`);
+  await waitForStatus(second, "live");
+  await page.fill("#message", "typed in the first tab");
+  await page.press("#message", "Enter");
+  await waitForMessage(second, "typed in the first tab");
+};
+
+/**
+ * The README's "Django in five minutes", against the Django and herald the
+ * recipe started (`--url` is Django's): log in through the admin, see the
+ * feed go live, run the README's publish line (`--publish`) and see its
+ * message; logged out, the feed is refused.
+ */
+scenarios["django-quick-start"] = async function ({ browser }) {
+  const site = args.url;
+  const page = await openPage(await browser.newContext(), `${site}/admin/login/?next=/`);
+  await page.fill("#id_username", args.user);
+  await page.fill("#id_password", args.password);
+  await Promise.all([page.waitForURL(`${site}/`), page.click("input[type=submit]")]);
+  const stateIs = (target, want) => target.waitForFunction(
+    (text) => document.querySelector(".herald-state").textContent === text, want,
+    { timeout: WAIT_MS });
+  await stateIs(page, "live");
+  execSync(args.publish, { stdio: "inherit" });
+  await page.waitForFunction(
+    (want) => [...document.querySelectorAll("section.herald-feed li")].some((li) => li.textContent === want),
+    args.message, { timeout: WAIT_MS });
+  const stranger = await openPage(await browser.newContext(), `${site}/`);
+  await stateIs(stranger, "refused");
+};
+
 const EXTRA_ARGS = {
   "full-server": ["--max-clients", "12", "--heartbeat", "0.5"],
   "send-errors": ["--publish-token", "s3cret"],
@@ -878,14 +925,16 @@ async function main() {
       .concat(django && !proxy ? ["--cors-origin", django.base] : [])
     : args.scenario === "htmx-same-origin" ? ["--www", htmxFolder()]
     : EXTRA_ARGS[args.scenario] || [];
-  const herald = await startHerald(extra, heraldAddr);
+  // A README recipe has started herald itself and says where (`--url`).
+  const herald = args.url ? { base: args.url, child: null }
+    : await startHerald(extra, heraldAddr);
   if (site) site.useHerald(herald.base);
   const browser = await launch();
   try {
     await scenario({ herald, browser, site, app, django });
   } finally {
     await browser.close();
-    await stopHerald(herald);
+    if (herald.child) await stopHerald(herald);
     if (site) site.close();
     if (app) app.close();
     if (django) django.close();

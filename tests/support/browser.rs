@@ -42,6 +42,12 @@ pub fn run(scenario: &str) {
 /// Runs `scenario` with `args` (`--url BASE` for a herald already running);
 /// panics with what it printed if it fails.
 pub fn run_with(scenario: &str, args: &[&str]) {
+    run_with_env(scenario, args, &[]);
+}
+
+/// The same, with `env` added to the scenario's environment (for the
+/// commands it runs).
+pub fn run_with_env(scenario: &str, args: &[&str], env: &[(&str, String)]) {
     let _one_at_a_time = BROWSER
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -57,6 +63,7 @@ pub fn run_with(scenario: &str, args: &[&str]) {
         .arg(root.join("tests/browser/run.mjs"))
         .args(args)
         .args(["--scenario", scenario])
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .output()
         .expect("cannot run node");
     let printed = format!(

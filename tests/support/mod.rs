@@ -420,6 +420,12 @@ impl HeraldProcess {
         .unwrap_or_else(|lines| panic!("herald did not start: {lines:?}"))
     }
 
+    /// Starts `command` (herald, or a shell that execs it), waiting until
+    /// it listens.
+    pub fn start_command(command: &mut std::process::Command) -> HeraldProcess {
+        Self::launch(command).unwrap_or_else(|lines| panic!("herald did not start: {lines:?}"))
+    }
+
     /// Starts `command`, collects its stderr lines, and waits until herald
     /// says where it listens.
     fn launch(command: &mut std::process::Command) -> Result<HeraldProcess, Vec<String>> {
