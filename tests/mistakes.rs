@@ -31,6 +31,13 @@ fn a_publish_that_goes_wrong_says_what_to_send() {
         text.contains("message=TEXT") && text.contains("text/plain"),
         "{text}"
     );
+    // `curl -d message='disk 91% full'`: a bare % is no escape.
+    let (status, text) = said("message=disk 91% full");
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("%25") && text.contains("--data-urlencode"),
+        "{text}"
+    );
     // `-d data=…`, another server's field name.
     let (status, text) = said("data=hello");
     assert_eq!(status, 400);

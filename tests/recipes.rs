@@ -275,6 +275,69 @@ fn python_with_the_package() {
         (event.id(), event.data.as_str(), event.topic.as_deref()),
         (id, "backup finished", Some("ops"))
     );
+    let overview = recipe("python-client").replace("127.0.0.1:8000", &addr.to_string());
+    fs::write(dir.join("client.py"), overview).unwrap();
+    python(&dir, "client.py", addr);
+    let alert = subscriber.next_event();
+    assert_eq!(alert.event.as_deref(), Some("alert"));
+    assert_eq!(subscriber.next_event().data, "deploy finished");
+}
+
+/// Every block of the README a user might paste is either run by a test
+/// (`<!-- recipe: NAME -->`, NAME used by one) or says why not
+/// (`<!-- not run: REASON -->`). Diagrams (`text`), samples of output
+/// (`json`) and Rust (compiled as doctests, see `src/lib.rs`) are neither.
+#[test]
+fn every_block_a_user_pastes_is_run_or_says_why_not() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let mut tests = String::new();
+    for folder in ["tests", "tests/browser"] {
+        for entry in fs::read_dir(root.join(folder)).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            let is_test = path.extension().is_some_and(|e| e == "rs" || e == "mjs");
+            if is_test && path.file_name().is_some_and(|name| name != "recipes.rs") {
+                tests.push_str(&fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    tests.push_str(
+        &fs::read_to_string(root.join("tests/recipes.rs"))
+            .unwrap()
+            .replace("recipe(\"NAME\")", ""),
+    );
+    let mut unmarked = Vec::new();
+    let mut previous = "";
+    let mut in_block = false;
+    for (number, line) in readme.lines().enumerate() {
+        if let Some(info) = line.strip_prefix("```") {
+            if !in_block && !matches!(info, "text" | "json") && !info.starts_with("rust") {
+                let runs = previous
+                    .strip_prefix("<!-- recipe: ")
+                    .and_then(|rest| rest.strip_suffix(" -->"))
+                    .is_some_and(|name| {
+                        tests.contains(&format!("recipe(\"{name}\")"))
+                            || tests.contains(&format!("<!-- recipe: {name} -->"))
+                    });
+                let says_why = previous.starts_with("<!-- not run: ") && previous.len() > 30;
+                if !(runs || says_why || previous == "<!-- example-page -->") {
+                    unmarked.push(format!(
+                        "README.md:{}: {line} after {previous:?}",
+                        number + 1
+                    ));
+                }
+            }
+            in_block = !in_block;
+        }
+        if !line.trim().is_empty() && !line.starts_with("```") {
+            previous = line;
+        }
+    }
+    assert!(
+        unmarked.is_empty(),
+        "blocks no test runs:\n{}",
+        unmarked.join("\n")
+    );
 }
 
 #[test]

@@ -25,7 +25,9 @@ impl FormError {
     /// The reason given to the client.
     pub fn reason(self) -> &'static str {
         match self {
-            FormError::BadPercentEncoding => "malformed percent-encoding",
+            FormError::BadPercentEncoding => {
+                "malformed percent-encoding: write a % as %25 (curl --data-urlencode does it)"
+            }
             FormError::NotUtf8 => "form field is not UTF-8",
         }
     }
