@@ -79,10 +79,15 @@ fn publishing_over_the_socket_is_acknowledged_and_reaches_sse() {
     ws.send_text(r#"{"publish": ""}"#);
     assert_eq!(ws.next().text(), r#"{"error":"message is empty"}"#);
     ws.send_text(r#"{"say": "x"}"#);
+    assert_eq!(
+        ws.next().text(),
+        r#"{"error":"the field is publish: send {\"publish\": \"your message\"}"}"#
+    );
+    ws.send_text(r#"{"message": "x", "topic": "ops"}"#);
     assert!(
         ws.next()
             .text()
-            .starts_with(r#"{"error":"send {\"publish\""#)
+            .starts_with(r#"{"error":"the field is publish, not message: send"#)
     );
     ws.send_text("not json");
     assert!(ws.next().text().starts_with(r#"{"error":"#));

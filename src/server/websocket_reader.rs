@@ -271,8 +271,7 @@ impl Session<'_> {
     }
 
     fn publish_fields(&self, fields: Vec<(String, String)>) -> Result<EventId, String> {
-        let message =
-            form::first(&fields, "publish").ok_or("send {\"publish\": \"your message\"}")?;
+        let message = form::first(&fields, "publish").ok_or_else(|| missing_publish(&fields))?;
         let submission = Submission {
             message: Some(message),
             event_type: form::first(&fields, "event"),
@@ -297,6 +296,19 @@ impl Session<'_> {
         };
         let _ = self.context.hub.send(command);
     }
+}
+
+/// What a message without `publish` is told: the field it should have
+/// used, naming the one it did when that is another server's habit.
+fn missing_publish(fields: &[(String, String)]) -> String {
+    let habit = ["message", "data", "text"]
+        .into_iter()
+        .find(|name| form::first(fields, name).is_some());
+    let field = match habit {
+        Some(name) => format!("the field is publish, not {name}"),
+        None => "the field is publish".to_string(),
+    };
+    format!("{field}: send {{\"publish\": \"your message\"}}")
 }
 
 /// The answer to the client's close frame: the same code back, or 1002 for
