@@ -5,7 +5,8 @@
 //! answer through the hub as a [`Command::Frame`], so the hub stays the only
 //! writer and an answer never cuts into an event.
 //!
-//! What it does with each frame (RFC 6455 §5.5, §6.2, §7):
+//! What it does with each frame, as [`MessageReader`] reads them (RFC 6455
+//! §5.5, §6.2, §7; the rules live there, shared with the Autobahn echo server):
 //! - ping: answer with a pong carrying the same payload;
 //! - text: a whole message (fragments joined, at most `--max-body` bytes,
 //!   UTF-8 checked) of the form `{"publish": "…", "event": "…", "topic":
@@ -13,10 +14,11 @@
 //!   `{"ack": ID}` or `{"error": "reason"}`;
 //! - close: answer with a close carrying the same code, then close.
 //!
+//! - binary: closed with 1003, since a publish is text.
+//!
 //! Any breach of the protocol is answered with the close code it earns, and
-//! the connection is closed. So is a flood of control frames: more than
-//! [`WEBSOCKET_CONTROL_FRAMES_PER_SECOND`] in a second is closed with 1008,
-//! since every ping makes the hub write a pong.
+//! the connection is closed. So is a flood of control frames (1008), since
+//! every ping makes the hub write a pong.
 //!
 //! The session also ends when the hub drops the listener (a reader too slow
 //! for `--max-backlog`, or the server stopping): the hub shuts the socket
@@ -35,7 +37,7 @@
 use std::io;
 use std::net::Shutdown;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::access::credentials::Credentials;
 use crate::counters::TurnedAway;
@@ -44,8 +46,8 @@ use crate::http::form;
 use crate::hub::Command;
 use crate::ingest::submission::Submission;
 use crate::limits::{
-    LINGER, LINGER_BYTES, READ_CHUNK_BYTES, WEBSOCKET_CONTROL_FRAMES_PER_SECOND,
-    WEBSOCKET_POLL_MAX, WEBSOCKET_POLL_MIN, WEBSOCKET_SILENCE_GRACE, WEBSOCKET_SILENT_HEARTBEATS,
+    LINGER, LINGER_BYTES, READ_CHUNK_BYTES, WEBSOCKET_POLL_MAX, WEBSOCKET_POLL_MIN,
+    WEBSOCKET_SILENCE_GRACE, WEBSOCKET_SILENT_HEARTBEATS,
 };
 use crate::routes::context::Context;
 use crate::shared_socket::SharedSocket;
@@ -53,16 +55,7 @@ use crate::socket_io::read_some;
 use crate::wire::json;
 use crate::wire::json_reader::read_flat_object;
 use crate::wire::websocket::frame::{self, Frame, close_code};
-
-/// Why the session ends.
-enum End {
-    /// Answer with a close frame carrying this code.
-    Close(u16),
-    /// Answer the client's close with this close frame's payload.
-    Echo(Vec<u8>),
-    /// The client vanished: nothing to answer.
-    Gone,
-}
+use crate::wire::websocket::messages::{End, MessageReader, Received};
 
 /// Reads frames until the session ends, then has the hub close it.
 /// `buf` holds bytes that came after the handshake, `key` names the
@@ -85,8 +78,7 @@ pub fn run(
     let mut session = Session {
         key,
         context,
-        message: None,
-        control: ControlRate::new(),
+        messages: MessageReader::new(context.config.max_body),
         credentials,
     };
     let end = loop {
@@ -115,15 +107,7 @@ pub fn run(
             },
         }
     };
-    let bytes = match end {
-        End::Close(code) => frame::close(code),
-        End::Echo(payload) => {
-            let mut out = Vec::new();
-            frame::encode(frame::CLOSE, &payload, &mut out);
-            out
-        }
-        End::Gone => Vec::new(),
-    };
+    let bytes = end.frame();
     let answered = !bytes.is_empty();
     session.send(bytes, true);
     if answered {
@@ -169,94 +153,37 @@ fn is_timeout(error: &io::Error) -> bool {
 struct Session<'a> {
     key: u64,
     context: &'a Context,
-    /// A fragmented message being put together: its opcode and bytes.
-    message: Option<(u8, Vec<u8>)>,
-    control: ControlRate,
+    messages: MessageReader,
     credentials: Option<Credentials>,
-}
-
-/// Counts control frames in one-second windows.
-struct ControlRate {
-    window_start: Instant,
-    count: u32,
-}
-
-impl ControlRate {
-    fn new() -> ControlRate {
-        ControlRate {
-            window_start: Instant::now(),
-            count: 0,
-        }
-    }
-
-    /// Counts one frame; false when it is one too many for its second.
-    fn allow(&mut self) -> bool {
-        if self.window_start.elapsed() >= Duration::from_secs(1) {
-            self.window_start = Instant::now();
-            self.count = 0;
-        }
-        self.count += 1;
-        self.count <= WEBSOCKET_CONTROL_FRAMES_PER_SECOND
-    }
 }
 
 impl Session<'_> {
     /// Handles one frame; `Some` when the session must end.
     fn handle(&mut self, frame: Frame) -> Option<End> {
-        let is_control = matches!(frame.opcode, frame::PING | frame::PONG);
-        if is_control && !self.control.allow() {
-            self.context.counters.refused(TurnedAway::Policy);
-            return Some(End::Close(close_code::POLICY_VIOLATION));
-        }
-        match frame.opcode {
-            frame::PING => {
+        match self.messages.take(frame) {
+            Received::Nothing => None,
+            Received::Ping(payload) => {
                 let mut pong = Vec::new();
-                frame::encode(frame::PONG, &frame.payload, &mut pong);
+                frame::encode(frame::PONG, &payload, &mut pong);
                 self.send(pong, false);
                 None
             }
-            frame::PONG => None,
-            frame::CLOSE => Some(close_reply(&frame.payload)),
-            frame::CONTINUATION => {
-                let Some((_, message)) = &mut self.message else {
-                    return Some(End::Close(close_code::PROTOCOL_ERROR));
-                };
-                message.extend_from_slice(&frame.payload);
-                if message.len() > self.context.config.max_body {
-                    return Some(End::Close(close_code::TOO_BIG));
-                }
-                if !frame.fin {
-                    return None;
-                }
-                let (opcode, message) = self.message.take()?;
-                self.message_done(opcode, message)
+            Received::Text(text) => {
+                let answer = self.publish(&text);
+                let mut out = Vec::new();
+                frame::encode(frame::TEXT, answer.as_bytes(), &mut out);
+                self.send(out, false);
+                None
             }
-            opcode => {
-                if self.message.is_some() {
-                    return Some(End::Close(close_code::PROTOCOL_ERROR));
+            // A publish is text; herald has no use for bytes.
+            Received::Binary(_) => Some(End::Close(close_code::UNSUPPORTED_DATA)),
+            Received::End(end) => {
+                if end == End::Close(close_code::POLICY_VIOLATION) {
+                    self.context.counters.refused(TurnedAway::Policy);
                 }
-                if !frame.fin {
-                    self.message = Some((opcode, frame.payload));
-                    return None;
-                }
-                self.message_done(opcode, frame.payload)
+                Some(end)
             }
         }
-    }
-
-    /// A whole message arrived.
-    fn message_done(&mut self, opcode: u8, message: Vec<u8>) -> Option<End> {
-        if opcode == frame::BINARY {
-            return Some(End::Close(close_code::UNSUPPORTED_DATA));
-        }
-        let Ok(text) = String::from_utf8(message) else {
-            return Some(End::Close(close_code::INVALID_DATA));
-        };
-        let answer = self.publish(&text);
-        let mut out = Vec::new();
-        frame::encode(frame::TEXT, answer.as_bytes(), &mut out);
-        self.send(out, false);
-        None
     }
 
     /// Publishes a `{"publish": …}` message; the answer as JSON.
@@ -309,25 +236,4 @@ fn missing_publish(fields: &[(String, String)]) -> String {
         None => "the field is publish".to_string(),
     };
     format!("{field}: send {{\"publish\": \"your message\"}}")
-}
-
-/// The answer to the client's close frame: the same code back, or 1002 for
-/// a malformed one, 1007 for a reason that is not UTF-8.
-fn close_reply(payload: &[u8]) -> End {
-    match payload {
-        [] => End::Echo(Vec::new()),
-        [_] => End::Close(close_code::PROTOCOL_ERROR),
-        [high, low, reason @ ..] => {
-            let code = u16::from_be_bytes([*high, *low]);
-            // Codes a peer may send (RFC 6455 §7.4): 1000-1003, 1007-1011, 3000-4999.
-            let allowed = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
-            if !allowed {
-                End::Close(close_code::PROTOCOL_ERROR)
-            } else if std::str::from_utf8(reason).is_err() {
-                End::Close(close_code::INVALID_DATA)
-            } else {
-                End::Echo(code.to_be_bytes().to_vec())
-            }
-        }
-    }
 }

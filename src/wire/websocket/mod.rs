@@ -17,10 +17,12 @@
 //!
 //! - this file: an event, a notice or a ping as the frame a client reads;
 //! - [`frame`]: the frame format (RFC 6455 §5), read and written;
+//! - [`messages`]: from frames to messages, and the close each breach earns;
 //! - [`sha1`] and [`base64`]: the handshake's `Sec-WebSocket-Accept`.
 
 pub mod base64;
 pub mod frame;
+pub mod messages;
 pub mod sha1;
 
 use crate::clock::rfc3339_millis;
