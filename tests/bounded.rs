@@ -133,11 +133,33 @@ fn a_replay_storm_shares_the_history_instead_of_copying_it() {
     wait_for_listeners(addr, 1);
     let before = rss(&herald);
 
-    let streams: Vec<Socket> = (0..200)
-        .map(|_| stalled_events(addr, "Last-Event-ID: 0\r\n"))
-        .collect();
-    let sockets: Vec<Ws> = (0..20).map(|_| Ws::open(addr, "?lastEventId=0")).collect();
+    // They open ten at a time (one WebSocket in each ten), every 200 ms,
+    // while a prober publishes every 50 ms and times the normal subscriber.
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = std::sync::Arc::clone(&opened);
+    let prober = thread::spawn(move || {
+        let mut slowest = Duration::ZERO;
+        for probe in 0.. {
+            if done.load(std::sync::atomic::Ordering::SeqCst) {
+                return (normal, slowest);
+            }
+            let took = delivery_time(addr, &mut normal, &format!("opening{probe}"));
+            slowest = slowest.max(took);
+            thread::sleep(Duration::from_millis(50).saturating_sub(took));
+        }
+        unreachable!()
+    });
+    let mut streams: Vec<Socket> = Vec::new();
+    let mut sockets: Vec<Ws> = Vec::new();
+    for _ in 0..22 {
+        streams.extend((0..9).map(|_| stalled_events(addr, "Last-Event-ID: 0\r\n")));
+        sockets.push(Ws::open(addr, "?lastEventId=0"));
+        thread::sleep(Duration::from_millis(200));
+    }
     wait_for_listeners(addr, 221);
+    opened.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (mut normal, slowest_while_opening) = prober.join().unwrap();
+    eprintln!("replay storm: slowest normal delivery while opening {slowest_while_opening:?}");
     // Let the hub write what the sockets take, and the readers stall.
     thread::sleep(Duration::from_millis(500));
 
@@ -156,6 +178,10 @@ fn a_replay_storm_shares_the_history_instead_of_copying_it() {
     assert!(
         slowest < PROMPT_DELIVERY,
         "a normal subscriber waited {slowest:?} during the storm"
+    );
+    assert!(
+        slowest_while_opening < PROMPT_DELIVERY,
+        "a normal subscriber waited {slowest_while_opening:?} while the storm opened"
     );
     assert_eq!(stat(addr, "listeners"), 221, "nobody was dropped");
     drop((streams, sockets));
