@@ -209,9 +209,29 @@ pub fn is_label(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_LABEL_BYTES && !text.chars().any(char::is_control)
 }
 
+/// A message as a shell sends it, without the line break it ends with:
+/// `echo hi | herald publish -` and `echo hi | curl --data-binary @-` both
+/// mean `hi`. Only that one break goes; one inside the message stays.
+pub fn without_final_line_break(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_final_line_break_is_dropped() {
+        assert_eq!(without_final_line_break("a\nb\n".into()), "a\nb");
+        assert_eq!(without_final_line_break("a\r\n".into()), "a");
+        assert_eq!(without_final_line_break("a\n\n".into()), "a\n");
+    }
 
     #[test]
     fn the_builder_checks_each_part() {

@@ -10,6 +10,7 @@
 //! the server accepted the event; otherwise the server's reason is printed
 //! and the status is 1.
 
+use crate::event::without_final_line_break;
 use crate::limits::CLIENT_TIMEOUT;
 use std::io::Read;
 
@@ -68,17 +69,6 @@ pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
     }
 }
 
-/// `echo hi | herald publish -` publishes `hi`, not `hi` and a line break.
-fn without_final_line_break(mut text: String) -> String {
-    if text.ends_with('\n') {
-        text.pop();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-    }
-    text
-}
-
 /// `message=…&event=…&topic=…`, each value percent-encoded.
 fn form_body(message: &str, event: Option<&str>, topic: Option<&str>) -> String {
     let encode = |text| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
@@ -94,13 +84,6 @@ fn form_body(message: &str, event: Option<&str>, topic: Option<&str>) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_final_line_break_is_dropped() {
-        assert_eq!(without_final_line_break("a\nb\n".into()), "a\nb");
-        assert_eq!(without_final_line_break("a\r\n".into()), "a");
-        assert_eq!(without_final_line_break("a\n\n".into()), "a\n");
-    }
 
     #[test]
     fn the_body_is_a_form() {

@@ -26,6 +26,7 @@
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::credentials::Credentials;
+use crate::event::without_final_line_break;
 use crate::http::error::HttpError;
 use crate::http::form::{self, parse_form};
 use crate::http::request::Request;
@@ -88,7 +89,7 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
         Some("text/plain") => {
             let message = String::from_utf8(request.body.clone())
                 .map_err(|_| HttpError::BadRequest("message is not UTF-8"))?;
-            vec![("message".to_string(), without_final_newline(message))]
+            vec![("message".to_string(), without_final_line_break(message))]
         }
         Some(_) => return Err(HttpError::UnsupportedMediaType),
     };
@@ -102,19 +103,6 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
     }
     fields.extend(query);
     Ok(fields)
-}
-
-/// `echo text | curl -H 'Content-Type: text/plain' --data-binary @-` ends
-/// the body with a newline that is not part of the message; only that one
-/// goes, as `herald publish -` does for its stdin.
-fn without_final_newline(mut message: String) -> String {
-    if message.ends_with('\n') {
-        message.pop();
-        if message.ends_with('\r') {
-            message.pop();
-        }
-    }
-    message
 }
 
 /// The token, as `Authorization: Bearer TOKEN` (the scheme in any case,
