@@ -12,9 +12,8 @@
 //!   UTF-8 checked) of the form `{"publish": "…", "event": "…", "topic":
 //!   "…", "token": "…"}` is published like `POST /publish`, and answered with
 //!   `{"ack": ID}` or `{"error": "reason"}`;
-//! - close: answer with a close carrying the same code, then close.
-//!
-//! - binary: closed with 1003, since a publish is text.
+//! - close: answer with a close carrying the same code, then close;
+//! - binary: close with 1003, since a publish is text.
 //!
 //! Any breach of the protocol is answered with the close code it earns, and
 //! the connection is closed. So is a flood of control frames (1008), since

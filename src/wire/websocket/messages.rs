@@ -105,7 +105,7 @@ impl MessageReader {
     }
 
     fn continue_message(&mut self, frame: Frame) -> Received {
-        let Some((_, message)) = &mut self.message else {
+        let Some((opcode, message)) = &mut self.message else {
             // A continuation of nothing (§5.4).
             return Received::End(End::Close(close_code::PROTOCOL_ERROR));
         };
@@ -113,14 +113,12 @@ impl MessageReader {
         if message.len() > self.max_message_bytes {
             return Received::End(End::Close(close_code::TOO_BIG));
         }
-        match (frame.fin, self.message.take()) {
-            (true, Some((opcode, message))) => whole(opcode, message),
-            (false, open) => {
-                self.message = open;
-                Received::Nothing
-            }
-            (true, None) => Received::Nothing,
+        if !frame.fin {
+            return Received::Nothing;
         }
+        let (opcode, message) = (*opcode, std::mem::take(message));
+        self.message = None;
+        whole(opcode, message)
     }
 }
 
