@@ -39,6 +39,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Write one line per request to stderr.
     pub access_log: bool,
+    /// Keys with a value, over all topics, at most (see `hub/state/`).
+    pub state_keys: usize,
+    /// The memory those values may take, in bytes.
+    pub state_bytes: usize,
     /// Keep the event log in this folder, so history survives a restart.
     pub data_dir: Option<PathBuf>,
     /// When a stored event counts as durable (with `data_dir`).
@@ -71,6 +75,8 @@ impl Default for Config {
             www: None,
             history: limits::DEFAULT_HISTORY_EVENTS,
             history_bytes: limits::DEFAULT_HISTORY_BYTES,
+            state_keys: limits::DEFAULT_STATE_KEYS,
+            state_bytes: limits::DEFAULT_STATE_BYTES,
             heartbeat: limits::DEFAULT_HEARTBEAT,
             max_body: limits::DEFAULT_MAX_BODY_BYTES,
             header_timeout: limits::DEFAULT_HEADER_TIMEOUT,

@@ -28,11 +28,13 @@ pub enum TurnedAway {
     Denied,
     /// The app could not answer in time (or made no sense).
     AuthDown,
+    /// A publish would have added a key past `--state-keys` or `--state-bytes`.
+    StateFull,
 }
 
 impl TurnedAway {
     /// Every reason, in the order `/metrics` lists them.
-    pub const ALL: [TurnedAway; 7] = [
+    pub const ALL: [TurnedAway; 8] = [
         TurnedAway::Full,
         TurnedAway::Busy,
         TurnedAway::Token,
@@ -40,6 +42,7 @@ impl TurnedAway {
         TurnedAway::Policy,
         TurnedAway::Denied,
         TurnedAway::AuthDown,
+        TurnedAway::StateFull,
     ];
 
     /// The reason's label in `/metrics`.
@@ -52,6 +55,7 @@ impl TurnedAway {
             TurnedAway::Policy => "policy",
             TurnedAway::Denied => "denied",
             TurnedAway::AuthDown => "auth_down",
+            TurnedAway::StateFull => "state_full",
         }
     }
 }

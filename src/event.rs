@@ -14,6 +14,10 @@
 //! The message itself may hold any text, line breaks included: the encoder
 //! in [`crate::wire::sse`] writes each of its lines as a `data:` line.
 //!
+//! An event may carry a [`Keyed`] change: with a key (`key=`) it becomes
+//! the current value of that key in its topic, or removes it (see
+//! `hub/state/`). The key follows the rule of a label.
+//!
 //! An event may also carry the publisher's idempotency key (the
 //! `Idempotency-Key` header of `POST /publish`): never sent to subscribers,
 //! but kept with the event, in the log and in Redis, so that a retried
@@ -21,7 +25,7 @@
 
 use std::fmt;
 
-use crate::limits::{IDEMPOTENCY_KEY_MAX_BYTES, MAX_LABEL_BYTES};
+use crate::limits::{IDEMPOTENCY_KEY_MAX_BYTES, MAX_LABEL_BYTES, STATE_TTL_MAX_SECONDS};
 
 /// The id the server gives each event: strictly increasing, also across
 /// restarts (see [`crate::hub::history`]).
@@ -33,7 +37,36 @@ pub struct Event {
     data: String,
     event_type: Option<String>,
     topic: Option<String>,
+    /// Boxed: most events have none, and an event travels by value.
+    keyed: Option<Box<Keyed>>,
     idempotency_key: Option<String>,
+}
+
+/// What an event does to the keyed values of its topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyed {
+    /// The key, a label.
+    pub key: String,
+    /// Set, delete or expire.
+    pub change: Change,
+}
+
+/// The three things an event may do to a key's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The event is the key's value from now on, for `ttl_seconds` if set.
+    Set {
+        /// How long the value lasts, from when herald accepted it.
+        ttl_seconds: Option<u32>,
+    },
+    /// The key's value is removed (`delete=1`).
+    Delete,
+    /// The value set by the event `of` has expired: it is removed, if it is
+    /// still the key's value (a newer one may have replaced it).
+    Expire {
+        /// The id of the event that set the value.
+        of: EventId,
+    },
 }
 
 /// Why an event could not be built.
@@ -47,6 +80,10 @@ pub enum EventError {
     BadTopic,
     /// The idempotency key is empty, too long, or not visible ASCII.
     BadIdempotencyKey,
+    /// The state key is empty, too long, or has a control character.
+    BadKey,
+    /// The ttl is not a whole number of seconds in range, or has no key.
+    BadTtl,
 }
 
 impl EventError {
@@ -60,6 +97,10 @@ impl EventError {
             EventError::BadTopic => "topic must be 1 to 128 bytes without control characters",
             EventError::BadIdempotencyKey => {
                 "Idempotency-Key must be 1 to 128 visible ASCII characters"
+            }
+            EventError::BadKey => "key must be 1 to 128 bytes without control characters",
+            EventError::BadTtl => {
+                "ttl must be a whole number of seconds from 1 to 2592000, with a key"
             }
         }
     }
@@ -93,6 +134,7 @@ impl Event {
             data,
             event_type: None,
             topic: None,
+            keyed: None,
             idempotency_key: None,
         })
     }
@@ -151,6 +193,48 @@ impl Event {
         Ok(self)
     }
 
+    /// Makes the event the current value of `key` in its topic, lasting
+    /// `ttl_seconds` if given (1 to [`STATE_TTL_MAX_SECONDS`]).
+    ///
+    /// ```
+    /// let event = herald::Event::new("passing")?.topic("builds")?.key("main", Some(60))?;
+    /// assert_eq!(event.keyed().map(|keyed| keyed.key.as_str()), Some("main"));
+    /// assert!(herald::Event::new("x")?.key("main", Some(0)).is_err());
+    /// # Ok::<(), herald::EventError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EventError::BadKey`] unless [`is_label`] holds for the key;
+    /// [`EventError::BadTtl`] for a ttl out of range.
+    pub fn key(
+        self,
+        key: impl Into<String>,
+        ttl_seconds: Option<u32>,
+    ) -> Result<Event, EventError> {
+        if ttl_seconds.is_some_and(|ttl| ttl == 0 || u64::from(ttl) > STATE_TTL_MAX_SECONDS) {
+            return Err(EventError::BadTtl);
+        }
+        self.with_change(key, Change::Set { ttl_seconds })
+    }
+
+    /// Gives the event a keyed change of any kind (as a record of the
+    /// event log or a Redis entry carries it).
+    ///
+    /// # Errors
+    /// [`EventError::BadKey`] unless [`is_label`] holds for the key.
+    pub fn with_change(
+        mut self,
+        key: impl Into<String>,
+        change: Change,
+    ) -> Result<Event, EventError> {
+        let key = key.into();
+        if !is_label(&key) {
+            return Err(EventError::BadKey);
+        }
+        self.keyed = Some(Box::new(Keyed { key, change }));
+        Ok(self)
+    }
+
     /// Sets the key that makes publishing this event idempotent: a second
     /// publish with the same key, while the first is remembered, is not
     /// broadcast again and gets the first one's id.
@@ -186,6 +270,11 @@ impl Event {
     /// The topic, if one was set.
     pub fn topic_name(&self) -> Option<&str> {
         self.topic.as_deref()
+    }
+
+    /// Its keyed change, if it has one.
+    pub fn keyed(&self) -> Option<&Keyed> {
+        self.keyed.as_deref()
     }
 
     /// The idempotency key, if one was set.

@@ -138,6 +138,18 @@ pub const DEFAULT_REDIS_STREAM: &str = "herald";
 /// `Last-Event-ID` and catches up from the history.
 pub const DEFAULT_MAX_BACKLOG_BYTES: usize = 1024 * 1024;
 
+/// `--state-keys`: the keyed values held over all topics (see
+/// `hub/state/`). An intranet's dashboards hold hundreds to a few thousand
+/// things (builds, teams, exports); ten thousand leaves room for all of
+/// them and keeps a whole snapshot a few MiB at most.
+pub const DEFAULT_STATE_KEYS: usize = 10_000;
+
+/// `--state-bytes`: the memory those values may take, both encodings of
+/// each counted as in the history. A small box's share: the history's own
+/// default is 64 MiB for a thousand events of any size; values are the
+/// current ones only, so a quarter of it.
+pub const DEFAULT_STATE_BYTES: usize = 16 * 1024 * 1024;
+
 // ---- Fixed limits -------------------------------------------------------------
 
 /// The request line and the headers together (RFC 9112 §2.3 leaves the bound to
@@ -156,6 +168,15 @@ pub const MAX_LABEL_BYTES: usize = 128;
 /// An `Idempotency-Key`, in bytes: a UUID is 36, a SHA-256 in hex 64; more
 /// is not a key but a payload. Past it: 400.
 pub const IDEMPOTENCY_KEY_MAX_BYTES: usize = 128;
+
+/// A state key (`key=`), in bytes: a name such as `build/main` or a UUID,
+/// as short as a topic. Past it: 400.
+pub const STATE_KEY_MAX_BYTES: usize = 128;
+
+/// The longest `ttl=`, in seconds: 30 days. A value meant to outlive a
+/// month should be set without one; the bound keeps `accepted + ttl`
+/// far from overflowing, whatever a client sends.
+pub const STATE_TTL_MAX_SECONDS: u64 = 30 * 24 * 3600;
 
 /// How many idempotency keys one server remembers: the newest `--history`
 /// publishes that carried one, but never more than this, so that a huge
@@ -379,6 +400,15 @@ pub const AUTH_FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// beyond any sync of a healthy disk, so only a failing one trips it.
 pub const STORE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often the ledger is asked for values whose `ttl` is up: a value
+/// goes within this much (and the hub's next round) of its time, well
+/// inside the second the README promises.
+pub const STATE_EXPIRY_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Values ended in one check at most; more wait for the next, so that a
+/// thousand ttls ending together do not hold the publishers' lock long.
+pub const STATE_EXPIRIES_PER_CHECK_MAX: usize = 1000;
+
 // ---- The event log and Redis (`store/`) -------------------------------------
 
 /// With `--fsync interval`, how often the log is synced at most: the most
@@ -500,6 +530,11 @@ pub const MAX_BYTES_PER_LISTENER_PER_LAP: usize = 2 * LISTENER_SEND_BUFFER_BYTES
 /// Reads of one subscriber's socket when looking for a hang-up: it sends
 /// nothing after its request, so anything more is not worth reading.
 pub const HANGUP_CHECK_MAX_READS: usize = 4;
+
+/// Snapshots of the keyed values kept for reuse, one per set of topics,
+/// until the values change: the topic sets of one page's tabs are few, and
+/// each kept snapshot is a list of references, 8 bytes per value.
+pub const SNAPSHOTS_CACHED_MAX: usize = 8;
 
 // ---- Logging ---------------------------------------------------------------
 

@@ -23,6 +23,8 @@ pub const SERVER_FLAGS: &[(&str, bool)] = &[
     ("--keepalive-timeout", true),
     ("--max-clients", true),
     ("--max-backlog", true),
+    ("--state-keys", true),
+    ("--state-bytes", true),
     ("--publish-token", true),
     ("--cors-origin", true),
     ("--data-dir", true),

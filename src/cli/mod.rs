@@ -92,6 +92,8 @@ Server options:
                              less {reserved}, and less {closer} (or a quarter of the rest)
                              kept for turning clients away]
   --max-backlog BYTES        how far (bytes) a subscriber may fall behind before it is dropped [default: {max_backlog}]
+  --state-keys N             keys with a current value, over all topics [default: {state_keys}]
+  --state-bytes BYTES        memory those values may take, at most [default: {state_bytes}]
   --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
   --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)
   --data-dir DIR             keep the event log in DIR, so history survives restarts
@@ -126,6 +128,8 @@ Under systemd with Type=notify, herald sends READY=1 once it listens.
         reserved = limits::RESERVED_FILE_DESCRIPTORS,
         closer = limits::CLOSER_MAX_SOCKETS,
         max_backlog = limits::DEFAULT_MAX_BACKLOG_BYTES,
+        state_keys = limits::DEFAULT_STATE_KEYS,
+        state_bytes = limits::DEFAULT_STATE_BYTES,
         fsync_ms = limits::FSYNC_INTERVAL.as_millis(),
         redis_stream = limits::DEFAULT_REDIS_STREAM,
         auth_timeout = limits::DEFAULT_AUTH_HOOK_TIMEOUT.as_secs_f64(),
@@ -426,6 +430,8 @@ mod tests {
                 format!("{:?}", defaults.keepalive_timeout),
             ),
             ("--max-backlog", format!("{:?}", defaults.max_backlog)),
+            ("--state-keys", format!("{:?}", defaults.state_keys)),
+            ("--state-bytes", format!("{:?}", defaults.state_bytes)),
             ("--redis-stream", format!("{:?}", defaults.redis_stream)),
             (
                 "--auth-hook-timeout",
@@ -452,6 +458,8 @@ mod tests {
                 "--header-timeout" => format!("{:?}", parsed.header_timeout),
                 "--keepalive-timeout" => format!("{:?}", parsed.keepalive_timeout),
                 "--max-backlog" => format!("{:?}", parsed.max_backlog),
+                "--state-keys" => format!("{:?}", parsed.state_keys),
+                "--state-bytes" => format!("{:?}", parsed.state_bytes),
                 _ => format!("{:?}", parsed.redis_stream),
             };
             assert_eq!(parsed_field, field, "{flag}'s default in --help");

@@ -100,6 +100,8 @@ fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
         "--max-backlog" => {
             config.max_backlog = number(&flag, &value()?, limits::MIN_MAX_BACKLOG_BYTES)?
         }
+        "--state-keys" => config.state_keys = number(&flag, &value()?, 0)?,
+        "--state-bytes" => config.state_bytes = number(&flag, &value()?, 0)?,
         "--publish-token" => config.publish_token = Some(token(&value()?)?),
         "--cors-origin" => config.cors_origins.push(origin(&value()?)?),
         "--quiet" => config.access_log = false,

@@ -49,6 +49,8 @@ pub enum HttpError {
     Conflict(&'static str),
     /// 503: the server cannot take this now; the text says why.
     ServiceUnavailable(&'static str),
+    /// 507: the keyed values are at their bound; the text names the flag.
+    InsufficientStorage(&'static str),
 }
 
 impl HttpError {
@@ -71,6 +73,7 @@ impl HttpError {
             HttpError::HeaderFieldsTooLarge => 431,
             HttpError::NotImplemented => 501,
             HttpError::ServiceUnavailable(_) => 503,
+            HttpError::InsufficientStorage(_) => 507,
             HttpError::VersionNotSupported => 505,
         }
     }
@@ -81,6 +84,7 @@ impl HttpError {
             HttpError::BadRequest(why)
             | HttpError::ServiceUnavailable(why)
             | HttpError::Conflict(why)
+            | HttpError::InsufficientStorage(why)
             | HttpError::Denied(why) => why,
             HttpError::NotLoggedIn => "log in to the app first",
             HttpError::Unauthorized => "publishing needs a token",
@@ -93,7 +97,7 @@ impl HttpError {
             }
             HttpError::UriTooLong => "request target too long",
             HttpError::UnsupportedMediaType => {
-                "send application/x-www-form-urlencoded or text/plain"
+                "send application/x-www-form-urlencoded, application/json or text/plain"
             }
             HttpError::UpgradeRequired => "only WebSocket version 13 is supported",
             HttpError::HeaderFieldsTooLarge => "request header section too large",

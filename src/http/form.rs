@@ -92,6 +92,16 @@ fn check_escapes(part: &[u8]) -> Result<(), FormError> {
     Ok(())
 }
 
+/// A yes-or-no field: `1` or `true`, `0`, `false` or empty; `None` for
+/// anything else.
+pub fn flag(value: &str) -> Option<bool> {
+    match value {
+        "1" | "true" => Some(true),
+        "0" | "false" | "" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,8 @@
 
 use crossbeam_channel::Sender;
 
+use crate::hub::filter::TopicFilter;
+use crate::hub::state::StateAnswer;
 use crate::hub::stats::HubStats;
 use crate::hub::{Command, Subscription};
 use crate::limits::HUB_REPLY_TIMEOUT;
@@ -65,6 +67,16 @@ impl Handle {
     pub fn stats(&self) -> Result<HubStats, HubUnavailable> {
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.send(Command::Stats { reply })?;
+        answer
+            .recv_timeout(HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+
+    /// The keyed values `filter` wants, as of the newest event the hub
+    /// has taken (see [`crate::hub::state`]).
+    pub fn state(&self, filter: TopicFilter) -> Result<StateAnswer, HubUnavailable> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Command::State { filter, reply })?;
         answer
             .recv_timeout(HUB_REPLY_TIMEOUT)
             .map_err(|_| HubUnavailable)

@@ -29,7 +29,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::EventId;
+use crate::event::{EventId, Keyed};
 use crate::hub::listener::StreamKind;
 use crate::limits::{HISTORY_PREALLOCATED_EVENTS, RECENT_SCAN_MAX_EVENTS};
 use crate::wire::encoded::{EncodedEvent, Prefix};
@@ -39,7 +39,7 @@ use crate::wire::encoded::{EncodedEvent, Prefix};
 pub type Seq = u64;
 
 /// One event as it is sent: its id, its topic, and its two encodings.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Stored {
     /// The id it was given.
     pub id: EventId,
@@ -63,6 +63,16 @@ impl Stored {
         self.encoded.topic.as_deref()
     }
 
+    /// What it does to its key's value, if it is keyed.
+    pub fn keyed(&self) -> Option<&Keyed> {
+        self.encoded.keyed.as_deref()
+    }
+
+    /// When herald accepted it, in ms since 1970.
+    pub fn accepted_ms(&self) -> u64 {
+        self.encoded.accepted_ms
+    }
+
     /// Its bytes in `kind`'s encoding, in two parts: write both, in order.
     pub fn parts(&self, kind: StreamKind) -> [&[u8]; 2] {
         match kind {
@@ -74,6 +84,14 @@ impl Stored {
         }
     }
 
+    /// Appends it as a JSON object, as a WebSocket frame carries it
+    /// (`{"id":…,"event":…,"topic":…,"key":…,"time":…,"data":…}`), for
+    /// `GET /state`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(format!("{{\"id\":{},", self.id).as_bytes());
+        out.extend_from_slice(&self.encoded.websocket);
+    }
+
     /// How many bytes it is in `kind`'s encoding.
     pub fn len(&self, kind: StreamKind) -> usize {
         let [prefix, body] = self.parts(kind);
@@ -82,8 +100,13 @@ impl Stored {
 
     /// The memory it occupies, counted against `--history-bytes`.
     pub fn size_bytes(&self) -> usize {
-        std::mem::size_of::<Stored>() - std::mem::size_of::<EncodedEvent>()
-            + self.encoded.size_bytes()
+        Stored::size_of(&self.encoded)
+    }
+
+    /// The memory an event encoded as `encoded` occupies once held: what
+    /// a keyed value counts against `--state-bytes` before the hub has it.
+    pub fn size_of(encoded: &EncodedEvent) -> usize {
+        std::mem::size_of::<Stored>() - std::mem::size_of::<EncodedEvent>() + encoded.size_bytes()
     }
 }
 
@@ -224,6 +247,13 @@ impl History {
     /// The id of the oldest event held.
     pub fn oldest_id(&self) -> Option<EventId> {
         self.events.front().map(|stored| stored.id)
+    }
+
+    /// The id of the newest event given out, or the one before the first
+    /// when none was: where a stream that starts now is, for a snapshot's
+    /// `last_id` (see `hub/state/`).
+    pub fn last_given_id(&self) -> EventId {
+        self.next_id.saturating_sub(1)
     }
 
     /// The id of the newest event, if any was published.

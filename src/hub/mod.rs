@@ -77,6 +77,7 @@ mod late_events;
 pub mod listener;
 pub mod queue_budget;
 pub mod round_times;
+pub mod state;
 pub mod stats;
 mod stop;
 mod stream_control;
@@ -98,6 +99,13 @@ pub enum Command {
     },
     /// Add a subscriber.
     Subscribe(Subscription),
+    /// Answer with the keyed values `filter` wants (`GET /state`).
+    State {
+        /// The topics asked for, as the app allows them.
+        filter: TopicFilter,
+        /// Where the values are sent.
+        reply: Sender<state::StateAnswer>,
+    },
     /// Answer with the current numbers.
     Stats {
         /// Where the numbers are sent.
@@ -151,6 +159,8 @@ pub struct Subscription {
     pub slot: ConnectionSlot,
     /// Event stream or WebSocket.
     pub kind: StreamKind,
+    /// It asked for the keyed values first (`state=1`, see [`state`]).
+    pub state: bool,
 }
 
 /// Starts the hub thread; returns the [`Handle`] that sends it commands,
@@ -165,13 +175,18 @@ pub fn spawn(
     let (sender, receiver) = crossbeam_channel::bounded(HUB_QUEUE_MAX_COMMANDS);
     let oldest = restored.first().map_or(first_id, |(id, _)| *id);
     let mut history = History::new(config.history, config.history_bytes, oldest);
+    let mut values = state::Values::default();
     for (id, event) in restored {
-        history.push(id, event);
+        if values.is_news(event.keyed.as_deref(), event.topic.as_deref()) {
+            let seq = history.push(id, event);
+            values.keep_from(&history, seq);
+        }
     }
     let hub = Hub {
         commands: receiver,
         listeners: Vec::new(),
         history,
+        values,
         max_backlog: config.max_backlog,
         round: Round::default(),
         index: Index::default(),
@@ -190,6 +205,8 @@ struct Hub {
     listeners: Vec<Listener>,
     /// The recent events, encoded: the one copy of their bytes.
     history: History,
+    /// The current value of each key (see [`state`]).
+    values: state::Values,
     /// `--max-backlog`: how far behind a listener may fall.
     max_backlog: usize,
     /// The round being written.
@@ -287,6 +304,7 @@ impl Hub {
                 drop(reserved);
             }
             Command::Subscribe(subscription) => self.subscribe(subscription),
+            Command::State { filter, reply } => self.answer_state(&filter, &reply),
             Command::Stats { reply } => {
                 let _ = reply.send(self.stats());
             }
@@ -298,7 +316,14 @@ impl Hub {
 
     /// Keeps a published event in the history and adds it to `batch`.
     fn keep_event(&mut self, batch: &mut Batch, id: EventId, event: EncodedEvent) {
+        if !self
+            .values
+            .is_news(event.keyed.as_deref(), event.topic.as_deref())
+        {
+            return;
+        }
         let seq = self.history.push(id, event);
+        self.values.keep_from(&self.history, seq);
         batch.add(&self.history, seq);
         self.counts.published += 1;
     }
@@ -316,7 +341,10 @@ impl Hub {
             filter,
             slot,
             kind,
+            state,
         } = subscription;
+        // With `state=1`, the values, unless it resumes inside the history.
+        let mut with_snapshot = state;
         let from = match start {
             StartAt::Live => self.history.end(),
             StartAt::After(last_id) => {
@@ -324,15 +352,20 @@ impl Hub {
                 if resume.missed {
                     opening.extend(self.missed_notice(kind, last_id));
                 }
+                with_snapshot &= resume.missed;
                 resume.from
             }
             StartAt::Recent(count) => self
                 .history
                 .recent_start(count, |topic| filter.wants(topic)),
         };
+        let snapshot = with_snapshot.then(|| self.values.snapshot(&filter));
         let Ok(mut listener) = Listener::new(stream, kind, filter, slot, opening, from) else {
             return;
         };
+        if let Some(snapshot) = snapshot {
+            self.start_with_snapshot(&mut listener, snapshot);
+        }
         listener.start_behind(&self.history, self.max_backlog);
         if kind == StreamKind::WebSocket {
             self.round.batch.with_websocket = true;

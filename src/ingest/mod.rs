@@ -6,7 +6,12 @@
 //! - [`publisher`]: the event gets its id (in order, under one small lock)
 //!   and goes to the store when there is one (the event log, or Redis), or
 //!   straight to the hub's queue.
+//!
+//! And beside them, for live state (see `hub/state/`): [`expiry`], the
+//! `herald-delete` event, and the thread that ends a value whose `ttl` is
+//! up.
 
+pub mod expiry;
 pub mod idempotency;
 pub mod publisher;
 pub mod submission;

@@ -31,7 +31,9 @@ use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
 use crate::hub::handle::Handle;
+use crate::hub::history::Stored;
 use crate::hub::queue_budget::QueueBudget;
+use crate::hub::state::ledger::{Entry, KeyName, Keying, Ledger, StateFull};
 use crate::ingest::idempotency::{Claim, KeyIndex};
 use crate::limits::{HUB_QUEUE_WAIT, HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
 use crate::store::not_stored::NotStored;
@@ -50,6 +52,8 @@ pub enum PublishError {
     NotStored(NotStored),
     /// A publish with the same idempotency key is still being stored.
     InProgress,
+    /// The event would add a key past `--state-keys` or `--state-bytes`.
+    StateFull(StateFull),
 }
 
 impl std::fmt::Display for PublishError {
@@ -61,6 +65,7 @@ impl std::fmt::Display for PublishError {
             PublishError::InProgress => {
                 f.write_str("a publish with this Idempotency-Key is still in progress")
             }
+            PublishError::StateFull(full) => f.write_str(full.reason()),
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct Publisher {
     redis: Option<Bus>,
     /// The recent idempotency keys (not used with Redis, which keeps them).
     keys: Arc<Mutex<KeyIndex>>,
+    /// Which state keys have a value (see [`crate::hub::state::ledger`]).
+    ledger: Arc<Mutex<Ledger>>,
 }
 
 impl Publisher {
@@ -95,6 +102,7 @@ impl Publisher {
         first_id: EventId,
         budget: Arc<QueueBudget>,
         keys: KeyIndex,
+        ledger: Arc<Mutex<Ledger>>,
     ) -> Publisher {
         Publisher {
             hub,
@@ -103,6 +111,7 @@ impl Publisher {
             budget,
             redis,
             keys: Arc::new(Mutex::new(keys)),
+            ledger,
         }
     }
 
@@ -133,6 +142,7 @@ impl Publisher {
         }
         let key = event.idempotency_key_value().map(str::to_string);
         let encoded = EncodedEvent::new(&event, millis_since_epoch());
+        let keying = Keying::of(&event, Stored::size_of(&encoded), encoded.accepted_ms);
         let reserved = self
             .budget
             .reserve(encoded.size_bytes(), HUB_QUEUE_WAIT)
@@ -148,6 +158,10 @@ impl Publisher {
                 Claim::InFlight => return Err(PublishError::InProgress),
             }
         }
+        if let Some(Err(full)) = keying.as_ref().map(|keying| self.ledger().admit(keying)) {
+            drop(next_id);
+            return self.settle(key, Err(PublishError::StateFull(full)));
+        }
         let Some(store) = &self.store else {
             let command = Command::Publish {
                 id,
@@ -158,6 +172,7 @@ impl Publisher {
             let sent = sent.map_err(|_| PublishError::Unavailable);
             if sent.is_ok() {
                 *next_id = id + 1;
+                self.record(id, keying.as_ref());
             }
             drop(next_id);
             return self.settle(key, sent.map(|()| id));
@@ -165,14 +180,16 @@ impl Publisher {
         let (reply, outcome) = crossbeam_channel::bounded(1);
         let request = WriterRequest::Event {
             id,
-            event,
+            event: Box::new(event),
             encoded,
             reserved,
             reply,
         };
         let sent = store.send_timeout(request, HUB_REPLY_TIMEOUT);
+        let mut before = None;
         if sent.is_ok() {
             *next_id = id + 1;
+            before = self.record(id, keying.as_ref());
         }
         drop(next_id);
         let stored = match sent.map(|()| outcome.recv_timeout(STORE_TIMEOUT)) {
@@ -180,7 +197,33 @@ impl Publisher {
             Ok(Ok(Err(reason))) => Err(PublishError::NotStored(reason)),
             Ok(Err(_)) | Err(_) => Err(PublishError::Unavailable),
         };
+        if let (Err(_), Some(keying), Some(before)) = (&stored, &keying, before) {
+            self.ledger().undo(id, keying, before);
+        }
         self.settle(key, stored)
+    }
+
+    /// The ledger of state keys.
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes a keyed event `id` in the ledger, once it is on its way; the
+    /// key's entry before it.
+    fn record(&self, id: EventId, keying: Option<&Keying>) -> Option<Option<Entry>> {
+        keying.map(|keying| self.ledger().record(id, keying))
+    }
+
+    /// The keys with a value, and the memory they take.
+    pub fn state_size(&self) -> (usize, usize) {
+        let ledger = self.ledger();
+        (ledger.len(), ledger.size_bytes())
+    }
+
+    /// The values whose ttl is up, `max` at most: each key's name and the
+    /// id of the event that set it (see [`crate::ingest::expiry`]).
+    pub(crate) fn due_values(&self, max: usize) -> Vec<(KeyName, EventId)> {
+        self.ledger().due(millis_since_epoch(), max)
     }
 
     /// The recent idempotency keys.

@@ -11,7 +11,8 @@
 use crate::counters;
 use std::net::IpAddr;
 
-use crate::event::{Event, EventError, EventId, is_idempotency_key};
+use crate::event::{Change, Event, EventError, EventId, is_idempotency_key};
+use crate::ingest::expiry::deletion;
 use crate::ingest::idempotency::{KeyOwner, owned_key};
 use crate::ingest::publisher::{PublishError, Publisher};
 
@@ -25,6 +26,12 @@ pub struct Submission<'a> {
     pub event_type: Option<&'a str>,
     /// The topic.
     pub topic: Option<&'a str>,
+    /// The state key whose value this is (see `hub/state/`).
+    pub key: Option<&'a str>,
+    /// How long the value lasts, in seconds, as sent.
+    pub ttl: Option<&'a str>,
+    /// Remove the key's value instead (`delete=1`).
+    pub delete: bool,
     /// The token the client gave, if any.
     pub token: Option<&'a str>,
     /// The `Idempotency-Key` the client gave, if any.
@@ -42,6 +49,8 @@ pub enum Refusal {
     WrongToken,
     /// There is no message.
     NoMessage,
+    /// `delete=1` or `ttl` without a key.
+    NoKey,
     /// The message, type or topic breaks a rule of [`Event`].
     BadEvent(EventError),
     /// The event was fine but could not be published.
@@ -61,9 +70,12 @@ impl Refusal {
             Refusal::NoToken | Refusal::WrongToken => Some(counters::TurnedAway::Token),
             Refusal::NotPublished(PublishError::Busy) => Some(counters::TurnedAway::Busy),
             Refusal::NotPublished(PublishError::NotStored(_)) => Some(counters::TurnedAway::Store),
+            Refusal::NotPublished(PublishError::StateFull(_)) => {
+                Some(counters::TurnedAway::StateFull)
+            }
             Refusal::NotAllowed => Some(counters::TurnedAway::Denied),
             Refusal::AppUnavailable => Some(counters::TurnedAway::AuthDown),
-            Refusal::NoMessage | Refusal::BadEvent(_) => None,
+            Refusal::NoMessage | Refusal::NoKey | Refusal::BadEvent(_) => None,
             Refusal::NotPublished(PublishError::Unavailable | PublishError::InProgress) => None,
         }
     }
@@ -76,6 +88,7 @@ impl Refusal {
             Refusal::NoMessage => {
                 "missing message: send a form with message=TEXT, or the text itself with Content-Type: text/plain"
             }
+            Refusal::NoKey => "delete and ttl need a key: send key=NAME",
             Refusal::BadEvent(error) => error.reason(),
             Refusal::NotPublished(PublishError::NotStored(reason)) => reason.reason(),
             Refusal::NotPublished(PublishError::Unavailable) => "the server is not answering",
@@ -85,6 +98,7 @@ impl Refusal {
             Refusal::NotPublished(PublishError::InProgress) => {
                 "a publish with this Idempotency-Key is still in progress: try again in a moment"
             }
+            Refusal::NotPublished(PublishError::StateFull(full)) => full.reason(),
             Refusal::NotAllowed => "the app does not let you publish to that topic",
             Refusal::AppUnavailable => "the app cannot say now whether you may publish",
         }
@@ -143,18 +157,50 @@ impl<'a> Submission<'a> {
 
     /// The event this submission describes, its key kept as `owner`'s.
     fn event(self, owner: KeyOwner<'_>) -> Result<Event, Refusal> {
+        let event = self.keyed_event()?;
+        match self.idempotency_key {
+            Some(key) if !is_idempotency_key(key) => Err(EventError::BadIdempotencyKey),
+            Some(key) => event.idempotency_key(owned_key(owner, key)),
+            None => Ok(event),
+        }
+        .map_err(Refusal::BadEvent)
+    }
+}
+
+impl Submission<'_> {
+    /// The event, with its key's change if it has a key: a `herald-delete`
+    /// for `delete=1`, else the message as the key's new value.
+    fn keyed_event(self) -> Result<Event, Refusal> {
+        let key = self.key.filter(|key| !key.is_empty());
+        let ttl = self.ttl.filter(|ttl| !ttl.is_empty());
+        if key.is_none() && (self.delete || ttl.is_some()) {
+            return Err(Refusal::NoKey);
+        }
+        if let (Some(key), true) = (key, self.delete) {
+            return deletion(self.topic, key, Change::Delete).map_err(Refusal::BadEvent);
+        }
         let message = self.message.ok_or(Refusal::NoMessage)?;
         let event_type = self.event_type.filter(|t| !t.is_empty());
         // An empty `topic=` is refused, as on `/events`: with --auth-hook,
         // a message meant for one team must not go to everyone.
         let event = Event::from_parts(message, event_type, self.topic);
-        match self.idempotency_key {
-            Some(key) if !is_idempotency_key(key) => Err(EventError::BadIdempotencyKey),
-            Some(key) => event.and_then(|event| event.idempotency_key(owned_key(owner, key))),
-            None => event,
-        }
-        .map_err(Refusal::BadEvent)
+        let Some(key) = key else {
+            return event.map_err(Refusal::BadEvent);
+        };
+        let ttl = ttl.map(parse_ttl).transpose().map_err(Refusal::BadEvent)?;
+        event
+            .and_then(|event| event.key(key, ttl))
+            .map_err(Refusal::BadEvent)
     }
+}
+
+/// A ttl is a whole number of seconds; [`Event::key`] checks its range.
+fn parse_ttl(text: &str) -> Result<u32, EventError> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(EventError::BadTtl);
+    }
+    // Too many digits for a u32 is out of range all the same.
+    Ok(text.parse().unwrap_or(u32::MAX))
 }
 
 /// No token is [`Refusal::NoToken`], a wrong one [`Refusal::WrongToken`].
@@ -186,9 +232,7 @@ mod tests {
             message: Some(message),
             event_type: Some(event_type),
             topic: Some(topic).filter(|topic| !topic.is_empty()),
-            token: None,
-            idempotency_key: None,
-            peer: None,
+            ..Submission::default()
         }
     }
 
@@ -226,6 +270,45 @@ mod tests {
             Refusal::BadEvent(EventError::BadTopic),
             "an empty topic is no topic's name, as on /events"
         );
+    }
+
+    #[test]
+    fn a_keyed_submission_sets_deletes_or_is_refused() {
+        let keyed = |key, ttl, delete| Submission {
+            key: Some(key),
+            ttl,
+            delete,
+            ..submission("passing", "", "builds")
+        };
+        let event = keyed("main", Some("60"), false)
+            .event(KeyOwner::Backend)
+            .unwrap();
+        let change = Change::Set {
+            ttl_seconds: Some(60),
+        };
+        assert_eq!(event.keyed().map(|keyed| keyed.change), Some(change));
+        let delete = keyed("main", None, true).event(KeyOwner::Backend).unwrap();
+        assert_eq!(delete.event_type(), Some("herald-delete"));
+        assert_eq!(delete.data(), r#"{"topic":"builds","key":"main"}"#);
+        let refused = |submission: Submission<'_>| submission.event(KeyOwner::Backend).unwrap_err();
+        let no_key = Submission {
+            delete: true,
+            ..submission("x", "", "")
+        };
+        assert_eq!(refused(no_key), Refusal::NoKey);
+        for ttl in ["0", "-1", "1.5", "2592001", "99999999999"] {
+            let bad = keyed("main", Some(ttl), false);
+            assert_eq!(refused(bad), Refusal::BadEvent(EventError::BadTtl), "{ttl}");
+        }
+        assert_eq!(
+            refused(keyed("a\nb", None, false)),
+            Refusal::BadEvent(EventError::BadKey)
+        );
+        let no_message = Submission {
+            message: None,
+            ..keyed("main", None, false)
+        };
+        assert_eq!(refused(no_message), Refusal::NoMessage);
     }
 
     #[test]

@@ -91,6 +91,19 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
         "Memory the held events take, as --history-bytes counts it.",
     );
     out.sample("herald_history_bytes", hub.history_bytes);
+    let (state_keys, state_bytes) = context.publisher.state_size();
+    out.family(
+        "herald_state_keys",
+        "gauge",
+        "Keys with a current value, over all topics, as --state-keys counts them.",
+    );
+    out.sample("herald_state_keys", state_keys);
+    out.family(
+        "herald_state_bytes",
+        "gauge",
+        "Memory the keyed values take, as --state-bytes counts it.",
+    );
+    out.sample("herald_state_bytes", state_bytes);
     out.family(
         "herald_subscriber_behind_bytes",
         "gauge",

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `/publish` | `POST` | [`publish`] |
 //! | `/events` | `GET`, `HEAD` | [`subscribe`] |
+//! | `/state` | `GET`, `HEAD` | [`state`] |
 //! | `/stats` | `GET`, `HEAD` | [`stats`] |
 //! | `/metrics` | `GET`, `HEAD` | [`metrics`] |
 //! | `/health` | `GET`, `HEAD` | [`health`] |
@@ -30,6 +31,8 @@ pub mod health;
 pub mod metrics;
 pub mod page;
 pub mod publish;
+pub mod publish_json;
+pub mod state;
 pub mod stats;
 pub mod subscribe;
 
@@ -57,6 +60,8 @@ pub enum Route {
     Events,
     /// `GET /ws`.
     WebSocket,
+    /// `GET /state` (and `HEAD`): the keyed values.
+    State,
     /// `GET /stats` (and `HEAD`).
     Stats,
     /// `GET /metrics` (and `HEAD`): for a Prometheus server, not a page,
@@ -77,12 +82,13 @@ pub fn route(method: &str, path: &str) -> Route {
     match (path, method) {
         ("/ws", "GET") => Route::WebSocket,
         ("/ws", _) => Route::WrongMethod("GET"),
-        ("/publish" | "/events" | "/stats", "OPTIONS") => Route::Preflight,
+        ("/publish" | "/events" | "/state" | "/stats", "OPTIONS") => Route::Preflight,
         ("/publish", "POST") => Route::Publish,
         ("/publish", _) => Route::WrongMethod("POST, OPTIONS"),
         ("/events", "GET" | "HEAD") => Route::Events,
         ("/stats", "GET" | "HEAD") => Route::Stats,
-        ("/events" | "/stats", _) => Route::WrongMethod("GET, HEAD, OPTIONS"),
+        ("/state", "GET" | "HEAD") => Route::State,
+        ("/events" | "/state" | "/stats", _) => Route::WrongMethod("GET, HEAD, OPTIONS"),
         ("/metrics", "GET" | "HEAD") => Route::Metrics,
         ("/health", "GET" | "HEAD") => Route::Health,
         ("/metrics" | "/health", _) => Route::WrongMethod("GET, HEAD"),
@@ -96,7 +102,7 @@ pub fn route(method: &str, path: &str) -> Route {
 /// not read.
 fn is_api(path: &str, with_hook: bool) -> bool {
     match path {
-        "/publish" | "/events" => true,
+        "/publish" | "/events" | "/state" => true,
         "/stats" => !with_hook,
         _ => false,
     }
@@ -115,6 +121,7 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
         Route::Publish => publish::handle(request, context).map(Outcome::from),
         Route::Events => subscribe::handle(request, context, origin.clone()),
         Route::WebSocket => subscribe::handle_websocket(request, context),
+        Route::State => state::handle(request, context).map(Outcome::from),
         Route::Stats => stats::handle(context).map(Outcome::from),
         Route::Metrics => metrics::handle(context).map(Outcome::from),
         Route::Health => health::handle(context).map(Outcome::from),
@@ -148,6 +155,9 @@ mod tests {
             ("HEAD", "/events", Route::Events),
             ("POST", "/events", Route::WrongMethod("GET, HEAD, OPTIONS")),
             ("GET", "/stats", Route::Stats),
+            ("GET", "/state", Route::State),
+            ("POST", "/state", Route::WrongMethod("GET, HEAD, OPTIONS")),
+            ("OPTIONS", "/state", Route::Preflight),
             ("GET", "/metrics", Route::Metrics),
             ("POST", "/metrics", Route::WrongMethod("GET, HEAD")),
             ("GET", "/health", Route::Health),

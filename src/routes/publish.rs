@@ -35,6 +35,7 @@ use crate::http::response::Response;
 use crate::ingest::publisher::PublishError;
 use crate::ingest::submission::{Refusal, Submission};
 use crate::routes::context::Context;
+use crate::routes::publish_json::fields_of_json;
 
 /// Publishes the event the request describes.
 pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpError> {
@@ -45,10 +46,14 @@ pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpErro
             "the field is message, not data: send message=TEXT",
         ));
     }
+    let delete = form::first(&fields, "delete").map_or(Some(false), form::flag);
     let submission = Submission {
         message: form::first(&fields, "message"),
         event_type: form::first(&fields, "event"),
         topic: form::first(&fields, "topic"),
+        key: form::first(&fields, "key"),
+        ttl: form::first(&fields, "ttl"),
+        delete: delete.ok_or(HttpError::BadRequest("delete must be 1 or 0"))?,
         token: given_token(&request.head, &fields),
         idempotency_key: request.head.idempotency_key.as_deref(),
         peer: request.peer,
@@ -70,7 +75,12 @@ fn status_for(refusal: Refusal) -> HttpError {
     match refusal {
         Refusal::NoToken => HttpError::Unauthorized,
         Refusal::WrongToken => HttpError::Forbidden,
-        Refusal::NoMessage | Refusal::BadEvent(_) => HttpError::BadRequest(refusal.reason()),
+        Refusal::NoMessage | Refusal::NoKey | Refusal::BadEvent(_) => {
+            HttpError::BadRequest(refusal.reason())
+        }
+        Refusal::NotPublished(PublishError::StateFull(_)) => {
+            HttpError::InsufficientStorage(refusal.reason())
+        }
         Refusal::NotPublished(PublishError::InProgress) => HttpError::Conflict(refusal.reason()),
         Refusal::NotPublished(_) | Refusal::AppUnavailable => {
             HttpError::ServiceUnavailable(refusal.reason())
@@ -86,6 +96,7 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
         None | Some("application/x-www-form-urlencoded") => {
             parse_form(&request.body).map_err(bad_form)?
         }
+        Some("application/json") => fields_of_json(&request.body)?,
         Some("text/plain") => {
             let message = String::from_utf8(request.body.clone())
                 .map_err(|_| HttpError::BadRequest("message is not UTF-8"))?;

@@ -8,7 +8,9 @@
 //! (subscribers cut off for falling too far behind), `uptime_s`, plus
 //! `connections` (open connections of any kind), `history` (events held
 //! for replay), `last_id`, and `token_required` (whether publishing needs
-//! `--publish-token`; the page shows a token field when it does). The JSON
+//! `--publish-token`; the page shows a token field when it does), and
+//! `state_keys` and `state_bytes` (the keyed values held, see
+//! `hub/state/`). The JSON
 //! is written by hand: every value is a number, `null` or a boolean, so
 //! there is nothing to escape.
 
@@ -31,6 +33,7 @@ pub fn handle(context: &Context) -> Result<Response, HttpError> {
         uptime_s: context.started.elapsed().as_secs(),
         token_required: context.config.publish_token.is_some(),
         redis: context.publisher.redis_state(),
+        state: context.publisher.state_size(),
     };
     let mut response = Response::ok("application/json", to_json(&numbers).into_bytes());
     response.add_header("Cache-Control", "no-store");
@@ -45,6 +48,8 @@ struct Numbers {
     token_required: bool,
     /// With Redis: whether it is up, and ms since its reader heard from it.
     redis: Option<(bool, u64)>,
+    /// The keys with a value, and the memory they take.
+    state: (usize, usize),
 }
 
 fn to_json(numbers: &Numbers) -> String {
@@ -61,6 +66,12 @@ fn to_json(numbers: &Numbers) -> String {
         hub.history,
         last_id,
         numbers.token_required
+    );
+    let (state_keys, state_bytes) = numbers.state;
+    // Writing to a String cannot fail.
+    let _ = write!(
+        json,
+        ",\"state_keys\":{state_keys},\"state_bytes\":{state_bytes}"
     );
     if let Some((up, lag_ms)) = numbers.redis {
         let state = if up { "up" } else { "down" };
@@ -93,6 +104,7 @@ mod tests {
             uptime_s: 9,
             token_required: false,
             redis,
+            state: (4, 2048),
         }
     }
 
@@ -101,14 +113,17 @@ mod tests {
         assert_eq!(
             to_json(&numbers(None)),
             "{\"listeners\":2,\"published\":5,\"dropped\":1,\"uptime_s\":9,\
-             \"connections\":3,\"history\":5,\"last_id\":null,\"token_required\":false}\n"
+             \"connections\":3,\"history\":5,\"last_id\":null,\"token_required\":false,\
+             \"state_keys\":4,\"state_bytes\":2048}\n"
         );
     }
 
     #[test]
     fn with_redis_its_state_comes_last() {
-        assert!(to_json(&numbers(Some((false, 1200)))).ends_with(
-            ",\"token_required\":false,\"redis\":\"down\",\"redis_reader_lag_ms\":1200}\n"
-        ));
+        assert!(
+            to_json(&numbers(Some((false, 1200)))).ends_with(
+                ",\"state_bytes\":2048,\"redis\":\"down\",\"redis_reader_lag_ms\":1200}\n"
+            )
+        );
     }
 }

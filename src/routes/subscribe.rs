@@ -34,7 +34,7 @@ use crate::counters::TurnedAway;
 use crate::event::{EventId, is_label};
 use crate::http::cors;
 use crate::http::error::HttpError;
-use crate::http::form::parse_form;
+use crate::http::form::{self, parse_form};
 use crate::http::request::Request;
 use crate::http::websocket_upgrade;
 use crate::hub::filter::TopicFilter;
@@ -56,6 +56,8 @@ pub struct StreamStart {
     pub preamble: Vec<u8>,
     /// Where in the history it starts.
     pub start: StartAt,
+    /// It asked for the keyed values first (`state=1`).
+    pub state: bool,
     /// The events it gets.
     pub filter: TopicFilter,
     /// Bytes to send after the head instead of a stream, then close: the
@@ -108,6 +110,7 @@ pub fn handle(
         response_head: stream_head(allowed_origin),
         preamble: sse::preamble(),
         start: asked.start_at(last_id),
+        state: asked.state,
         filter: TopicFilter::asked(topics.clone()),
         end_at_once: None,
         watch: None,
@@ -171,6 +174,7 @@ pub fn handle_websocket(request: &Request, context: &Context) -> Result<Outcome,
         response_head: websocket_upgrade::switching_protocols(&accept),
         preamble: Vec::new(),
         start: asked.start_at(asked.last_id.as_deref().and_then(parse_last_id)),
+        state: asked.state,
         filter: TopicFilter::asked(topics.clone()),
         end_at_once: None,
         watch: None,
@@ -180,24 +184,27 @@ pub fn handle_websocket(request: &Request, context: &Context) -> Result<Outcome,
 }
 
 /// What a subscriber's query string asks for.
-struct StreamQuery {
+pub(super) struct StreamQuery {
     /// The `topic` parameters, checked, without repeats.
-    topics: Vec<String>,
+    pub(super) topics: Vec<String>,
     /// The `lastEventId` parameter, as given.
     last_id: Option<String>,
     /// The `recent` parameter: how many held events to start with.
     recent: usize,
+    /// The `state` parameter: the keyed values first.
+    state: bool,
 }
 
 impl StreamQuery {
     /// Reads the query of `request`.
-    fn of(request: &Request) -> Result<StreamQuery, HttpError> {
+    pub(super) fn of(request: &Request) -> Result<StreamQuery, HttpError> {
         let query = parse_form(request.head.query().as_bytes())
             .map_err(|error| HttpError::BadRequest(error.reason()))?;
         let mut asked = StreamQuery {
             topics: Vec::new(),
             last_id: None,
             recent: 0,
+            state: false,
         };
         for (name, value) in query {
             match name.as_str() {
@@ -209,6 +216,10 @@ impl StreamQuery {
                 "topic" if !asked.topics.contains(&value) => asked.topics.push(value),
                 "lastEventId" => asked.last_id = Some(value),
                 "recent" => asked.recent = parse_recent(&value)?,
+                "state" => {
+                    asked.state =
+                        form::flag(&value).ok_or(HttpError::BadRequest("state must be 1 or 0"))?;
+                }
                 _ => {}
             }
         }

@@ -168,6 +168,7 @@ impl Connection {
             start,
             filter,
             watch,
+            state,
             ..
         } = start;
         if request.is_head_method() {
@@ -188,6 +189,7 @@ impl Connection {
             filter,
             slot,
             kind: StreamKind::EventStream,
+            state,
         };
         // If the hub does not take it, the socket is dropped and closes.
         if self.context.hub.subscribe(subscription).is_ok() {
@@ -226,6 +228,7 @@ impl Connection {
             filter,
             watch,
             credentials,
+            state,
             ..
         } = start;
         self.log(&request.head, 101, &Ok(response_head.len()), started);
@@ -245,6 +248,7 @@ impl Connection {
             filter,
             slot,
             kind: StreamKind::WebSocket,
+            state,
         };
         if context.hub.subscribe(subscription).is_ok() {
             context.watch(key, watch);

@@ -30,8 +30,8 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
@@ -43,6 +43,8 @@ use crate::connection_slots::ConnectionSlots;
 use crate::counters::Counters;
 use crate::hub::handle::Handle;
 use crate::hub::queue_budget::QueueBudget;
+use crate::hub::state::ledger::Ledger;
+use crate::ingest::expiry::Expiry;
 use crate::ingest::publisher::Publisher;
 use crate::limits::{HUB_QUEUE_MAX_BYTES, SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
 use crate::routes::context::Context;
@@ -74,6 +76,7 @@ struct Threads {
     writer: Option<JoinHandle<()>>,
     redis_reader: Option<JoinHandle<()>>,
     closer: JoinHandle<()>,
+    expiry: Expiry,
 }
 
 /// A server accepting connections on a thread of its own.
@@ -127,6 +130,7 @@ impl Server {
         // Ids go on from the newest stored, or from the clock if that is higher.
         let newest_stored = restored.last().map_or(0, |(id, _)| *id);
         let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
+        let ledger = Ledger::restored(config.state_keys, config.state_bytes, &restored);
         let (hub, hub_thread) =
             crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
         let counters = Arc::new(Counters::default());
@@ -156,7 +160,9 @@ impl Server {
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters), config.cors_origins.clone())
                 .map_err(StartError::Thread)?;
-        let publisher = Publisher::new(hub.clone(), store, redis, first_id, budget, keys);
+        let ledger = Arc::new(Mutex::new(ledger));
+        let publisher = Publisher::new(hub.clone(), store, redis, first_id, budget, keys, ledger);
+        let expiry = Expiry::spawn(publisher.clone()).map_err(StartError::Thread)?;
         let connections = Arc::new(ConnectionSlots::default());
         let access = match &config.auth_hook {
             Some(url) => Some(start_access(url, &config, &hub, &connections)?),
@@ -182,6 +188,7 @@ impl Server {
                 writer: writer_thread,
                 redis_reader: reader_thread,
                 closer: closer_thread,
+                expiry,
             },
         })
     }
@@ -265,6 +272,7 @@ impl RunningServer {
         // `accept` blocks; a connection of our own wakes it to see the flag.
         let _ = TcpStream::connect_timeout(&wake_address(self.addr), SHUTDOWN_WAKE_TIMEOUT);
         let _ = self.accept.join();
+        self.threads.expiry.stop();
         self.context.publisher.stop();
         self.context.hub.shut_down();
         if let Some(writer) = self.threads.writer {

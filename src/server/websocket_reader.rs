@@ -197,11 +197,19 @@ impl Session<'_> {
     }
 
     fn publish_fields(&self, fields: Vec<(String, String)>) -> Result<EventId, String> {
-        let message = form::first(&fields, "publish").ok_or_else(|| missing_publish(&fields))?;
+        let delete = form::first(&fields, "delete").map_or(Some(false), form::flag);
+        let delete = delete.ok_or("delete must be 1 or 0")?;
+        let message = form::first(&fields, "publish");
+        if message.is_none() && !delete {
+            return Err(missing_publish(&fields));
+        }
         let submission = Submission {
-            message: Some(message),
+            message,
             event_type: form::first(&fields, "event"),
             topic: form::first(&fields, "topic"),
+            key: form::first(&fields, "key"),
+            ttl: form::first(&fields, "ttl"),
+            delete,
             token: form::first(&fields, "token"),
             // A WebSocket publish is acknowledged on the socket it came
             // by; a client that lost the socket resends without a key.

@@ -45,8 +45,9 @@ pub enum WriterRequest {
     Event {
         /// Its id.
         id: EventId,
-        /// The event, for its record.
-        event: Event,
+        /// The event, for its record. Boxed: every slot of the writer's
+        /// channel is as large as the largest request.
+        event: Box<Event>,
         /// The event, encoded for the hub.
         encoded: EncodedEvent,
         /// Its room in the hub's queue, given back by the hub.

@@ -15,18 +15,20 @@
 //! `{"id":17,`). A write sends the two together, in one `writev`.
 
 use crate::clock::rfc3339_millis;
-use crate::event::{Event, EventId};
+use crate::event::{Event, EventId, Keyed};
 use crate::wire::sse;
 use crate::wire::websocket::{self, frame};
 
 /// An event's encodings, without its id.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EncodedEvent {
     /// When herald accepted it, in ms since 1970 (in both encodings, and
     /// in the event log's record).
     pub accepted_ms: u64,
     /// Its topic, for subscribers that filter.
     pub topic: Option<Box<str>>,
+    /// What it does to its key's value, if it is keyed (see `hub/state/`).
+    pub keyed: Option<Box<Keyed>>,
     /// The event-stream lines after `id:`.
     pub event_stream: Box<[u8]>,
     /// The frame's JSON after `{"id":N,`.
@@ -42,6 +44,7 @@ impl EncodedEvent {
         EncodedEvent {
             accepted_ms,
             topic: event.topic_name().map(Into::into),
+            keyed: event.keyed().cloned().map(Box::new),
             event_stream: event_stream.into_boxed_slice(),
             websocket: websocket::encode_body_at(event, &time)
                 .into_bytes()
@@ -54,6 +57,10 @@ impl EncodedEvent {
     pub fn size_bytes(&self) -> usize {
         std::mem::size_of::<EncodedEvent>()
             + self.topic.as_ref().map_or(0, |topic| topic.len())
+            + self
+                .keyed
+                .as_ref()
+                .map_or(0, |keyed| std::mem::size_of::<Keyed>() + keyed.key.len())
             + self.event_stream.len()
             + self.websocket.len()
     }

@@ -77,12 +77,12 @@ pub fn read(text: &str) -> Result<Value, JsonError> {
     Ok(value)
 }
 
-/// A JSON value, as far as the answer needs one.
+/// A JSON value.
 pub enum Value {
     /// `null`.
     Null,
-    /// `true` or `false` (the answer needs neither's value).
-    Bool,
+    /// `true` or `false`.
+    Bool(bool),
     /// A number.
     Number(f64),
     /// A string, its escapes decoded.
@@ -108,8 +108,8 @@ impl Parser<'_> {
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
             Some(b'"') => self.string().map(Value::String),
-            Some(b't') => self.word("true").map(|()| Value::Bool),
-            Some(b'f') => self.word("false").map(|()| Value::Bool),
+            Some(b't') => self.word("true").map(|()| Value::Bool(true)),
+            Some(b'f') => self.word("false").map(|()| Value::Bool(false)),
             Some(b'n') => self.word("null").map(|()| Value::Null),
             Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
             _ => Err(JsonError::Invalid),

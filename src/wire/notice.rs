@@ -20,6 +20,14 @@ pub const MISSED_EVENT_TYPE: &str = "herald-missed";
 /// the auth hook not answering): come back in a few seconds.
 pub const UNAVAILABLE_EVENT_TYPE: &str = "herald-unavailable";
 
+/// The marker after a snapshot of the keyed values (`state=1`): what came
+/// before it is the state as of `last_id`, what follows is live.
+pub const STATE_EVENT_TYPE: &str = "herald-state";
+
+/// The type of the event that removes a key's value (`delete=1`, or the
+/// end of its `ttl`).
+pub const DELETE_EVENT_TYPE: &str = "herald-delete";
+
 /// The notice that the app no longer allows this stream.
 pub const REVOKED_EVENT_TYPE: &str = "herald-revoked";
 
@@ -38,6 +46,11 @@ pub fn jittered_retry_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| u64::from(since.subsec_nanos()));
     REFUSED_STREAM_RETRY_MIN_MS + nanos % (span + 1)
+}
+
+/// The data of the state marker: the newest id at the snapshot.
+pub fn state_data(last_id: EventId) -> String {
+    format!("{{\"last_id\":{last_id}}}")
 }
 
 /// The data of the missed notice: the id asked after, and the oldest held.

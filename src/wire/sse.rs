@@ -13,6 +13,7 @@
 //! | `data: text` | appends `text` and a line break to the event's data |
 //! | `retry: 2000` | waits 2000 ms before reconnecting after a drop |
 //! | `topic: ops` | nothing: the spec tells browsers to ignore unknown fields; herald's own clients read it |
+//! | `key: main` | nothing, as `topic:`: the key whose current value the event is |
 //!
 //! herald ends every line with LF alone and never writes a BOM. A message's
 //! own line breaks (CRLF, CR or LF: the browser treats all three as one
@@ -22,7 +23,9 @@
 use crate::clock::rfc3339_millis;
 use crate::event::{Event, EventId};
 use crate::limits::SSE_RETRY_MS;
-use crate::wire::notice::{self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, UNAVAILABLE_EVENT_TYPE};
+use crate::wire::notice::{
+    self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, STATE_EVENT_TYPE, UNAVAILABLE_EVENT_TYPE,
+};
 
 /// A comment line, written to every stream every `--heartbeat`.
 pub const HEARTBEAT: &[u8] = b": heartbeat\n";
@@ -48,6 +51,10 @@ pub fn encode_body_at(event: &Event, time: &str, out: &mut Vec<u8>) {
     if let Some(topic) = event.topic_name() {
         field(out, "topic", topic);
     }
+    if let Some(keyed) = event.keyed() {
+        // The key whose value this event is (see `hub/state/`).
+        field(out, "key", &keyed.key);
+    }
     // When herald accepted it: a replay shows when it happened, not when it
     // arrived. Browsers ignore fields they do not know, as `topic:`.
     field(out, "time", time);
@@ -69,6 +76,14 @@ pub fn preamble() -> Vec<u8> {
 pub fn missed_event(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
     let data = notice::missed_data(asked_after, oldest_held);
     format!("event: {MISSED_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
+}
+
+/// The marker that ends a snapshot of the keyed values. Unlike a notice
+/// it carries `id: last_id`, so that a browser that reconnects after it
+/// resumes from the snapshot's moment, not from its oldest value.
+pub fn state_marker(last_id: EventId) -> Vec<u8> {
+    let data = notice::state_data(last_id);
+    format!("id: {last_id}\nevent: {STATE_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
 }
 
 /// The end of a stream the server cannot carry now: a jittered `retry:`

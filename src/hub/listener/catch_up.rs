@@ -28,7 +28,9 @@ impl Listener {
         self.silent_checks = 0;
         let mut budget = MAX_BYTES_PER_LISTENER_PER_LAP;
         for _ in 0..MAX_WRITEVS_PER_FLUSH {
-            let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 2];
+            // Two started events at most (one in the history, one of a snapshot),
+            // its own bytes, and the whole events.
+            let mut slices = [IoSlice::new(&[]); 2 * MAX_EVENTS_PER_WRITEV + 5];
             let count = self.gather(history, end, budget, &mut slices);
             if count == 0 {
                 break;
@@ -46,50 +48,75 @@ impl Listener {
 
     /// Fills `slices` with what is to be sent next, in order, `budget`
     /// bytes at most: the rest of a started event, its own bytes, the
-    /// events it wants. [`advance`] walks the same order.
+    /// events it wants (with a snapshot, if it has one, at its seam).
+    /// [`advance`] walks the same order.
     ///
     /// [`advance`]: Listener::advance
     fn gather<'h>(
         &'h self,
         history: &'h History,
         end: Seq,
-        mut budget: usize,
+        budget: usize,
         slices: &mut [IoSlice<'h>],
     ) -> usize {
-        let mut count = 0;
-        let mut push = |bytes: &'h [u8], count: &mut usize| {
-            let bytes = &bytes[..bytes.len().min(budget)];
-            if !bytes.is_empty() {
-                slices[*count] = IoSlice::new(bytes);
-                *count += 1;
-                budget -= bytes.len();
-            }
+        let mut gathering = Gathering {
+            slices,
+            count: 0,
+            budget,
+            events: 0,
         };
         let mut seq = self.next;
         if self.sent_of_next > 0 {
             if let Some(stored) = history.get(seq) {
-                let [prefix, body] = stored.parts(self.kind);
-                let skip = self.sent_of_next;
-                push(prefix.get(skip..).unwrap_or(&[]), &mut count);
-                push(&body[skip.saturating_sub(prefix.len())..], &mut count);
+                gathering.push_rest(stored.parts(self.kind), self.sent_of_next);
             }
             seq += 1;
         }
-        push(&self.own, &mut count);
-        let mut events = 0;
-        let before_end = end.saturating_sub(seq) as usize;
-        for stored in history.from(seq).take(before_end) {
-            if events == MAX_EVENTS_PER_WRITEV {
-                break;
-            }
-            if self.wants(stored.topic()) {
-                let [prefix, body] = stored.parts(self.kind);
-                push(prefix, &mut count);
-                push(body, &mut count);
-                events += 1;
+        let mut item = 0;
+        if let Some(cursor) = self.snapshot.as_deref() {
+            item = cursor.next;
+            if cursor.sent_of_next > 0 {
+                if let Some(parts) = cursor.item(item, self.kind) {
+                    gathering.push_rest(parts, cursor.sent_of_next);
+                }
+                item += 1;
             }
         }
-        count
+        gathering.push(&self.own);
+        let Some(cursor) = self.snapshot.as_deref() else {
+            self.gather_events(history, seq, end, &mut gathering);
+            return gathering.count;
+        };
+        if !self.gather_events(history, seq, cursor.at.min(end), &mut gathering) || end < cursor.at
+        {
+            return gathering.count;
+        }
+        while let Some(parts) = cursor.item(item, self.kind) {
+            if !gathering.push_event(parts) {
+                return gathering.count;
+            }
+            item += 1;
+        }
+        self.gather_events(history, cursor.at, end, &mut gathering);
+        gathering.count
+    }
+
+    /// Gathers the events it wants from `from` up to `to`; whether all of
+    /// them fit.
+    fn gather_events<'h>(
+        &self,
+        history: &'h History,
+        from: Seq,
+        to: Seq,
+        gathering: &mut Gathering<'_, 'h>,
+    ) -> bool {
+        let before_end = to.saturating_sub(from) as usize;
+        for stored in history.from(from).take(before_end) {
+            if self.wants(stored.topic()) && !gathering.push_event(stored.parts(self.kind)) {
+                return false;
+            }
+        }
+        true
     }
 
     /// Moves its place on by `written` bytes, in the order of [`gather`].
@@ -109,6 +136,9 @@ impl Listener {
             self.sent_of_next = 0;
             self.next += 1;
         }
+        if let Some(cursor) = self.snapshot.as_deref_mut() {
+            written = cursor.finish_started(written, self.kind);
+        }
         let own = written.min(self.own.len());
         self.own.drain(..own);
         if self.own.is_empty() {
@@ -116,7 +146,29 @@ impl Listener {
             self.own = Vec::new();
         }
         written -= own;
-        while written > 0 {
+        let Some(seam) = self.snapshot.as_deref().map(|cursor| cursor.at) else {
+            self.advance_events(written, history, Seq::MAX);
+            return;
+        };
+        written = self.advance_events(written, history, seam);
+        if self.next < seam {
+            return;
+        }
+        if let Some(cursor) = self.snapshot.as_deref_mut() {
+            written = cursor.advance(written, self.kind);
+            if !cursor.is_done() {
+                return;
+            }
+        }
+        // The snapshot is sent: let it go.
+        self.snapshot = None;
+        self.advance_events(written, history, Seq::MAX);
+    }
+
+    /// Moves its place on by `written` bytes of whole events before `to`;
+    /// what is left over.
+    fn advance_events(&mut self, mut written: usize, history: &History, to: Seq) -> usize {
+        while written > 0 && self.next < to {
             let Some(stored) = history.get(self.next) else {
                 break;
             };
@@ -127,10 +179,51 @@ impl Listener {
             let len = stored.len(self.kind);
             if written < len {
                 self.sent_of_next = written;
-                return;
+                return 0;
             }
             written -= len;
             self.next += 1;
         }
+        written
+    }
+}
+
+/// The slices of one `writev` being filled, within a byte budget and
+/// [`MAX_EVENTS_PER_WRITEV`] whole events.
+struct Gathering<'s, 'h> {
+    slices: &'s mut [IoSlice<'h>],
+    count: usize,
+    budget: usize,
+    events: usize,
+}
+
+impl<'h> Gathering<'_, 'h> {
+    /// Adds `bytes`, as much of them as the budget leaves.
+    fn push(&mut self, bytes: &'h [u8]) {
+        let bytes = &bytes[..bytes.len().min(self.budget)];
+        if !bytes.is_empty() {
+            self.slices[self.count] = IoSlice::new(bytes);
+            self.count += 1;
+            self.budget -= bytes.len();
+        }
+    }
+
+    /// Adds what is left of an event of two parts after its first `skip`
+    /// bytes.
+    fn push_rest(&mut self, [prefix, body]: [&'h [u8]; 2], skip: usize) {
+        self.push(prefix.get(skip..).unwrap_or(&[]));
+        self.push(body.get(skip.saturating_sub(prefix.len())..).unwrap_or(&[]));
+    }
+
+    /// Adds a whole event of two parts; false when the `writev` holds as
+    /// many as it may.
+    fn push_event(&mut self, [prefix, body]: [&'h [u8]; 2]) -> bool {
+        if self.events == MAX_EVENTS_PER_WRITEV {
+            return false;
+        }
+        self.push(prefix);
+        self.push(body);
+        self.events += 1;
+        true
     }
 }

@@ -30,10 +30,12 @@
 
 use std::io;
 use std::net::Shutdown;
+use std::sync::Arc;
 
 use crate::connection_slots::ConnectionSlot;
 use crate::hub::filter::{self, TopicFilter};
 use crate::hub::history::{History, Seq};
+use crate::hub::state::Snapshot;
 use crate::limits::{
     HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, LISTENER_SEND_BUFFER_BYTES,
     MAX_LISTENER_OWN_BYTES,
@@ -42,6 +44,9 @@ use crate::shared_socket::SharedSocket;
 use crate::socket_io::{bound_send_buffer, read_some, write_now};
 
 mod catch_up;
+mod snapshot;
+
+use snapshot::SnapshotCursor;
 
 /// Which encoding a listener reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,9 @@ pub struct Listener {
     sent_of_next: usize,
     /// Bytes of its own (not events), sent at the next event boundary.
     own: Vec<u8>,
+    /// The keyed values it asked for (`state=1`) and has not been sent all
+    /// of yet (see `snapshot`); none for most listeners.
+    snapshot: Option<Box<SnapshotCursor>>,
     /// The bytes it wants and has not been sent: own bytes and events.
     behind: usize,
     /// It is dropped when `behind` passes this: `--max-backlog`, plus the
@@ -138,14 +146,22 @@ impl Listener {
             sent_of_next: 0,
             behind: own.len(),
             own,
+            snapshot: None,
             allowance: 0,
             silent_checks: 0,
             slot,
         })
     }
 
-    /// Counts what it is behind from the start (its opening and the replay
-    /// it asked for), and allows that much on top of `max_backlog`.
+    /// Sends it `snapshot` before the event at `at`, then `marker` (see
+    /// `snapshot`). Before [`Listener::start_behind`], which counts it.
+    pub fn start_with_snapshot(&mut self, snapshot: Arc<Snapshot>, at: Seq, marker: Vec<u8>) {
+        self.snapshot = Some(Box::new(SnapshotCursor::new(snapshot, at, marker)));
+    }
+
+    /// Counts what it is behind from the start (its opening, the replay
+    /// and the snapshot it asked for), and allows that much on top of
+    /// `max_backlog`.
     pub fn start_behind(&mut self, history: &History, max_backlog: usize) {
         let kind = self.kind;
         let replay: usize = history
@@ -153,7 +169,11 @@ impl Listener {
             .filter(|stored| self.wants(stored.topic()))
             .map(|stored| stored.len(kind))
             .sum();
-        self.behind += replay;
+        let snapshot = self
+            .snapshot
+            .as_ref()
+            .map_or(0, |cursor| cursor.remaining(kind));
+        self.behind += replay + snapshot;
         self.allowance = self.behind.saturating_add(max_backlog);
     }
 
@@ -265,7 +285,11 @@ impl Listener {
     /// Whether it may be closed without cutting anything in half: no event
     /// is partly written, and its own bytes are sent.
     pub fn at_boundary(&self) -> bool {
-        self.sent_of_next == 0 && self.own.is_empty()
+        let in_snapshot = self
+            .snapshot
+            .as_ref()
+            .is_some_and(|cursor| cursor.sent_of_next > 0);
+        self.sent_of_next == 0 && self.own.is_empty() && !in_snapshot
     }
 
     /// Writes as much as the socket takes now of what it is behind on: the
@@ -361,7 +385,7 @@ mod tests {
     fn an_idle_listener_is_a_small_struct() {
         // The README quotes this size; an idle subscriber costs it and a socket.
         assert!(
-            std::mem::size_of::<Listener>() <= 104,
+            std::mem::size_of::<Listener>() <= 112,
             "{}",
             std::mem::size_of::<Listener>()
         );

@@ -41,7 +41,10 @@ pub fn encode_event(id: EventId, event: &Event, accepted_ms: u64, out: &mut Vec<
 
 /// The JSON object for a notice (no id, no time), such as the missed one.
 pub fn notice_json(event: &str, data: &str) -> String {
-    format!("{{\"id\":null,{}", body_json(Some(event), None, None, data))
+    format!(
+        "{{\"id\":null,{}",
+        body_json(Some(event), None, None, None, data)
+    )
 }
 
 /// The event's JSON after `{"id":N,`: the part that does not depend on the
@@ -52,9 +55,11 @@ pub fn encode_body(event: &Event, accepted_ms: u64) -> String {
 
 /// [`encode_body`], with the time already written out.
 pub fn encode_body_at(event: &Event, time: &str) -> String {
+    let key = event.keyed().map(|keyed| keyed.key.as_str());
     body_json(
         event.event_type(),
         event.topic_name(),
+        key,
         Some(time),
         event.data(),
     )
@@ -63,10 +68,24 @@ pub fn encode_body_at(event: &Event, time: &str) -> String {
 /// Written into one buffer, sized for a message with nothing to escape: an
 /// event is encoded on every publish, and each string made on the way
 /// would cost an allocation.
-fn body_json(event: Option<&str>, topic: Option<&str>, time: Option<&str>, data: &str) -> String {
-    let names = event.map_or(0, str::len) + topic.map_or(0, str::len);
+/// A `key` is written only when there is one (see `hub/state/`), so an
+/// event without one reads as it did before keys.
+fn body_json(
+    event: Option<&str>,
+    topic: Option<&str>,
+    key: Option<&str>,
+    time: Option<&str>,
+    data: &str,
+) -> String {
+    let names: usize = [event, topic, key]
+        .iter()
+        .flatten()
+        .map(|name| name.len())
+        .sum();
     let mut out = String::with_capacity(data.len() + names + 80);
-    for (name, value) in [("event", event), ("topic", topic), ("time", time)] {
+    let key = key.map(|key| ("key", Some(key)));
+    let fields = [("event", event), ("topic", topic)].into_iter();
+    for (name, value) in fields.chain(key).chain([("time", time)]) {
         out.push('"');
         out.push_str(name);
         out.push_str("\":");
@@ -84,6 +103,17 @@ fn body_json(event: Option<&str>, topic: Option<&str>, time: Option<&str>, data:
 pub fn missed_frame(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
     let data = notice::missed_data(asked_after, oldest_held);
     let text = notice_json(notice::MISSED_EVENT_TYPE, &data);
+    let mut out = Vec::new();
+    frame::encode(frame::TEXT, text.as_bytes(), &mut out);
+    out
+}
+
+/// The marker that ends a snapshot, as on `/events`: `herald-state`,
+/// with the id `last_id` (a client resumes from it).
+pub fn state_frame(last_id: EventId) -> Vec<u8> {
+    let data = notice::state_data(last_id);
+    let body = body_json(Some(notice::STATE_EVENT_TYPE), None, None, None, &data);
+    let text = format!("{{\"id\":{last_id},{body}");
     let mut out = Vec::new();
     frame::encode(frame::TEXT, text.as_bytes(), &mut out);
     out

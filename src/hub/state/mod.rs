@@ -1,0 +1,245 @@
+//! Live state, a refinement beside the hub's path: each topic's current
+//! value of each key, handed to a new stream before the live events.
+//!
+//! A publish with `key=K` is delivered like any event and also becomes the
+//! value of `K` in its topic, replacing the one before; `delete=1` (or the
+//! end of a `ttl=`) removes it. The hub keeps the values here, as it keeps
+//! the history: the same encoded bytes every stream is sent, shared by
+//! reference ([`Arc`]), never copied per stream.
+//!
+//! A stream that asks for `state=1` gets a [`Snapshot`]: every value its
+//! topics hold, oldest id first, then the `herald-state` marker with the
+//! newest id at that moment. The hub takes the snapshot and places the
+//! stream in the history in one step, between two events, so the seam
+//! loses and doubles nothing (how it is written, in
+//! `listener/snapshot.rs`). Streams with the same topics that start
+//! before the values change share one snapshot: 200 tabs opening a page
+//! at once cost it once.
+//!
+//! Who may add keys, and when a `ttl` is up, is decided where events get
+//! their ids (`ingest/state_keys.rs`), since a publish must be answered
+//! `507` before it is acknowledged. Here the values only follow the events
+//! in the order the hub takes them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::event::{Change, EventId, Keyed};
+use crate::hub::filter::TopicFilter;
+use crossbeam_channel::Sender;
+
+use crate::hub::Hub;
+use crate::hub::history::{History, Seq, Stored};
+use crate::hub::listener::{Listener, StreamKind};
+use crate::limits::SNAPSHOTS_CACHED_MAX;
+use crate::wire::{sse, websocket};
+
+pub mod ledger;
+pub mod snapshot;
+
+use ledger::KeyName;
+pub use snapshot::Snapshot;
+
+/// Every current value, by key and in the order of their ids.
+#[derive(Default)]
+pub struct Values {
+    /// Each value by the id of the event that set it: a snapshot's order.
+    by_id: BTreeMap<EventId, Arc<Stored>>,
+    /// The id of each key's value.
+    by_key: HashMap<KeyName, EventId>,
+    /// The values' memory, as the history counts it.
+    bytes: usize,
+    /// Snapshots taken since the values last changed, by filter: reused by
+    /// the next streams with the same topics.
+    snapshots: Vec<(TopicFilter, Arc<Snapshot>)>,
+}
+
+impl Values {
+    /// Whether `stored` is to be kept and sent: every event is, except the
+    /// expiry of a value that was replaced before it came (the key's value
+    /// is newer than the ttl that expired).
+    pub fn is_news(&self, keyed: Option<&Keyed>, topic: Option<&str>) -> bool {
+        match keyed {
+            Some(Keyed {
+                key,
+                change: Change::Expire { of },
+            }) => self.id_of(topic, key) == Some(*of),
+            _ => true,
+        }
+    }
+
+    /// Follows the change the event at `seq` makes, if it is keyed.
+    pub fn keep_from(&mut self, history: &History, seq: Seq) {
+        if let Some(stored) = history.get(seq) {
+            self.keep(stored);
+        }
+    }
+
+    /// Follows the change `stored` makes, if it is keyed.
+    pub fn keep(&mut self, stored: &Stored) {
+        let Some(keyed) = stored.keyed() else {
+            return;
+        };
+        if !self.is_news(Some(keyed), stored.topic()) {
+            return;
+        }
+        let name: KeyName = (stored.topic().map(Into::into), keyed.key.as_str().into());
+        let old = self.by_key.remove(&name);
+        if let Some(value) = old.and_then(|old| self.by_id.remove(&old)) {
+            self.bytes -= value.size_bytes();
+        }
+        if let Change::Set { .. } = keyed.change {
+            self.bytes += stored.size_bytes();
+            self.by_id.insert(stored.id, Arc::new(stored.clone()));
+            self.by_key.insert(name, stored.id);
+        }
+        self.snapshots.clear();
+    }
+
+    /// The id of the event that set `key`'s value in `topic`, if it has one.
+    fn id_of(&self, topic: Option<&str>, key: &str) -> Option<EventId> {
+        let name: KeyName = (topic.map(Into::into), key.into());
+        self.by_key.get(&name).copied()
+    }
+
+    /// The values `filter` wants, oldest id first, shared with any stream
+    /// that asked with the same topics since the values last changed.
+    pub fn snapshot(&mut self, filter: &TopicFilter) -> Arc<Snapshot> {
+        if let Some((_, shared)) = self.snapshots.iter().find(|(f, _)| f == filter) {
+            return Arc::clone(shared);
+        }
+        let values = self
+            .by_id
+            .values()
+            .filter(|stored| filter.wants(stored.topic()))
+            .cloned()
+            .collect();
+        let snapshot = Arc::new(Snapshot::new(values));
+        if self.snapshots.len() == SNAPSHOTS_CACHED_MAX {
+            self.snapshots.remove(0);
+        }
+        self.snapshots.push((filter.clone(), Arc::clone(&snapshot)));
+        snapshot
+    }
+
+    /// How many keys have a value.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether no key has a value.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The memory the values take, counted as the history counts events.
+    pub fn size_bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// The answer to `GET /state`: the values, as of `last_id`.
+pub struct StateAnswer {
+    /// The newest id the values take in.
+    pub last_id: EventId,
+    /// The values the asker may see, oldest id first.
+    pub snapshot: Arc<Snapshot>,
+}
+
+impl Hub {
+    /// Starts `listener` with a snapshot at the end of the history, and the
+    /// marker with the newest id.
+    pub(super) fn start_with_snapshot(&self, listener: &mut Listener, snapshot: Arc<Snapshot>) {
+        let last_id = self.history.last_given_id();
+        let marker = match listener.kind() {
+            StreamKind::EventStream => sse::state_marker(last_id),
+            StreamKind::WebSocket => websocket::state_frame(last_id),
+        };
+        listener.start_with_snapshot(snapshot, self.history.end(), marker);
+    }
+
+    /// Sends the values `filter` wants, as of the newest event taken.
+    pub(super) fn answer_state(&mut self, filter: &TopicFilter, reply: &Sender<StateAnswer>) {
+        let answer = StateAnswer {
+            last_id: self.history.last_given_id(),
+            snapshot: self.values.snapshot(filter),
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use crate::wire::encoded::EncodedEvent;
+
+    fn keep(values: &mut Values, history: &mut History, id: EventId, event: Event) {
+        let encoded = EncodedEvent::new(&event, 0);
+        if values.is_news(encoded.keyed.as_deref(), encoded.topic.as_deref()) {
+            let seq = history.push(id, encoded);
+            values.keep_from(history, seq);
+        }
+    }
+
+    fn ids(snapshot: &Snapshot) -> Vec<EventId> {
+        snapshot.values().iter().map(|stored| stored.id).collect()
+    }
+
+    #[test]
+    fn a_key_holds_its_newest_value_until_deleted_or_expired() {
+        let (mut values, mut history) = (Values::default(), History::new(10, usize::MAX, 1));
+        let set = |text: &str, topic: &str, key: &str| {
+            Event::from_parts(text, None, Some(topic))
+                .unwrap()
+                .key(key, None)
+                .unwrap()
+        };
+        keep(&mut values, &mut history, 1, set("red", "builds", "main"));
+        keep(&mut values, &mut history, 2, set("green", "builds", "dev"));
+        keep(&mut values, &mut history, 3, set("green", "builds", "main"));
+        keep(&mut values, &mut history, 4, Event::new("plain").unwrap());
+        let everything = TopicFilter::everything();
+        assert_eq!(ids(&values.snapshot(&everything)), [2, 3]);
+        let expire_old = set("{}", "builds", "main")
+            .with_change("main", Change::Expire { of: 1 })
+            .unwrap();
+        keep(&mut values, &mut history, 5, expire_old);
+        assert_eq!(
+            history.len(),
+            4,
+            "an expiry of a replaced value is not sent"
+        );
+        let delete = set("{}", "builds", "dev")
+            .with_change("dev", Change::Delete)
+            .unwrap();
+        keep(&mut values, &mut history, 6, delete);
+        let expire = set("{}", "builds", "main")
+            .with_change("main", Change::Expire { of: 3 })
+            .unwrap();
+        keep(&mut values, &mut history, 7, expire);
+        assert!(values.is_empty());
+        assert_eq!(values.size_bytes(), 0);
+    }
+
+    #[test]
+    fn streams_with_the_same_topics_share_a_snapshot_until_a_change() {
+        let (mut values, mut history) = (Values::default(), History::new(10, usize::MAX, 1));
+        let event = |topic: &str| {
+            Event::from_parts("v", None, Some(topic))
+                .unwrap()
+                .key("k", None)
+                .unwrap()
+        };
+        keep(&mut values, &mut history, 1, event("a"));
+        keep(&mut values, &mut history, 2, event("b"));
+        let only_a = TopicFilter::asked(vec!["a".into()]);
+        let first = values.snapshot(&only_a);
+        assert_eq!(ids(&first), [1]);
+        assert!(Arc::ptr_eq(&first, &values.snapshot(&only_a)));
+        keep(&mut values, &mut history, 3, event("a"));
+        let after = values.snapshot(&only_a);
+        assert_eq!(ids(&after), [3]);
+        assert_eq!(ids(&first), [1], "a snapshot taken stays as it was");
+    }
+}
