@@ -39,6 +39,8 @@
 //!   rounds and between the laps of a long one;
 //! - `stream_control`: a WebSocket's own frames, and streams the app no
 //!   longer allows;
+//! - [`state`]: live state, each key's current value, and the snapshot a
+//!   `state=1` stream starts from, sent at its seam in the history;
 //! - [`stats`] and [`round_times`]: the numbers for `/stats` and `/metrics`;
 //! - `stop`: the last writes and the close of every stream at shutdown.
 
@@ -177,7 +179,7 @@ pub fn spawn(
     let mut history = History::new(config.history, config.history_bytes, oldest);
     let mut values = state::Values::default();
     for (id, event) in restored {
-        if values.is_news(event.keyed.as_deref(), event.topic.as_deref()) {
+        if values.is_news(&event) {
             let seq = history.push(id, event);
             values.keep_from(&history, seq);
         }
@@ -316,10 +318,7 @@ impl Hub {
 
     /// Keeps a published event in the history and adds it to `batch`.
     fn keep_event(&mut self, batch: &mut Batch, id: EventId, event: EncodedEvent) {
-        if !self
-            .values
-            .is_news(event.keyed.as_deref(), event.topic.as_deref())
-        {
+        if !self.values.is_news(&event) {
             return;
         }
         let seq = self.history.push(id, event);

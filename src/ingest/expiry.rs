@@ -75,7 +75,7 @@ impl Expiry {
 
 fn run(publisher: &Publisher, stopped: &Receiver<()>) {
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(STATE_EXPIRY_CHECK_INTERVAL) {
-        for ((topic, key), of) in publisher.due_values(STATE_EXPIRIES_PER_CHECK_MAX) {
+        for ((topic, key), of) in publisher.state_keys().due(STATE_EXPIRIES_PER_CHECK_MAX) {
             if publish_expiry(publisher, topic.as_deref(), &key, of).is_err() {
                 // Busy or not stored: the value stays due, and the next
                 // check tries again.

@@ -7,11 +7,13 @@
 //!   and goes to the store when there is one (the event log, or Redis), or
 //!   straight to the hub's queue.
 //!
-//! And beside them, for live state (see `hub/state/`): [`expiry`], the
-//! `herald-delete` event, and the thread that ends a value whose `ttl` is
+//! And beside them, for live state (see `hub/state/`): [`state_keys`], the
+//! ledger of keys a publish is checked against, and [`expiry`], the
+//! `herald-delete` event and the thread that ends a value whose `ttl` is
 //! up.
 
 pub mod expiry;
 pub mod idempotency;
 pub mod publisher;
+pub mod state_keys;
 pub mod submission;

@@ -31,10 +31,10 @@ use crate::clock::millis_since_epoch;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
 use crate::hub::handle::Handle;
-use crate::hub::history::Stored;
 use crate::hub::queue_budget::QueueBudget;
-use crate::hub::state::ledger::{Entry, KeyName, Keying, Ledger, StateFull};
+use crate::hub::state::ledger::StateFull;
 use crate::ingest::idempotency::{Claim, KeyIndex};
+use crate::ingest::state_keys::StateKeys;
 use crate::limits::{HUB_QUEUE_WAIT, HUB_REPLY_TIMEOUT, STORE_TIMEOUT};
 use crate::store::not_stored::NotStored;
 use crate::store::scale_out::Bus;
@@ -86,8 +86,8 @@ pub struct Publisher {
     redis: Option<Bus>,
     /// The recent idempotency keys (not used with Redis, which keeps them).
     keys: Arc<Mutex<KeyIndex>>,
-    /// Which state keys have a value (see [`crate::hub::state::ledger`]).
-    ledger: Arc<Mutex<Ledger>>,
+    /// Which state keys have a value (see [`crate::ingest::state_keys`]).
+    state_keys: StateKeys,
 }
 
 impl Publisher {
@@ -102,7 +102,7 @@ impl Publisher {
         first_id: EventId,
         budget: Arc<QueueBudget>,
         keys: KeyIndex,
-        ledger: Arc<Mutex<Ledger>>,
+        state_keys: StateKeys,
     ) -> Publisher {
         Publisher {
             hub,
@@ -111,7 +111,7 @@ impl Publisher {
             budget,
             redis,
             keys: Arc::new(Mutex::new(keys)),
-            ledger,
+            state_keys,
         }
     }
 
@@ -142,7 +142,7 @@ impl Publisher {
         }
         let key = event.idempotency_key_value().map(str::to_string);
         let encoded = EncodedEvent::new(&event, millis_since_epoch());
-        let keying = Keying::of(&event, Stored::size_of(&encoded), encoded.accepted_ms);
+        let keying = StateKeys::keying(&event, &encoded);
         let reserved = self
             .budget
             .reserve(encoded.size_bytes(), HUB_QUEUE_WAIT)
@@ -158,7 +158,7 @@ impl Publisher {
                 Claim::InFlight => return Err(PublishError::InProgress),
             }
         }
-        if let Some(Err(full)) = keying.as_ref().map(|keying| self.ledger().admit(keying)) {
+        if let Err(full) = self.state_keys.admit(keying.as_ref()) {
             drop(next_id);
             return self.settle(key, Err(PublishError::StateFull(full)));
         }
@@ -172,7 +172,7 @@ impl Publisher {
             let sent = sent.map_err(|_| PublishError::Unavailable);
             if sent.is_ok() {
                 *next_id = id + 1;
-                self.record(id, keying.as_ref());
+                self.state_keys.record(id, keying.as_ref());
             }
             drop(next_id);
             return self.settle(key, sent.map(|()| id));
@@ -189,7 +189,7 @@ impl Publisher {
         let mut before = None;
         if sent.is_ok() {
             *next_id = id + 1;
-            before = self.record(id, keying.as_ref());
+            before = self.state_keys.record(id, keying.as_ref());
         }
         drop(next_id);
         let stored = match sent.map(|()| outcome.recv_timeout(STORE_TIMEOUT)) {
@@ -197,33 +197,15 @@ impl Publisher {
             Ok(Ok(Err(reason))) => Err(PublishError::NotStored(reason)),
             Ok(Err(_)) | Err(_) => Err(PublishError::Unavailable),
         };
-        if let (Err(_), Some(keying), Some(before)) = (&stored, &keying, before) {
-            self.ledger().undo(id, keying, before);
+        if stored.is_err() {
+            self.state_keys.undo(id, keying.as_ref(), before);
         }
         self.settle(key, stored)
     }
 
     /// The ledger of state keys.
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Notes a keyed event `id` in the ledger, once it is on its way; the
-    /// key's entry before it.
-    fn record(&self, id: EventId, keying: Option<&Keying>) -> Option<Option<Entry>> {
-        keying.map(|keying| self.ledger().record(id, keying))
-    }
-
-    /// The keys with a value, and the memory they take.
-    pub fn state_size(&self) -> (usize, usize) {
-        let ledger = self.ledger();
-        (ledger.len(), ledger.size_bytes())
-    }
-
-    /// The values whose ttl is up, `max` at most: each key's name and the
-    /// id of the event that set it (see [`crate::ingest::expiry`]).
-    pub(crate) fn due_values(&self, max: usize) -> Vec<(KeyName, EventId)> {
-        self.ledger().due(millis_since_epoch(), max)
+    pub fn state_keys(&self) -> &StateKeys {
+        &self.state_keys
     }
 
     /// The recent idempotency keys.

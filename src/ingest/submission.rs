@@ -86,7 +86,7 @@ impl Refusal {
             Refusal::NoToken => "publishing needs a token",
             Refusal::WrongToken => "wrong token",
             Refusal::NoMessage => {
-                "missing message: send a form with message=TEXT, or the text itself with Content-Type: text/plain"
+                "missing message: send a form with message=TEXT, JSON with \"message\", or the text itself with Content-Type: text/plain"
             }
             Refusal::NoKey => "delete and ttl need a key: send key=NAME",
             Refusal::BadEvent(error) => error.reason(),

@@ -91,7 +91,7 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
         "Memory the held events take, as --history-bytes counts it.",
     );
     out.sample("herald_history_bytes", hub.history_bytes);
-    let (state_keys, state_bytes) = context.publisher.state_size();
+    let (state_keys, state_bytes) = context.publisher.state_keys().size();
     out.family(
         "herald_state_keys",
         "gauge",

@@ -4,7 +4,7 @@
 //!
 //! | path | methods | handler |
 //! |---|---|---|
-//! | `/publish` | `POST` | [`publish`] |
+//! | `/publish` | `POST` | [`publish`] (a JSON body: [`publish_json`]) |
 //! | `/events` | `GET`, `HEAD` | [`subscribe`] |
 //! | `/state` | `GET`, `HEAD` | [`state`] |
 //! | `/stats` | `GET`, `HEAD` | [`stats`] |

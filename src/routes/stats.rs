@@ -33,7 +33,7 @@ pub fn handle(context: &Context) -> Result<Response, HttpError> {
         uptime_s: context.started.elapsed().as_secs(),
         token_required: context.config.publish_token.is_some(),
         redis: context.publisher.redis_state(),
-        state: context.publisher.state_size(),
+        state: context.publisher.state_keys().size(),
     };
     let mut response = Response::ok("application/json", to_json(&numbers).into_bytes());
     response.add_header("Cache-Control", "no-store");

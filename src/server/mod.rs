@@ -30,8 +30,8 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
@@ -46,6 +46,7 @@ use crate::hub::queue_budget::QueueBudget;
 use crate::hub::state::ledger::Ledger;
 use crate::ingest::expiry::Expiry;
 use crate::ingest::publisher::Publisher;
+use crate::ingest::state_keys::StateKeys;
 use crate::limits::{HUB_QUEUE_MAX_BYTES, SHUTDOWN_TIMEOUT, SHUTDOWN_WAKE_TIMEOUT};
 use crate::routes::context::Context;
 use crate::routes::page::Site;
@@ -160,8 +161,16 @@ impl Server {
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters), config.cors_origins.clone())
                 .map_err(StartError::Thread)?;
-        let ledger = Arc::new(Mutex::new(ledger));
-        let publisher = Publisher::new(hub.clone(), store, redis, first_id, budget, keys, ledger);
+        let state_keys = StateKeys::new(ledger);
+        let publisher = Publisher::new(
+            hub.clone(),
+            store,
+            redis,
+            first_id,
+            budget,
+            keys,
+            state_keys,
+        );
         let expiry = Expiry::spawn(publisher.clone()).map_err(StartError::Thread)?;
         let connections = Arc::new(ConnectionSlots::default());
         let access = match &config.auth_hook {

@@ -8,11 +8,14 @@
 //! - [`json`]: writing JSON strings;
 //! - [`json_reader`]: reading JSON, bounded in depth (the hook's answer, a
 //!   WebSocket client's publish);
-//! - [`notice`]: herald's own notices (`herald-missed`), in every framing.
+//! - [`notice`]: herald's own notices (`herald-missed`), in every framing;
+//! - [`state_marker`]: the `herald-state` that ends a snapshot of the
+//!   keyed values (see `hub/state/`).
 
 pub mod encoded;
 pub mod json;
 pub mod json_reader;
 pub mod notice;
 pub mod sse;
+pub mod state_marker;
 pub mod websocket;

@@ -23,9 +23,7 @@
 use crate::clock::rfc3339_millis;
 use crate::event::{Event, EventId};
 use crate::limits::SSE_RETRY_MS;
-use crate::wire::notice::{
-    self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, STATE_EVENT_TYPE, UNAVAILABLE_EVENT_TYPE,
-};
+use crate::wire::notice::{self, MISSED_EVENT_TYPE, REVOKED_EVENT_TYPE, UNAVAILABLE_EVENT_TYPE};
 
 /// A comment line, written to every stream every `--heartbeat`.
 pub const HEARTBEAT: &[u8] = b": heartbeat\n";
@@ -76,14 +74,6 @@ pub fn preamble() -> Vec<u8> {
 pub fn missed_event(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u8> {
     let data = notice::missed_data(asked_after, oldest_held);
     format!("event: {MISSED_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
-}
-
-/// The marker that ends a snapshot of the keyed values. Unlike a notice
-/// it carries `id: last_id`, so that a browser that reconnects after it
-/// resumes from the snapshot's moment, not from its oldest value.
-pub fn state_marker(last_id: EventId) -> Vec<u8> {
-    let data = notice::state_data(last_id);
-    format!("id: {last_id}\nevent: {STATE_EVENT_TYPE}\ndata: {data}\n\n").into_bytes()
 }
 
 /// The end of a stream the server cannot carry now: a jittered `retry:`

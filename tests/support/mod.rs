@@ -197,6 +197,7 @@ pub struct SseEvent {
     pub id: Option<String>,
     pub event: Option<String>,
     pub topic: Option<String>,
+    pub key: Option<String>,
     pub time: Option<String>,
     pub data: String,
 }
@@ -292,6 +293,7 @@ impl Subscriber {
                 "id" => event.id = Some(value.to_string()),
                 "event" => event.event = Some(value.to_string()),
                 "topic" => event.topic = Some(value.to_string()),
+                "key" => event.key = Some(value.to_string()),
                 "time" => event.time = Some(value.to_string()),
                 "retry" => self.retry = value.parse().ok(),
                 "data" => {

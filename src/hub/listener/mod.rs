@@ -26,16 +26,18 @@
 //! `Last-Event-ID` and catches up from the history, so being dropped costs
 //! it nothing but time.
 //!
+//! A listener that asked for the keyed values (`state=1`) also holds its
+//! place in a shared snapshot of them until it is sent (`snapshot`, a
+//! refinement a first reading may skip).
+//!
 //! An idle listener is this struct and a socket: no thread, and no buffer.
 
 use std::io;
 use std::net::Shutdown;
-use std::sync::Arc;
 
 use crate::connection_slots::ConnectionSlot;
 use crate::hub::filter::{self, TopicFilter};
 use crate::hub::history::{History, Seq};
-use crate::hub::state::Snapshot;
 use crate::limits::{
     HANGUP_CHECK_MAX_READS, HEARTBEAT_CHECKS_PER_INTERVAL, LISTENER_SEND_BUFFER_BYTES,
     MAX_LISTENER_OWN_BYTES,
@@ -153,12 +155,6 @@ impl Listener {
         })
     }
 
-    /// Sends it `snapshot` before the event at `at`, then `marker` (see
-    /// `snapshot`). Before [`Listener::start_behind`], which counts it.
-    pub fn start_with_snapshot(&mut self, snapshot: Arc<Snapshot>, at: Seq, marker: Vec<u8>) {
-        self.snapshot = Some(Box::new(SnapshotCursor::new(snapshot, at, marker)));
-    }
-
     /// Counts what it is behind from the start (its opening, the replay
     /// and the snapshot it asked for), and allows that much on top of
     /// `max_backlog`.
@@ -169,11 +165,7 @@ impl Listener {
             .filter(|stored| self.wants(stored.topic()))
             .map(|stored| stored.len(kind))
             .sum();
-        let snapshot = self
-            .snapshot
-            .as_ref()
-            .map_or(0, |cursor| cursor.remaining(kind));
-        self.behind += replay + snapshot;
+        self.behind += replay + self.snapshot_bytes();
         self.allowance = self.behind.saturating_add(max_backlog);
     }
 
@@ -285,11 +277,7 @@ impl Listener {
     /// Whether it may be closed without cutting anything in half: no event
     /// is partly written, and its own bytes are sent.
     pub fn at_boundary(&self) -> bool {
-        let in_snapshot = self
-            .snapshot
-            .as_ref()
-            .is_some_and(|cursor| cursor.sent_of_next > 0);
-        self.sent_of_next == 0 && self.own.is_empty() && !in_snapshot
+        self.sent_of_next == 0 && self.own.is_empty() && !self.in_snapshot_value()
     }
 
     /// Writes as much as the socket takes now of what it is behind on: the

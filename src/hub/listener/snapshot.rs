@@ -12,9 +12,32 @@
 
 use std::sync::Arc;
 
-use super::StreamKind;
+use super::{Listener, StreamKind};
 use crate::hub::history::Seq;
 use crate::hub::state::Snapshot;
+
+impl Listener {
+    /// Sends it `snapshot` before the event at `at`, then `marker`.
+    /// Before [`Listener::start_behind`], which counts it.
+    pub fn start_with_snapshot(&mut self, snapshot: Arc<Snapshot>, at: Seq, marker: Vec<u8>) {
+        self.snapshot = Some(Box::new(SnapshotCursor::new(snapshot, at, marker)));
+    }
+
+    /// The bytes of its snapshot still to send.
+    pub(super) fn snapshot_bytes(&self) -> usize {
+        let kind = self.kind;
+        self.snapshot
+            .as_ref()
+            .map_or(0, |cursor| cursor.remaining(kind))
+    }
+
+    /// Whether it is in the middle of a value of its snapshot.
+    pub(super) fn in_snapshot_value(&self) -> bool {
+        self.snapshot
+            .as_ref()
+            .is_some_and(|cursor| cursor.sent_of_next > 0)
+    }
+}
 
 /// Where a listener is in its snapshot.
 pub(super) struct SnapshotCursor {

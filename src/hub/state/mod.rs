@@ -17,9 +17,10 @@
 //! at once cost it once.
 //!
 //! Who may add keys, and when a `ttl` is up, is decided where events get
-//! their ids (`ingest/state_keys.rs`), since a publish must be answered
-//! `507` before it is acknowledged. Here the values only follow the events
-//! in the order the hub takes them.
+//! their ids, since a publish must be answered `507` before it is
+//! acknowledged: the publisher keeps the [`ledger`] of keys for that. Here
+//! the values only follow the events in the order the hub takes them, and
+//! [`snapshot`] is what a stream is sent.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -32,7 +33,8 @@ use crate::hub::Hub;
 use crate::hub::history::{History, Seq, Stored};
 use crate::hub::listener::{Listener, StreamKind};
 use crate::limits::SNAPSHOTS_CACHED_MAX;
-use crate::wire::{sse, websocket};
+use crate::wire::encoded::EncodedEvent;
+use crate::wire::state_marker;
 
 pub mod ledger;
 pub mod snapshot;
@@ -55,10 +57,15 @@ pub struct Values {
 }
 
 impl Values {
-    /// Whether `stored` is to be kept and sent: every event is, except the
+    /// Whether `event` is to be kept and sent: every event is, except the
     /// expiry of a value that was replaced before it came (the key's value
     /// is newer than the ttl that expired).
-    pub fn is_news(&self, keyed: Option<&Keyed>, topic: Option<&str>) -> bool {
+    pub fn is_news(&self, event: &EncodedEvent) -> bool {
+        self.changes(event.keyed.as_deref(), event.topic.as_deref())
+    }
+
+    /// Whether `keyed`, of `topic`, changes a value (see [`Values::is_news`]).
+    fn changes(&self, keyed: Option<&Keyed>, topic: Option<&str>) -> bool {
         match keyed {
             Some(Keyed {
                 key,
@@ -80,7 +87,7 @@ impl Values {
         let Some(keyed) = stored.keyed() else {
             return;
         };
-        if !self.is_news(Some(keyed), stored.topic()) {
+        if !self.changes(Some(keyed), stored.topic()) {
             return;
         }
         let name: KeyName = (stored.topic().map(Into::into), keyed.key.as_str().into());
@@ -152,8 +159,8 @@ impl Hub {
     pub(super) fn start_with_snapshot(&self, listener: &mut Listener, snapshot: Arc<Snapshot>) {
         let last_id = self.history.last_given_id();
         let marker = match listener.kind() {
-            StreamKind::EventStream => sse::state_marker(last_id),
-            StreamKind::WebSocket => websocket::state_frame(last_id),
+            StreamKind::EventStream => state_marker::event_stream(last_id),
+            StreamKind::WebSocket => state_marker::websocket(last_id),
         };
         listener.start_with_snapshot(snapshot, self.history.end(), marker);
     }
@@ -172,11 +179,10 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::event::Event;
-    use crate::wire::encoded::EncodedEvent;
 
     fn keep(values: &mut Values, history: &mut History, id: EventId, event: Event) {
         let encoded = EncodedEvent::new(&event, 0);
-        if values.is_news(encoded.keyed.as_deref(), encoded.topic.as_deref()) {
+        if values.is_news(&encoded) {
             let seq = history.push(id, encoded);
             values.keep_from(history, seq);
         }

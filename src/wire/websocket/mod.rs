@@ -108,17 +108,6 @@ pub fn missed_frame(asked_after: EventId, oldest_held: Option<EventId>) -> Vec<u
     out
 }
 
-/// The marker that ends a snapshot, as on `/events`: `herald-state`,
-/// with the id `last_id` (a client resumes from it).
-pub fn state_frame(last_id: EventId) -> Vec<u8> {
-    let data = notice::state_data(last_id);
-    let body = body_json(Some(notice::STATE_EVENT_TYPE), None, None, None, &data);
-    let text = format!("{{\"id\":{last_id},{body}");
-    let mut out = Vec::new();
-    frame::encode(frame::TEXT, text.as_bytes(), &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
