@@ -468,3 +468,41 @@ fn the_app_decides_whose_values_a_person_sees() {
     let bob = asked("", "Cookie: session=bob\r\n");
     assert!(bob.text().contains("hidden"), "{}", bob.text());
 }
+
+#[test]
+fn the_values_survive_a_crash_and_compaction_and_a_deleted_key_stays_gone() {
+    let dir = std::env::temp_dir().join(format!("herald-state-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = dir.display().to_string();
+    let args = ["--data-dir", dir_arg.as_str(), "--history", "5"];
+    let server = HeraldProcess::start(&args);
+    let addr = server.addr;
+    let old = set(addr, "t", "old", "set+long+ago");
+    set(addr, "t", "gone", "soon+deleted");
+    let with_ttl = publish(addr, "topic=t&key=brief&message=expires&ttl=30");
+    publish(addr, "topic=t&key=gone&delete=1");
+    // Past the history and past compaction (4 × 16 records at least).
+    for i in 0..150 {
+        publish(addr, &format!("topic=t&message=plain{i}"));
+    }
+    let newest = set(addr, "t", "new", "recent");
+    let log = dir.join("events.log");
+    let compacted = std::fs::metadata(&log).unwrap().len();
+    // 155 records of 40 bytes and more, had none been dropped.
+    assert!(compacted < 80 * 40, "the log was compacted: {compacted} bytes");
+    server.crash();
+
+    let restarted = HeraldProcess::start(&args);
+    let (_, values) = state_of(restarted.addr, "topic=t");
+    let keys: Vec<_> = values.iter().map(|(key, id, _)| (key.as_str(), *id)).collect();
+    assert_eq!(
+        keys,
+        [("old", old), ("brief", with_ttl), ("new", newest)],
+        "every live value, however old; the deleted one is gone"
+    );
+    let mut stream = Subscriber::open(restarted.addr, "state=1&topic=t", "");
+    let (snapshot, _) = snapshot_of(&mut stream);
+    assert_eq!(snapshot[0].data, "set long ago", "the value itself, as sent");
+    assert_eq!(snapshot.len(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}

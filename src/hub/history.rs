@@ -49,7 +49,8 @@ pub struct Stored {
 }
 
 impl Stored {
-    fn new(id: EventId, encoded: EncodedEvent) -> Stored {
+    /// The event with `id`, as the history holds it.
+    pub fn new(id: EventId, encoded: EncodedEvent) -> Stored {
         Stored {
             id,
             event_stream_prefix: Prefix::event_stream(id),

@@ -168,16 +168,18 @@ pub struct Subscription {
 /// Starts the hub thread; returns the [`Handle`] that sends it commands,
 /// and the thread. `first_id` is the id the first new event will get (see
 /// [`crate::hub::history`]); `restored` are events kept from an earlier
-/// run (the event log, or Redis), oldest first, to hold for replay.
+/// run (the event log, or Redis), oldest first, to hold for replay, and
+/// `older_values` the keys' values older than those (see [`state`]).
 pub fn spawn(
     config: &Config,
     first_id: EventId,
     restored: Vec<(EventId, EncodedEvent)>,
+    older_values: Vec<(EventId, EncodedEvent)>,
 ) -> std::io::Result<(Handle, JoinHandle<()>)> {
     let (sender, receiver) = crossbeam_channel::bounded(HUB_QUEUE_MAX_COMMANDS);
     let oldest = restored.first().map_or(first_id, |(id, _)| *id);
     let mut history = History::new(config.history, config.history_bytes, oldest);
-    let mut values = state::Values::default();
+    let mut values = state::Values::restored(older_values);
     for (id, event) in restored {
         if values.is_news(&event) {
             let seq = history.push(id, event);

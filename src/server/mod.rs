@@ -127,13 +127,14 @@ impl Server {
             error,
         })?;
         let (stored, redis) = open_storage(&config)?;
-        let (stored, redis, restored, keys) = take_restored(stored, redis, config.history);
+        let (stored, redis, kept, keys) = take_restored(stored, redis, config.history);
         // Ids go on from the newest stored, or from the clock if that is higher.
-        let newest_stored = restored.last().map_or(0, |(id, _)| *id);
+        let newest_stored = kept.recent.last().map_or(0, |(id, _)| *id);
         let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
-        let ledger = Ledger::restored(config.state_keys, config.state_bytes, &restored);
-        let (hub, hub_thread) =
-            crate::hub::spawn(&config, first_id, restored).map_err(StartError::Thread)?;
+        let mut ledger = Ledger::new(config.state_keys, config.state_bytes);
+        ledger.follow_restored(kept.older_values.iter().chain(&kept.recent));
+        let (hub, hub_thread) = crate::hub::spawn(&config, first_id, kept.recent, kept.older_values)
+            .map_err(StartError::Thread)?;
         let counters = Arc::new(Counters::default());
         let (store, writer_thread) = match stored {
             Some(opened) => {

@@ -16,6 +16,7 @@ use crate::ingest::idempotency::KeyIndex;
 use crate::limits::IDEMPOTENCY_KEYS_MAX;
 use crate::stderr_log;
 use crate::store::event_log::{EventLog, OpenError, Opened};
+use crate::store::record::Record;
 use crate::store::scale_out;
 use crate::wire::encoded::EncodedEvent;
 
@@ -92,22 +93,29 @@ pub(super) fn open_storage(
 /// The events the storage holds, oldest first, to fill the hub's history.
 pub(super) type Restored = Vec<(EventId, EncodedEvent)>;
 
+/// What the storage gives back at start-up: the events for the history,
+/// and the keys' values older than them (see `hub/state/`).
+pub(super) struct Kept {
+    /// The newest events, oldest first.
+    pub recent: Restored,
+    /// Each key's current value older than `recent`, oldest first.
+    pub older_values: Restored,
+}
+
 /// Takes the held events out of whichever storage was opened, and the
 /// idempotency keys they carry (the newest `history` of them).
 pub(super) fn take_restored(
     mut stored: Option<Opened>,
     mut redis: Option<scale_out::Opened>,
     history: usize,
-) -> (
-    Option<Opened>,
-    Option<scale_out::Opened>,
-    Restored,
-    KeyIndex,
-) {
-    let records = match (&mut stored, &mut redis) {
-        (Some(opened), _) => std::mem::take(&mut opened.recent),
-        (None, Some(opened)) => opened.take_recent(),
-        (None, None) => Vec::new(),
+) -> (Option<Opened>, Option<scale_out::Opened>, Kept, KeyIndex) {
+    let (records, values) = match (&mut stored, &mut redis) {
+        (Some(opened), _) => (
+            std::mem::take(&mut opened.recent),
+            std::mem::take(&mut opened.values),
+        ),
+        (None, Some(opened)) => (opened.take_recent(), Vec::new()),
+        (None, None) => (Vec::new(), Vec::new()),
     };
     let mut keys = KeyIndex::new(history.min(IDEMPOTENCY_KEYS_MAX));
     for record in &records {
@@ -115,11 +123,17 @@ pub(super) fn take_restored(
             keys.remember(key, record.id);
         }
     }
-    let restored = records
-        .into_iter()
-        .map(|record| (record.id, EncodedEvent::new(&record.event, record.time_ms)))
-        .collect();
-    (stored, redis, restored, keys)
+    let encoded = |records: Vec<Record>| {
+        records
+            .into_iter()
+            .map(|record| (record.id, EncodedEvent::new(&record.event, record.time_ms)))
+            .collect()
+    };
+    let kept = Kept {
+        recent: encoded(records),
+        older_values: encoded(values),
+    };
+    (stored, redis, kept, keys)
 }
 
 /// Opens the event log, and says what was found in it.

@@ -13,12 +13,13 @@
 //!   history, the records still in the history are copied to a new file,
 //!   which is synced and renamed over the old one, and then the folder is
 //!   synced. A crash at any moment leaves either the old file or the new one,
-//!   each whole.
+//!   each whole. Each key's current value (see `hub/state/`) is copied too,
+//!   before the history, however old it is ([`crate::store::state_records`]).
 //! - **One server per folder.** A locked file with the owner's pid keeps a
 //!   second herald from writing the same log (see
 //!   [`crate::store::lock_file`]).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -27,7 +28,10 @@ use std::path::{Path, PathBuf};
 use crate::limits::{COMPACT_AT_HISTORY_MULTIPLE, COMPACT_MIN_HISTORY_EVENTS};
 use crate::store::lock_file::{LOCK_FILE, LockError, LockFile};
 use crate::store::record::{FILE_HEADER, Record};
+use crate::event::{Event, EventId};
 use crate::store::recovery::{self, Damage, ScanError};
+use crate::hub::state::ledger::KeyName;
+use crate::store::state_records::{Placed, StateRecords};
 
 /// The log's file name inside `--data-dir`.
 pub const LOG_FILE: &str = "events.log";
@@ -44,6 +48,11 @@ pub struct EventLog {
     keep: usize,
     /// Records in the file.
     records: usize,
+    /// Where each key's current value lies.
+    state: StateRecords,
+    /// What the last batch changed in `state`, to put back if its sync
+    /// fails and it is cut off.
+    last_batch_state: Vec<(KeyName, Option<Placed>)>,
     _lock: LockFile,
 }
 
@@ -53,6 +62,9 @@ pub struct Opened {
     pub log: EventLog,
     /// The newest records, up to the history's size, oldest first.
     pub recent: Vec<Record>,
+    /// The records of the keys' current values older than `recent`,
+    /// oldest first.
+    pub values: Vec<Record>,
     /// How many records the file holds.
     pub records: usize,
     /// Bytes of a torn last record that were cut off.
@@ -181,6 +193,7 @@ impl EventLog {
                 next_intact: Some(next),
             },
         })?;
+        let values = recovery::older_values(&file, &scan).map_err(io_error(&path))?;
         let dropped_bytes = file_len.saturating_sub(scan.good_len).min(file_len);
         if file_len > 0 && scan.good_len < file_len {
             file.set_len(scan.good_len).map_err(io_error(&path))?;
@@ -193,28 +206,40 @@ impl EventLog {
             offsets: scan.offsets,
             keep,
             records: scan.records,
+            state: scan.state,
+            last_batch_state: Vec::new(),
             _lock: lock,
         };
         Ok(Opened {
             log,
             recent: scan.recent.into(),
+            values,
             records: scan.records,
             dropped_bytes: if file_len == 0 { 0 } else { dropped_bytes },
         })
     }
 
     /// Writes `batch` (records from [`crate::store::record::encode`]) at the end; `starts`
-    /// are where each record begins within it. On failure the file is cut
-    /// back, so nothing of the batch remains.
-    pub fn append(&mut self, batch: &[u8], starts: &[usize]) -> io::Result<()> {
+    /// are where each record begins within it, `events` what each holds. On
+    /// failure the file is cut back, so nothing of the batch remains.
+    pub fn append(&mut self, batch: &[u8], starts: &[usize], events: &[(EventId, &Event)]) -> io::Result<()> {
         if let Err(error) = self.file.write_all(batch) {
             self.cut_back();
             return Err(error);
         }
-        for &start in starts {
-            self.offsets.push_back(self.len + start as u64);
+        self.last_batch_state.clear();
+        let ends = starts.iter().skip(1).copied().chain([batch.len()]);
+        for ((&start, end), (id, event)) in starts.iter().zip(ends).zip(events) {
+            let offset = self.len + start as u64;
+            self.offsets.push_back(offset);
             if self.offsets.len() > self.keep {
                 self.offsets.pop_front();
+            }
+            if let Some(keyed) = event.keyed() {
+                let len = (end - start) as u64;
+                let placed = Placed { id: *id, offset, len };
+                let before = self.state.follow(event.topic_name(), keyed, placed);
+                self.last_batch_state.push(before);
             }
         }
         self.len += batch.len() as u64;
@@ -231,18 +256,26 @@ impl EventLog {
             while self.offsets.back().is_some_and(|&at| at >= self.len) {
                 self.offsets.pop_back();
             }
+            if batch_len > 0 {
+                for (name, before) in self.last_batch_state.drain(..).rev() {
+                    self.state.put_back(name, before);
+                }
+            }
             self.cut_back();
             return Err(error);
         }
         Ok(())
     }
 
-    /// Whether the file has grown past its bound.
+    /// Whether the file has grown past its bound: four times the history,
+    /// on top of the values that compaction keeps however old.
     pub fn needs_compaction(&self) -> bool {
-        self.records > COMPACT_AT_HISTORY_MULTIPLE * self.keep.max(COMPACT_MIN_HISTORY_EVENTS)
+        let bound = COMPACT_AT_HISTORY_MULTIPLE * self.keep.max(COMPACT_MIN_HISTORY_EVENTS);
+        self.records > bound + self.state.len()
     }
 
-    /// Rewrites the file with only the records the history holds.
+    /// Rewrites the file with only the records the history holds, and
+    /// before them the keys' current values that are older.
     pub fn compact(&mut self) -> io::Result<()> {
         let Some(&from) = self.offsets.front() else {
             return Ok(());
@@ -252,18 +285,33 @@ impl EventLog {
         let mut new = File::create(&temporary)?;
         new.write_all(FILE_HEADER)?;
         let mut old = File::open(&path)?;
+        let values = self.state.before(from, self.len);
+        let mut new_places = HashMap::with_capacity(values.len());
+        let mut at = FILE_HEADER.len() as u64;
+        for placed in &values {
+            old.seek(SeekFrom::Start(placed.offset))?;
+            io::copy(&mut (&old).take(placed.len), &mut new)?;
+            new_places.insert(placed.offset, at);
+            at += placed.len;
+        }
         old.seek(SeekFrom::Start(from))?;
         io::copy(&mut old.take(self.len - from), &mut new)?;
         new.sync_all()?;
         fs::rename(&temporary, &path)?;
         sync_dir(&self.dir)?;
         self.file = OpenOptions::new().read(true).append(true).open(&path)?;
-        let shift = from - FILE_HEADER.len() as u64;
+        // The history's records moved by the same amount: what was cut
+        // before them, less the values copied in.
+        let shift = from - at;
         for offset in &mut self.offsets {
             *offset -= shift;
         }
+        self.state.moved(|placed| match new_places.get(&placed.offset) {
+            Some(&moved) => Some(moved),
+            None => (placed.offset >= from).then(|| placed.offset - shift),
+        });
         self.len -= shift;
-        self.records = self.offsets.len();
+        self.records = self.offsets.len() + values.len();
         Ok(())
     }
 
@@ -291,19 +339,59 @@ mod tests {
     }
 
     fn append_events(log: &mut EventLog, ids: std::ops::Range<u64>) {
+        let events: Vec<_> = ids
+            .map(|id| (id, Event::new(format!("event {id}")).unwrap()))
+            .collect();
+        append(log, &events);
+    }
+
+    fn append(log: &mut EventLog, events: &[(u64, Event)]) {
         let mut batch = Vec::new();
         let mut starts = Vec::new();
-        for id in ids {
+        for (id, event) in events {
             starts.push(batch.len());
-            record::encode(
-                id,
-                0,
-                &Event::new(format!("event {id}")).unwrap(),
-                &mut batch,
-            );
+            record::encode(*id, 0, event, &mut batch);
         }
-        log.append(&batch, &starts).unwrap();
+        let events: Vec<_> = events.iter().map(|(id, event)| (*id, event)).collect();
+        log.append(&batch, &starts, &events).unwrap();
         log.sync(batch.len(), starts.len()).unwrap();
+    }
+
+    #[test]
+    fn compaction_keeps_every_current_value_however_old() {
+        let dir = temp_dir("values");
+        let mut opened = EventLog::open(&dir, 10).unwrap();
+        let value = |text: &str, key: &str| {
+            Event::new(text).unwrap().topic("t").unwrap().key(key, None).unwrap()
+        };
+        let gone = value("x", "deleted").with_change("deleted", crate::event::Change::Delete);
+        append(
+            &mut opened.log,
+            &[
+                (1, value("old", "kept")),
+                (2, value("first", "replaced")),
+                (3, value("soon gone", "deleted")),
+                (4, value("second", "replaced")),
+                (5, gone.unwrap()),
+            ],
+        );
+        append_events(&mut opened.log, 6..200);
+        assert!(opened.log.needs_compaction());
+        opened.log.compact().unwrap();
+        assert!(!opened.log.needs_compaction());
+        append_events(&mut opened.log, 200..205);
+        drop(opened);
+        let reopened = EventLog::open(&dir, 10).unwrap();
+        let values: Vec<_> = reopened
+            .values
+            .iter()
+            .map(|record| (record.id, record.event.data().to_string()))
+            .collect();
+        assert_eq!(values, [(1, "old".to_string()), (4, "second".to_string())]);
+        let recent: Vec<_> = reopened.recent.iter().map(|record| record.id).collect();
+        assert_eq!(recent, (195..205).collect::<Vec<_>>());
+        assert_eq!(reopened.records, 2 + 10 + 5, "the two values, the history, and what came after");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

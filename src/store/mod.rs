@@ -12,6 +12,8 @@
 //! - [`repair`]: `herald repair`, which keeps every intact record of a
 //!   damaged log;
 //! - [`lock_file`]: one server per data folder;
+//! - [`state_records`]: where each key's current value lies in the log,
+//!   so that compaction keeps it (see `hub/state/`);
 //! - `redis_bus` (feature `redis`) and [`scale_out`]: the Redis stream, and
 //!   the start-up wiring that is the same with the feature or without;
 //! - [`not_stored`]: why an event was not stored, or Redis cannot be used.
@@ -26,4 +28,5 @@ pub mod recovery;
 pub mod redis_bus;
 pub mod repair;
 pub mod scale_out;
+pub mod state_records;
 pub mod writer;

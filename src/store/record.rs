@@ -9,17 +9,23 @@
 //!
 //! payload = id: u64 LE | time in ms since 1970: u64 LE
 //!         | type length: u16 LE | type | topic length: u16 LE | topic
-//!         | [key length: u16 LE | idempotency key] | data
+//!         | [key length: u16 LE | idempotency key]
+//!         | [state key length: u16 LE | state key | change: u8 | number: u64 LE]
+//!         | data
 //! ```
 //!
 //! The idempotency key is there only when the topic length's top bit
 //! ([`KEY_FOLLOWS`]) is set: labels are at most 128 bytes, so the bit was
 //! always clear, and a log written before keys existed reads the same.
+//! Likewise the state key (see `hub/state/`) is there only when the type
+//! length's top bit ([`STATE_FOLLOWS`]) is set; its change is 0 for a
+//! value (the number its ttl in seconds, 0 for none), 1 for a delete, 2
+//! for an expiry (the number the id of the value it ends).
 //!
 //! The length says where the next record starts; the checksum says whether
 //! this one was written completely. Encoding and decoding do no I/O.
 
-use crate::event::{Event, EventId};
+use crate::event::{Change, Event, EventId};
 use crate::store::crc32::crc32;
 
 /// The first bytes of every log file: what it is, and the format's version.
@@ -30,6 +36,9 @@ pub const FRAME_BYTES: usize = 8;
 
 /// Set in the topic's length when an idempotency key follows the topic.
 pub const KEY_FOLLOWS: u16 = 0x8000;
+
+/// Set in the type's length when a state key and its change follow.
+pub const STATE_FOLLOWS: u16 = 0x8000;
 
 /// An event as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +58,21 @@ pub fn encode(id: EventId, time_ms: u64, event: &Event, out: &mut Vec<u8>) {
     out.extend_from_slice(&id.to_le_bytes());
     out.extend_from_slice(&time_ms.to_le_bytes());
     let key = event.idempotency_key_value();
-    put_label(out, event.event_type(), 0);
+    let keyed = event.keyed();
+    put_label(out, event.event_type(), keyed.map_or(0, |_| STATE_FOLLOWS));
     put_label(out, event.topic_name(), key.map_or(0, |_| KEY_FOLLOWS));
     if key.is_some() {
         put_label(out, key, 0);
+    }
+    if let Some(keyed) = keyed {
+        put_label(out, Some(&keyed.key), 0);
+        let (change, number) = match keyed.change {
+            Change::Set { ttl_seconds } => (0, ttl_seconds.map_or(0, u64::from)),
+            Change::Delete => (1, 0),
+            Change::Expire { of } => (2, of),
+        };
+        out.push(change);
+        out.extend_from_slice(&number.to_le_bytes());
     }
     out.extend_from_slice(event.data().as_bytes());
     let payload = &out[frame_start + FRAME_BYTES..];
@@ -87,10 +107,15 @@ pub fn decode(payload: &[u8], checksum: u32) -> Option<Record> {
     let mut rest = payload;
     let id = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
     let time_ms = u64::from_le_bytes(take(&mut rest, 8)?.try_into().ok()?);
-    let (event_type, _) = label(&mut rest)?;
+    let (event_type, state_follows) = label(&mut rest)?;
     let (topic, key_follows) = label(&mut rest)?;
     let key = if key_follows {
         label(&mut rest)?.0
+    } else {
+        None
+    };
+    let keyed = if state_follows {
+        Some(state_part(&mut rest)?)
     } else {
         None
     };
@@ -99,12 +124,32 @@ pub fn decode(payload: &[u8], checksum: u32) -> Option<Record> {
     if let Some(key) = key {
         event = event.idempotency_key(key).ok()?;
     }
+    if let Some((state_key, change)) = keyed {
+        event = event.with_change(state_key, change).ok()?;
+    }
     Some(Record { id, time_ms, event })
 }
 
+/// The state key and its change.
+fn state_part<'a>(rest: &mut &'a [u8]) -> Option<(&'a str, Change)> {
+    let key = label(rest)?.0?;
+    let change = take(rest, 1)?[0];
+    let number = u64::from_le_bytes(take(rest, 8)?.try_into().ok()?);
+    let change = match change {
+        0 => Change::Set {
+            ttl_seconds: (number > 0).then_some(u32::try_from(number).ok()?),
+        },
+        1 => Change::Delete,
+        2 => Change::Expire { of: number },
+        _ => return None,
+    };
+    Some((key, change))
+}
+
 /// A length-prefixed label (an empty one is no label), and whether the
-/// length's [`KEY_FOLLOWS`] bit was set.
+/// length's top bit ([`KEY_FOLLOWS`], [`STATE_FOLLOWS`]) was set.
 fn label<'a>(rest: &mut &'a [u8]) -> Option<(Option<&'a str>, bool)> {
+    // The two flags are the same bit, each of its own label.
     let length = u16::from_le_bytes(take(rest, 2)?.try_into().ok()?);
     let flagged = length & KEY_FOLLOWS != 0;
     let text = std::str::from_utf8(take(rest, usize::from(length & !KEY_FOLLOWS))?).ok()?;
@@ -153,7 +198,14 @@ mod tests {
             .idempotency_key("k-1")
             .unwrap();
         round_trip(keyed.clone());
-        round_trip(keyed.topic("ops").unwrap());
+        round_trip(keyed.clone().topic("ops").unwrap());
+        let value = Event::new("passing").unwrap().topic("builds").unwrap();
+        round_trip(value.clone().key("main", None).unwrap());
+        round_trip(value.clone().key("main", Some(3600)).unwrap());
+        round_trip(keyed.key("with an idempotency key too", Some(1)).unwrap());
+        for change in [Change::Delete, Change::Expire { of: u64::MAX }] {
+            round_trip(value.clone().with_change("main", change).unwrap());
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ use std::os::unix::fs::FileExt;
 use crate::event::EventId;
 use crate::limits::{MAX_RECORD_PAYLOAD_BYTES, RECOVERY_MAX_ID_AHEAD_OF_CLOCK};
 use crate::store::record::{self, FILE_HEADER, FRAME_BYTES, Record};
+use crate::store::state_records::{Placed, StateRecords};
 
 /// What a scan of the file found.
 pub struct Scan {
@@ -40,6 +41,9 @@ pub struct Scan {
     /// The length up to the end of the last whole record: where a torn
     /// tail is cut.
     pub good_len: u64,
+    /// Where each key's current value lies (see
+    /// [`crate::store::state_records`]).
+    pub state: StateRecords,
 }
 
 /// Why the file cannot be read as a log.
@@ -90,6 +94,7 @@ pub fn scan(file: &mut File, keep: usize) -> Result<Scan, ScanError> {
         offsets: VecDeque::new(),
         records: 0,
         good_len: FILE_HEADER.len() as u64,
+        state: StateRecords::default(),
     };
     let mut payload = Vec::new();
     let mut last_id = 0;
@@ -102,6 +107,15 @@ pub fn scan(file: &mut File, keep: usize) -> Result<Scan, ScanError> {
             };
         };
         last_id = record.id;
+        if let Some(keyed) = record.event.keyed() {
+            let len = end - offset;
+            let placed = Placed {
+                id: record.id,
+                offset,
+                len,
+            };
+            scan.state.follow(record.event.topic_name(), keyed, placed);
+        }
         scan.records += 1;
         scan.recent.push_back(record);
         scan.offsets.push_back(offset);
@@ -112,6 +126,28 @@ pub fn scan(file: &mut File, keep: usize) -> Result<Scan, ScanError> {
         scan.good_len = end;
     }
     Ok(scan)
+}
+
+/// The records of the current values older than the newest `keep` (which
+/// the scan holds already), oldest first: what the hub's state needs
+/// besides its history.
+///
+/// # Errors
+/// When the file cannot be read, or a record the scan read no longer
+/// decodes (the file changed under it).
+pub fn older_values(file: &File, scan: &Scan) -> io::Result<Vec<Record>> {
+    let window_start = scan.offsets.front().copied().unwrap_or(scan.good_len);
+    let mut values = Vec::new();
+    for placed in scan.state.before(window_start, scan.good_len) {
+        let mut bytes = vec![0u8; usize::try_from(placed.len).unwrap_or(usize::MAX)];
+        file.read_exact_at(&mut bytes, placed.offset)?;
+        let (_, checksum) = record::frame(bytes[..FRAME_BYTES].try_into().unwrap_or_default());
+        let record = record::decode(&bytes[FRAME_BYTES..], checksum).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, "a value's record no longer reads")
+        })?;
+        values.push(record);
+    }
+    Ok(values)
 }
 
 /// The record at `offset` and where it ends, or `None` if it does not read

@@ -136,18 +136,21 @@ impl Writer {
     fn store(&mut self, batch: &mut Vec<WriterRequest>, bytes: &mut Vec<u8>) {
         bytes.clear();
         let mut starts = Vec::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(batch.len());
         for request in batch.iter() {
             if let WriterRequest::Event {
                 id, event, encoded, ..
             } = request
             {
                 starts.push(bytes.len());
+                events.push((*id, &**event));
                 // The time subscribers were told, so a replay after a
                 // restart tells the same.
                 record::encode(*id, encoded.accepted_ms, event, bytes);
             }
         }
-        let mut stored = self.log.append(bytes, &starts);
+        let mut stored = self.log.append(bytes, &starts, &events);
+        drop(events);
         if stored.is_ok() {
             stored = match self.mode {
                 FsyncMode::Always => self.timed_sync(bytes.len(), starts.len()),

@@ -118,23 +118,20 @@ impl Ledger {
         }
     }
 
-    /// A ledger that has followed `events` (restored from an earlier run),
-    /// oldest first.
-    pub fn restored(
-        max_keys: usize,
-        max_bytes: usize,
-        events: &[(EventId, EncodedEvent)],
-    ) -> Ledger {
-        let mut ledger = Ledger::new(max_keys, max_bytes);
+    /// Follows `events`, restored from an earlier run, oldest first. The
+    /// bounds are not applied to them: what was stored is kept.
+    pub fn follow_restored<'a>(
+        &mut self,
+        events: impl Iterator<Item = &'a (EventId, EncodedEvent)>,
+    ) {
         for (id, encoded) in events {
             if let Some(keyed) = encoded.keyed.as_deref() {
                 let bytes = Stored::size_of(encoded);
                 let topic = encoded.topic.as_deref();
                 let keying = Keying::from_parts(topic, keyed, bytes, encoded.accepted_ms);
-                ledger.record(*id, &keying);
+                self.record(*id, &keying);
             }
         }
-        ledger
     }
 
     /// Whether the keyed event may be published. Only a value for a key

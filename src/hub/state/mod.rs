@@ -58,8 +58,10 @@ pub struct Values {
 
 impl Values {
     /// Whether `event` is to be kept and sent: every event is, except the
-    /// expiry of a value that was replaced before it came (the key's value
-    /// is newer than the ttl that expired).
+    /// expiry of a value that was replaced before it came (the key holds a
+    /// newer value than the one whose ttl ended). An expiry of a key with
+    /// no value passes: it removes nothing, and after a restart the value
+    /// it ended may be older than what was restored.
     pub fn is_news(&self, event: &EncodedEvent) -> bool {
         self.changes(event.keyed.as_deref(), event.topic.as_deref())
     }
@@ -70,9 +72,19 @@ impl Values {
             Some(Keyed {
                 key,
                 change: Change::Expire { of },
-            }) => self.id_of(topic, key) == Some(*of),
+            }) => self.id_of(topic, key).is_none_or(|id| id == *of),
             _ => true,
         }
+    }
+
+    /// The values restored from an earlier run that are older than the
+    /// history (each key's current one, oldest first).
+    pub fn restored(values: Vec<(EventId, EncodedEvent)>) -> Values {
+        let mut restored = Values::default();
+        for (id, encoded) in values {
+            restored.keep(&Stored::new(id, encoded));
+        }
+        restored
     }
 
     /// Follows the change the event at `seq` makes, if it is keyed.
@@ -219,11 +231,11 @@ mod tests {
         let delete = set("{}", "builds", "dev")
             .with_change("dev", Change::Delete)
             .unwrap();
-        keep(&mut values, &mut history, 6, delete);
+        keep(&mut values, &mut history, 7, delete);
         let expire = set("{}", "builds", "main")
             .with_change("main", Change::Expire { of: 3 })
             .unwrap();
-        keep(&mut values, &mut history, 7, expire);
+        keep(&mut values, &mut history, 8, expire);
         assert!(values.is_empty());
         assert_eq!(values.size_bytes(), 0);
     }
