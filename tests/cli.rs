@@ -234,3 +234,37 @@ fn the_access_log_escapes_what_could_forge_or_hide_a_line() {
         "{line:?}"
     );
 }
+
+#[test]
+fn herald_publish_sets_and_deletes_keys_and_herald_listen_starts_from_them() {
+    let addr = start();
+    let run = |args: &[&str]| {
+        Command::new(HERALD)
+            .args(["publish", "--url", &url(addr)])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let set = run(&["--topic", "builds", "--key", "main", "--ttl", "600", "passing"]);
+    assert!(set.status.success(), "{set:?}");
+    let set_id = String::from_utf8(set.stdout).unwrap().trim().to_string();
+    assert!(run(&["--topic", "builds", "--key", "dev", "failing"]).status.success());
+    let deleted = run(&["--topic", "builds", "--key", "dev", "--delete"]);
+    assert!(deleted.status.success(), "--delete reads no message: {deleted:?}");
+    let refused = run(&["--delete", "x"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--delete and --ttl need --key"));
+
+    let (_listener, lines) = listen(addr, &["--state", "--json", "--topic", "builds"]);
+    let value = next_line(&lines);
+    assert!(
+        value.starts_with(&format!(r#"{{"id":{set_id},"event":null,"topic":"builds","key":"main","#)),
+        "{value}"
+    );
+    assert!(value.ends_with(r#""data":"passing"}"#), "{value}");
+    let marker = next_line(&lines);
+    assert!(marker.contains(r#""event":"herald-state""#), "{marker}");
+    publish(addr, "topic=builds&key=main&delete=1");
+    let delete = next_line(&lines);
+    assert!(delete.contains(r#""event":"herald-delete","topic":"builds","key":"main""#), "{delete}");
+}

@@ -489,12 +489,18 @@ fn the_values_survive_a_crash_and_compaction_and_a_deleted_key_stays_gone() {
     let log = dir.join("events.log");
     let compacted = std::fs::metadata(&log).unwrap().len();
     // 155 records of 40 bytes and more, had none been dropped.
-    assert!(compacted < 80 * 40, "the log was compacted: {compacted} bytes");
+    assert!(
+        compacted < 80 * 40,
+        "the log was compacted: {compacted} bytes"
+    );
     server.crash();
 
     let restarted = HeraldProcess::start(&args);
     let (_, values) = state_of(restarted.addr, "topic=t");
-    let keys: Vec<_> = values.iter().map(|(key, id, _)| (key.as_str(), *id)).collect();
+    let keys: Vec<_> = values
+        .iter()
+        .map(|(key, id, _)| (key.as_str(), *id))
+        .collect();
     assert_eq!(
         keys,
         [("old", old), ("brief", with_ttl), ("new", newest)],
@@ -502,7 +508,10 @@ fn the_values_survive_a_crash_and_compaction_and_a_deleted_key_stays_gone() {
     );
     let mut stream = Subscriber::open(restarted.addr, "state=1&topic=t", "");
     let (snapshot, _) = snapshot_of(&mut stream);
-    assert_eq!(snapshot[0].data, "set long ago", "the value itself, as sent");
+    assert_eq!(
+        snapshot[0].data, "set long ago",
+        "the value itself, as sent"
+    );
     assert_eq!(snapshot.len(), 3);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -182,7 +182,11 @@ fn bad_publishes_get_400_with_a_reason() {
         b"POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
     );
     assert_eq!(reply.status, 400);
-    assert!(reply.text().starts_with("missing message"), "{}", reply.text());
+    assert!(
+        reply.text().starts_with("missing message"),
+        "{}",
+        reply.text()
+    );
     let reply = raw(
         addr,
         b"POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\nContent-Length: 4\r\n\r\n<a/>",

@@ -38,6 +38,9 @@ pub(super) fn parse_publish(
         event: None,
         topic: None,
         token: env_token,
+        key: None,
+        ttl: None,
+        delete: false,
     };
     let mut message_given = false;
     while let Some(arg) = args.next() {
@@ -51,6 +54,9 @@ pub(super) fn parse_publish(
             "--event" => publish.event = Some(value_of(&flag, inline, &mut args)?),
             "--topic" => publish.topic = Some(value_of(&flag, inline, &mut args)?),
             "--token" => publish.token = Some(token(&value_of(&flag, inline, &mut args)?)?),
+            "--key" => publish.key = Some(value_of(&flag, inline, &mut args)?),
+            "--ttl" => publish.ttl = Some(value_of(&flag, inline, &mut args)?),
+            "--delete" => publish.delete = true,
             _ if flag.starts_with("--") => {
                 return Err(UsageError(format!("unknown argument '{flag}'")));
             }
@@ -61,6 +67,12 @@ pub(super) fn parse_publish(
                 message_given = true;
             }
         }
+    }
+    if publish.key.is_none() && (publish.delete || publish.ttl.is_some()) {
+        return Err(UsageError("--delete and --ttl need --key KEY".into()));
+    }
+    if publish.delete && message_given {
+        return Err(UsageError("--delete takes no MESSAGE".into()));
     }
     Ok(Command::Publish(publish))
 }
@@ -74,6 +86,7 @@ pub(super) fn parse_listen(
         url_from,
         topics: Vec::new(),
         json: false,
+        state: false,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = split_flag(arg);
@@ -85,6 +98,7 @@ pub(super) fn parse_listen(
             }
             "--topic" => listen.topics.push(value_of(&flag, inline, &mut args)?),
             "--json" => listen.json = true,
+            "--state" => listen.state = true,
             _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
         }
     }

@@ -64,16 +64,19 @@ pub fn usage() -> String {
     format!(
         "\
 Usage: herald [serve] [OPTIONS]
-       herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN] [MESSAGE | -]
-       herald listen [--url URL] [--topic NAME]... [--json]
+       herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN]
+                      [--key KEY [--ttl SECONDS] [--delete]] [MESSAGE | -]
+       herald listen [--url URL] [--topic NAME]... [--state] [--json]
        herald repair --data-dir DIR
 
 A Server-Sent Events broadcast server: open http://ADDR/ in a browser, or
 publish with `curl -d message=hello http://ADDR/publish`.
 
 `publish` sends MESSAGE (or standard input, with - or no MESSAGE) as one
-event and prints its id. `listen` prints each event as it arrives, one line
-each, and reconnects after a drop without missing any. --url defaults to
+event and prints its id; with --key it becomes that key's current value
+(for --ttl SECONDS), and --delete removes it. `listen` prints each event as
+it arrives, one line each, and reconnects after a drop without missing any;
+--state starts from every key's current value. --url defaults to
 $HERALD_URL or {url}; the token may come from
 HERALD_PUBLISH_TOKEN. `repair` rewrites a damaged event log (one that
 start-up refuses) with every intact record, keeps the old file beside it,

@@ -1,8 +1,12 @@
 //! `herald listen`: print each event as it arrives, for ever.
 //!
 //! ```text
-//! herald listen [--url URL] [--topic NAME]... [--json]
+//! herald listen [--url URL] [--topic NAME]... [--state] [--json]
 //! ```
+//!
+//! With `--state` the stream starts from every key's current value, then
+//! `herald-state`, then the live events (see `hub/state/`); `--json` shows
+//! each event's `key`.
 //!
 //! One line per event: the data, with `\` written as `\\` and each line
 //! break as `\n`, so a multi-line message stays on one line; or, with
@@ -35,6 +39,8 @@ pub struct ListenArgs {
     pub topics: Vec<String>,
     /// One JSON object per line instead of the data alone.
     pub json: bool,
+    /// Start from the keyed values (`state=1`).
+    pub state: bool,
 }
 
 /// Where a stream left off, carried from one connection to the next.
@@ -85,11 +91,14 @@ fn follow(
     resume: &mut Resume,
     out: &mut impl Write,
 ) -> Result<Followed, ClientError> {
-    let query: Vec<String> = args
+    let mut query: Vec<String> = args
         .topics
         .iter()
         .map(|t| format!("topic={}", utf8_percent_encode(t, NON_ALPHANUMERIC)))
         .collect();
+    if args.state {
+        query.push("state=1".into());
+    }
     let target = match query.is_empty() {
         true => "/events".to_string(),
         false => format!("/events?{}", query.join("&")),
@@ -145,15 +154,18 @@ fn plain_line(data: &str) -> String {
     data.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
-/// `{"id":…,"event":…,"topic":…,"time":…,"data":…}`, as on `/ws`; a
-/// numeric id is a number.
+/// `{"id":…,"event":…,"topic":…,"time":…,"data":…}`, as on `/ws`, with
+/// `"key"` after the topic for a keyed event; a numeric id is a number.
 fn json_line(event: &ReceivedEvent) -> String {
     let id = match event.id.as_deref() {
         Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.to_string(),
         other => json::string_or_null(other),
     };
+    let key = event.key.as_deref().map_or(String::new(), |key| {
+        format!(",\"key\":{}", json::string_or_null(Some(key)))
+    });
     format!(
-        "{{\"id\":{id},\"event\":{},\"topic\":{},\"time\":{},\"data\":{}}}",
+        "{{\"id\":{id},\"event\":{},\"topic\":{}{key},\"time\":{},\"data\":{}}}",
         json::string_or_null(event.event.as_deref()),
         json::string_or_null(event.topic.as_deref()),
         json::string_or_null(event.time.as_deref()),
@@ -172,6 +184,7 @@ mod tests {
             id: Some("42".into()),
             event: None,
             topic: Some("ops".into()),
+            key: None,
             time: Some("2026-12-01T21:35:42.123Z".into()),
             data: "x\"y".into(),
         };
@@ -179,5 +192,10 @@ mod tests {
             json_line(&event),
             r#"{"id":42,"event":null,"topic":"ops","time":"2026-12-01T21:35:42.123Z","data":"x\"y"}"#
         );
+        let keyed = ReceivedEvent {
+            key: Some("main".into()),
+            ..event
+        };
+        assert!(json_line(&keyed).contains(r#""topic":"ops","key":"main","time""#));
     }
 }

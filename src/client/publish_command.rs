@@ -1,12 +1,14 @@
 //! `herald publish`: send one message, print its id.
 //!
 //! ```text
-//! herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN] [MESSAGE | -]
+//! herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN]
+//!                [--key KEY [--ttl SECONDS] [--delete]] [MESSAGE | -]
 //! ```
 //!
 //! With `-` or no message, the message is read from standard input, whole
 //! (less one final line break): one event per run, however many lines it
-//! has. The exit status is 0 when
+//! has. With `--key` the event becomes that key's current value (see
+//! `hub/state/`); `--delete` removes it, and reads no message. The exit status is 0 when
 //! the server accepted the event; otherwise the server's reason is printed
 //! and the status is 1.
 
@@ -34,20 +36,35 @@ pub struct PublishArgs {
     pub topic: Option<String>,
     /// The publish token.
     pub token: Option<String>,
+    /// The state key whose value this is.
+    pub key: Option<String>,
+    /// How long the value lasts, in seconds, as given.
+    pub ttl: Option<String>,
+    /// Remove the key's value instead.
+    pub delete: bool,
 }
 
 /// Publishes and returns the event id the server gave.
 pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
     let server = Server::at(&args.url, args.url_from)?;
     let message = match &args.message {
-        Some(message) => message.clone(),
+        _ if args.delete => None,
+        Some(message) => Some(message.clone()),
         None => {
             let mut message = String::new();
             std::io::stdin().read_to_string(&mut message)?;
-            without_final_line_break(message)
+            Some(without_final_line_break(message))
         }
     };
-    let body = form_body(&message, args.event.as_deref(), args.topic.as_deref());
+    let delete = args.delete.then_some("1");
+    let body = form_body(&[
+        ("message", message.as_deref()),
+        ("event", args.event.as_deref()),
+        ("topic", args.topic.as_deref()),
+        ("key", args.key.as_deref()),
+        ("ttl", args.ttl.as_deref()),
+        ("delete", delete),
+    ]);
     let authorization = args.token.as_ref().map(|token| format!("Bearer {token}"));
     let mut headers = vec![
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -69,16 +86,15 @@ pub fn publish(args: &PublishArgs) -> Result<String, ClientError> {
     }
 }
 
-/// `message=…&event=…&topic=…`, each value percent-encoded.
-fn form_body(message: &str, event: Option<&str>, topic: Option<&str>) -> String {
-    let encode = |text| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
-    let mut body = format!("message={}", encode(message));
-    for (name, value) in [("event", event), ("topic", topic)] {
-        if let Some(value) = value {
-            body.push_str(&format!("&{name}={}", encode(value)));
-        }
-    }
-    body
+/// `message=…&event=…&topic=…` with the fields given, each value
+/// percent-encoded.
+fn form_body(fields: &[(&str, Option<&str>)]) -> String {
+    let given = fields
+        .iter()
+        .filter_map(|(name, value)| Some((name, (*value)?)));
+    let encoded = given
+        .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, NON_ALPHANUMERIC)));
+    encoded.collect::<Vec<_>>().join("&")
 }
 
 #[cfg(test)]
@@ -88,9 +104,16 @@ mod tests {
     #[test]
     fn the_body_is_a_form() {
         assert_eq!(
-            form_body("a b&c", None, Some("ops")),
+            form_body(&[
+                ("message", Some("a b&c")),
+                ("event", None),
+                ("topic", Some("ops"))
+            ]),
             "message=a%20b%26c&topic=ops"
         );
-        assert_eq!(form_body("x\ny", Some("t"), None), "message=x%0Ay&event=t");
+        assert_eq!(
+            form_body(&[("message", Some("x\ny")), ("event", Some("t"))]),
+            "message=x%0Ay&event=t"
+        );
     }
 }

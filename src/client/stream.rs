@@ -25,6 +25,8 @@ pub struct ReceivedEvent {
     pub event: Option<String>,
     /// herald's topic field, if present.
     pub topic: Option<String>,
+    /// herald's key field (the state key whose value it is), if present.
+    pub key: Option<String>,
     /// herald's time field (when it accepted the event), if present.
     pub time: Option<String>,
     /// The data lines, joined with `\n`.
@@ -84,6 +86,7 @@ impl<R: BufRead> EventReader<R> {
                 },
                 "event" => event.event = Some(value.to_string()),
                 "topic" => event.topic = Some(value.to_string()),
+                "key" => event.key = Some(value.to_string()),
                 "time" => event.time = Some(value.to_string()),
                 "id" if !value.contains('\0') => self.last_id = Some(value.to_string()),
                 "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {

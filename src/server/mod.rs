@@ -133,8 +133,9 @@ impl Server {
         let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
         let mut ledger = Ledger::new(config.state_keys, config.state_bytes);
         ledger.follow_restored(kept.older_values.iter().chain(&kept.recent));
-        let (hub, hub_thread) = crate::hub::spawn(&config, first_id, kept.recent, kept.older_values)
-            .map_err(StartError::Thread)?;
+        let (hub, hub_thread) =
+            crate::hub::spawn(&config, first_id, kept.recent, kept.older_values)
+                .map_err(StartError::Thread)?;
         let counters = Arc::new(Counters::default());
         let (store, writer_thread) = match stored {
             Some(opened) => {

@@ -25,12 +25,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::event::{Event, EventId};
+use crate::hub::state::ledger::KeyName;
 use crate::limits::{COMPACT_AT_HISTORY_MULTIPLE, COMPACT_MIN_HISTORY_EVENTS};
 use crate::store::lock_file::{LOCK_FILE, LockError, LockFile};
 use crate::store::record::{FILE_HEADER, Record};
-use crate::event::{Event, EventId};
 use crate::store::recovery::{self, Damage, ScanError};
-use crate::hub::state::ledger::KeyName;
 use crate::store::state_records::{Placed, StateRecords};
 
 /// The log's file name inside `--data-dir`.
@@ -222,7 +222,12 @@ impl EventLog {
     /// Writes `batch` (records from [`crate::store::record::encode`]) at the end; `starts`
     /// are where each record begins within it, `events` what each holds. On
     /// failure the file is cut back, so nothing of the batch remains.
-    pub fn append(&mut self, batch: &[u8], starts: &[usize], events: &[(EventId, &Event)]) -> io::Result<()> {
+    pub fn append(
+        &mut self,
+        batch: &[u8],
+        starts: &[usize],
+        events: &[(EventId, &Event)],
+    ) -> io::Result<()> {
         if let Err(error) = self.file.write_all(batch) {
             self.cut_back();
             return Err(error);
@@ -237,7 +242,11 @@ impl EventLog {
             }
             if let Some(keyed) = event.keyed() {
                 let len = (end - start) as u64;
-                let placed = Placed { id: *id, offset, len };
+                let placed = Placed {
+                    id: *id,
+                    offset,
+                    len,
+                };
                 let before = self.state.follow(event.topic_name(), keyed, placed);
                 self.last_batch_state.push(before);
             }
@@ -306,10 +315,11 @@ impl EventLog {
         for offset in &mut self.offsets {
             *offset -= shift;
         }
-        self.state.moved(|placed| match new_places.get(&placed.offset) {
-            Some(&moved) => Some(moved),
-            None => (placed.offset >= from).then(|| placed.offset - shift),
-        });
+        self.state
+            .moved(|placed| match new_places.get(&placed.offset) {
+                Some(&moved) => Some(moved),
+                None => (placed.offset >= from).then(|| placed.offset - shift),
+            });
         self.len -= shift;
         self.records = self.offsets.len() + values.len();
         Ok(())
@@ -362,7 +372,12 @@ mod tests {
         let dir = temp_dir("values");
         let mut opened = EventLog::open(&dir, 10).unwrap();
         let value = |text: &str, key: &str| {
-            Event::new(text).unwrap().topic("t").unwrap().key(key, None).unwrap()
+            Event::new(text)
+                .unwrap()
+                .topic("t")
+                .unwrap()
+                .key(key, None)
+                .unwrap()
         };
         let gone = value("x", "deleted").with_change("deleted", crate::event::Change::Delete);
         append(
@@ -390,7 +405,11 @@ mod tests {
         assert_eq!(values, [(1, "old".to_string()), (4, "second".to_string())]);
         let recent: Vec<_> = reopened.recent.iter().map(|record| record.id).collect();
         assert_eq!(recent, (195..205).collect::<Vec<_>>());
-        assert_eq!(reopened.records, 2 + 10 + 5, "the two values, the history, and what came after");
+        assert_eq!(
+            reopened.records,
+            2 + 10 + 5,
+            "the two values, the history, and what came after"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

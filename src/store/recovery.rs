@@ -143,7 +143,10 @@ pub fn older_values(file: &File, scan: &Scan) -> io::Result<Vec<Record>> {
         file.read_exact_at(&mut bytes, placed.offset)?;
         let (_, checksum) = record::frame(bytes[..FRAME_BYTES].try_into().unwrap_or_default());
         let record = record::decode(&bytes[FRAME_BYTES..], checksum).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidData, "a value's record no longer reads")
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a value's record no longer reads",
+            )
         })?;
         values.push(record);
     }
