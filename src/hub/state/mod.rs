@@ -260,4 +260,103 @@ mod tests {
         assert_eq!(ids(&after), [3]);
         assert_eq!(ids(&first), [1], "a snapshot taken stays as it was");
     }
+
+    /// A small random walk (xorshift), so the property test needs no crate.
+    struct Walk(u64);
+
+    impl Walk {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// Any sequence of sets, deletes and expiries (of current and of
+    /// replaced values) leaves the values a sequential model computes,
+    /// and so does the ledger; and a stream that starts from a snapshot at
+    /// any point and applies the events sent after it ends with the same.
+    #[test]
+    fn any_sequence_of_changes_ends_as_the_sequential_model() {
+        use crate::hub::state::ledger::{Keying, Ledger};
+        use std::collections::HashMap;
+        let mut walk = Walk(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..300 {
+            let (mut values, mut history) = (Values::default(), History::new(1000, usize::MAX, 1));
+            let mut ledger = Ledger::new(usize::MAX, usize::MAX);
+            let mut model: HashMap<(String, String), (EventId, String)> = HashMap::new();
+            let mut ids_set = Vec::new();
+            let seam = walk.below(40);
+            let mut client: Option<HashMap<(String, String), EventId>> = None;
+            for id in 1..=40 {
+                if id == seam {
+                    let snapshot = values.snapshot(&TopicFilter::everything());
+                    let keys = snapshot.values().iter().map(|stored| {
+                        let key = stored.keyed().unwrap().key.clone();
+                        ((stored.topic().unwrap().to_string(), key), stored.id)
+                    });
+                    client = Some(keys.collect());
+                }
+                let topic = format!("t{}", walk.below(2));
+                let key = format!("k{}", walk.below(3));
+                let name = (topic.clone(), key.clone());
+                let change = match walk.below(4) {
+                    0 => Change::Delete,
+                    1 if !ids_set.is_empty() => {
+                        let of = ids_set[walk.below(ids_set.len() as u64) as usize];
+                        Change::Expire { of }
+                    }
+                    _ => Change::Set {
+                        ttl_seconds: Some(1).filter(|_| walk.below(2) == 0),
+                    },
+                };
+                let event = Event::from_parts(&format!("v{id}"), None, Some(&topic))
+                    .unwrap()
+                    .with_change(&key, change)
+                    .unwrap();
+                match change {
+                    Change::Set { .. } => {
+                        ids_set.push(id);
+                        model.insert(name.clone(), (id, format!("v{id}")));
+                    }
+                    Change::Delete => {
+                        model.remove(&name);
+                    }
+                    Change::Expire { of } => {
+                        if model.get(&name).is_some_and(|(current, _)| *current == of) {
+                            model.remove(&name);
+                        }
+                    }
+                }
+                let encoded = EncodedEvent::new(&event, 0);
+                let keying = Keying::of(&event, 1, 0).unwrap();
+                ledger.record(id, &keying);
+                if !values.is_news(&encoded) {
+                    continue;
+                }
+                let seq = history.push(id, encoded);
+                values.keep_from(&history, seq);
+                if let Some(client) = client.as_mut() {
+                    match change {
+                        Change::Set { .. } => {
+                            client.insert(name, id);
+                        }
+                        _ => {
+                            client.remove(&name);
+                        }
+                    }
+                }
+            }
+            let mut expected: Vec<EventId> = model.values().map(|(id, _)| *id).collect();
+            expected.sort_unstable();
+            assert_eq!(ids(&values.snapshot(&TopicFilter::everything())), expected);
+            assert_eq!(ledger.len(), expected.len());
+            if let Some(client) = client {
+                let mut seen: Vec<EventId> = client.into_values().collect();
+                seen.sort_unstable();
+                assert_eq!(seen, expected, "a stream that started at {seam}");
+            }
+        }
+    }
 }
