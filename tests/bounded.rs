@@ -187,6 +187,80 @@ fn a_replay_storm_shares_the_history_instead_of_copying_it() {
     drop((streams, sockets));
 }
 
+/// 200 event streams holding a snapshot of 10,000 values of 1 KiB (about
+/// 10 MiB in the event-stream encoding) at once, and never reading: shared,
+/// it costs about the snapshot once; copied, it would be 2 GiB.
+const SNAPSHOT_STORM_RSS_BOUND: u64 = 10 * MIB;
+
+#[test]
+fn a_snapshot_storm_shares_the_values_instead_of_copying_them() {
+    let herald = HeraldProcess::start(&["--state-bytes", &(64 * MIB).to_string()]);
+    let addr = herald.addr;
+    let mut publisher = connect(addr);
+    let value = "v".repeat(1024);
+    for key in 0..10_000 {
+        let body = format!("topic=board&key=k{key}&message={value}");
+        assert_eq!(publish_form_on(&mut publisher, &body), 200);
+    }
+    let mut normal = Subscriber::open(addr, "topic=other", "");
+    wait_for_listeners(addr, 1);
+    let before = rss(&herald);
+
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = std::sync::Arc::clone(&opened);
+    let prober = thread::spawn(move || {
+        let mut slowest = Duration::ZERO;
+        for probe in 0.. {
+            if done.load(std::sync::atomic::Ordering::SeqCst) {
+                return (normal, slowest);
+            }
+            let sent = Instant::now();
+            publish(addr, &format!("topic=other&message=probe{probe}"));
+            while normal.next_event().data != format!("probe{probe}") {}
+            let took = sent.elapsed();
+            slowest = slowest.max(took);
+            thread::sleep(Duration::from_millis(50).saturating_sub(took));
+        }
+        unreachable!()
+    });
+    // As the replay storm: ten every 200 ms, so that what is measured is
+    // the hub, not 200 connection threads starting on two cores at once.
+    let mut streams: Vec<Socket> = Vec::new();
+    for _ in 0..20 {
+        streams.extend((0..10).map(|_| stalled_stream(addr, "/events?state=1&topic=board", "")));
+        thread::sleep(Duration::from_millis(200));
+    }
+    wait_for_listeners(addr, 201);
+    opened.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (mut normal, slowest_while_opening) = prober.join().unwrap();
+    // Let the hub write what the sockets take.
+    thread::sleep(Duration::from_millis(500));
+    let added = rss(&herald).saturating_sub(before);
+    let mut slowest = slowest_while_opening;
+    for round in 0..5 {
+        let sent = Instant::now();
+        publish(addr, &format!("topic=other&message=live{round}"));
+        while normal.next_event().data != format!("live{round}") {}
+        slowest = slowest.max(sent.elapsed());
+    }
+    eprintln!(
+        "snapshot storm: RSS +{} KiB, slowest normal delivery {slowest_while_opening:?} \
+         while opening, {slowest:?} in all",
+        added / 1024
+    );
+    assert!(
+        added < SNAPSHOT_STORM_RSS_BOUND,
+        "200 snapshots of 10 MiB added {} MiB",
+        added / MIB
+    );
+    assert!(
+        slowest < PROMPT_DELIVERY,
+        "a normal subscriber waited {slowest:?} while 200 snapshots opened"
+    );
+    assert_eq!(stat(addr, "listeners"), 201, "nobody was dropped");
+    drop(streams);
+}
+
 #[test]
 fn a_flood_of_line_breaks_is_bounded_by_history_bytes() {
     // Each body of 64 KiB of line breaks becomes 65,537 `data:` lines:

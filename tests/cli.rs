@@ -245,12 +245,21 @@ fn herald_publish_sets_and_deletes_keys_and_herald_listen_starts_from_them() {
             .output()
             .unwrap()
     };
-    let set = run(&["--topic", "builds", "--key", "main", "--ttl", "600", "passing"]);
+    let set = run(&[
+        "--topic", "builds", "--key", "main", "--ttl", "600", "passing",
+    ]);
     assert!(set.status.success(), "{set:?}");
     let set_id = String::from_utf8(set.stdout).unwrap().trim().to_string();
-    assert!(run(&["--topic", "builds", "--key", "dev", "failing"]).status.success());
+    assert!(
+        run(&["--topic", "builds", "--key", "dev", "failing"])
+            .status
+            .success()
+    );
     let deleted = run(&["--topic", "builds", "--key", "dev", "--delete"]);
-    assert!(deleted.status.success(), "--delete reads no message: {deleted:?}");
+    assert!(
+        deleted.status.success(),
+        "--delete reads no message: {deleted:?}"
+    );
     let refused = run(&["--delete", "x"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--delete and --ttl need --key"));
@@ -258,7 +267,9 @@ fn herald_publish_sets_and_deletes_keys_and_herald_listen_starts_from_them() {
     let (_listener, lines) = listen(addr, &["--state", "--json", "--topic", "builds"]);
     let value = next_line(&lines);
     assert!(
-        value.starts_with(&format!(r#"{{"id":{set_id},"event":null,"topic":"builds","key":"main","#)),
+        value.starts_with(&format!(
+            r#"{{"id":{set_id},"event":null,"topic":"builds","key":"main","#
+        )),
         "{value}"
     );
     assert!(value.ends_with(r#""data":"passing"}"#), "{value}");
@@ -266,5 +277,8 @@ fn herald_publish_sets_and_deletes_keys_and_herald_listen_starts_from_them() {
     assert!(marker.contains(r#""event":"herald-state""#), "{marker}");
     publish(addr, "topic=builds&key=main&delete=1");
     let delete = next_line(&lines);
-    assert!(delete.contains(r#""event":"herald-delete","topic":"builds","key":"main""#), "{delete}");
+    assert!(
+        delete.contains(r#""event":"herald-delete","topic":"builds","key":"main""#),
+        "{delete}"
+    );
 }

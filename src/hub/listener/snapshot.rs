@@ -77,11 +77,16 @@ impl SnapshotCursor {
         }
     }
 
-    /// The bytes still to send, the marker included.
+    /// The bytes still to send, the marker included: all of them, before
+    /// the first write (summed once per snapshot, not once per stream).
     pub(super) fn remaining(&self, kind: StreamKind) -> usize {
-        let items = (self.next..).map_while(|index| self.item(index, kind));
-        let whole: usize = items.map(|[prefix, body]| prefix.len() + body.len()).sum();
-        whole - self.sent_of_next
+        let values = self.snapshot.values();
+        let sent: usize = values[..self.next.min(values.len())]
+            .iter()
+            .map(|stored| stored.len(kind))
+            .sum();
+        let marker = if self.is_done() { 0 } else { self.marker.len() };
+        self.snapshot.len(kind) - sent + marker - self.sent_of_next
     }
 
     /// Moves on by `written` bytes of whole items (after the rest of a

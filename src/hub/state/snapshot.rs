@@ -14,12 +14,20 @@ use crate::hub::listener::StreamKind;
 #[derive(Debug)]
 pub struct Snapshot {
     values: Vec<Arc<Stored>>,
+    /// Their bytes in each encoding, summed once for every stream.
+    event_stream_bytes: usize,
+    websocket_bytes: usize,
 }
 
 impl Snapshot {
     /// A snapshot of `values`, oldest id first.
     pub fn new(values: Vec<Arc<Stored>>) -> Snapshot {
-        Snapshot { values }
+        let sum = |kind| values.iter().map(|stored| stored.len(kind)).sum();
+        Snapshot {
+            event_stream_bytes: sum(StreamKind::EventStream),
+            websocket_bytes: sum(StreamKind::WebSocket),
+            values,
+        }
     }
 
     /// Its values, oldest id first.
@@ -29,7 +37,10 @@ impl Snapshot {
 
     /// The bytes of its values in `kind`'s encoding.
     pub fn len(&self, kind: StreamKind) -> usize {
-        self.values.iter().map(|stored| stored.len(kind)).sum()
+        match kind {
+            StreamKind::EventStream => self.event_stream_bytes,
+            StreamKind::WebSocket => self.websocket_bytes,
+        }
     }
 
     /// Whether it holds no value.
