@@ -310,3 +310,20 @@ fn behind_the_readmes_load_balancer_every_tab_sees_every_event() {
         assert_eq!(seen, ids);
     }
 }
+
+/// Keyed values are not shared through Redis yet: a keyed publish says so
+/// with `501`, and publishes nothing, rather than keeping a value on one
+/// instance only.
+#[test]
+fn a_keyed_publish_is_refused_with_501_until_state_is_shared() {
+    let redis = Redis::start();
+    let (_instances, a, _b) = two_instances(&redis);
+    let reply = post_form(a, "topic=t&key=k&message=v");
+    assert_eq!(reply.status, 501);
+    assert!(
+        reply.text().contains("not shared through --redis"),
+        "{}",
+        reply.text()
+    );
+    assert!(publish(a, "topic=t&message=plain") > 0);
+}

@@ -26,12 +26,15 @@
 //!   `--fsync interval`) next to memory only, and the start-up time with a
 //!   log of 1,000,000 events.
 //!
+//! - with `-- state`, live state: keyed publishes against plain ones, the
+//!   snapshot of 10,000 keys, and the memory a key takes.
+//!
 //! Every delivery is counted: lost and duplicated events are reported, and
 //! should be zero. The client shares the machine with the server, so the
 //! figures are for comparing runs on one machine, not absolute capacities.
 //! Subscribers are read by one thread with `mio` (epoll), publishers are
 //! plain threads. Set `HERALD_BENCH_QUICK=1` for a short run; pass
-//! `-- topics` (or `-- durability`) to run only that part.
+//! `-- topics` (or `-- durability`, `-- state`) to run only that part.
 
 mod durability;
 mod fanout;
@@ -39,6 +42,7 @@ mod per_user;
 mod rates;
 mod rounds;
 mod server;
+mod state;
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -53,6 +57,9 @@ fn main() {
     let quick = std::env::var_os("HERALD_BENCH_QUICK").is_some();
     if std::env::args().any(|a| a == "durability") {
         return durability(quick);
+    }
+    if std::env::args().any(|a| a == "state") {
+        return state::state(quick);
     }
     let herald = Herald::start(&[]);
     if std::env::args().any(|a| a == "topics") {

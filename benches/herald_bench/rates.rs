@@ -10,7 +10,11 @@ use crate::server::{Herald, keep_alive_client, read_response};
 
 /// A `POST /publish` of the form field `message=TEXT`.
 pub(crate) fn publish_request(text: &str) -> String {
-    let body = format!("message={text}");
+    publish_form(&format!("message={text}"))
+}
+
+/// A `POST /publish` of the form `body`.
+pub(crate) fn publish_form(body: &str) -> String {
     format!(
         "POST /publish HTTP/1.1\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -35,9 +39,14 @@ impl RequestRate {
         connections: usize,
         seconds: u64,
     ) -> RequestRate {
+        Self::measure_each(herald, &vec![request.to_string(); connections], seconds)
+    }
+
+    /// Sends `requests[i]` over and over on connection `i`, for `seconds`.
+    pub(crate) fn measure_each(herald: &Herald, requests: &[String], seconds: u64) -> RequestRate {
         let (user_before, system_before) = herald.cpu_ticks();
         let started = Instant::now();
-        let answered = send_repeatedly(herald.addr, request, connections, seconds);
+        let answered = send_each_repeatedly(herald.addr, requests, seconds);
         let elapsed = started.elapsed().as_secs_f64();
         let (user_after, system_after) = herald.cpu_ticks();
         let us_per_request = |ticks: u64| ticks as f64 * 10_000.0 / answered.max(1) as f64;
@@ -46,6 +55,13 @@ impl RequestRate {
             user_us: us_per_request(user_after - user_before),
             system_us: us_per_request(system_after - system_before),
         }
+    }
+}
+
+impl RequestRate {
+    /// Requests answered per second.
+    pub(crate) fn per_second(&self) -> f64 {
+        self.per_second
     }
 }
 
@@ -59,18 +75,14 @@ impl std::fmt::Display for RequestRate {
     }
 }
 
-/// Sends `request` over and over on `connections` keep-alive connections
-/// for `seconds`; returns how many were answered.
-pub(crate) fn send_repeatedly(
-    addr: SocketAddr,
-    request: &str,
-    connections: usize,
-    seconds: u64,
-) -> u64 {
+/// Sends `requests[i]` over and over on keep-alive connection `i` for
+/// `seconds`; returns how many were answered.
+pub(crate) fn send_each_repeatedly(addr: SocketAddr, requests: &[String], seconds: u64) -> u64 {
     let stop = Instant::now() + Duration::from_secs(seconds);
-    let workers: Vec<_> = (0..connections)
-        .map(|_| {
-            let request = request.to_string();
+    let workers: Vec<_> = requests
+        .iter()
+        .map(|request| {
+            let request = request.clone();
             thread::spawn(move || {
                 let (mut writer, mut reader) = keep_alive_client(addr);
                 let mut answered = 0u64;

@@ -54,6 +54,8 @@ pub enum PublishError {
     InProgress,
     /// The event would add a key past `--state-keys` or `--state-bytes`.
     StateFull(StateFull),
+    /// A keyed event, on instances that share a Redis stream: not built yet.
+    StateNotShared,
 }
 
 impl std::fmt::Display for PublishError {
@@ -66,11 +68,15 @@ impl std::fmt::Display for PublishError {
                 f.write_str("a publish with this Idempotency-Key is still in progress")
             }
             PublishError::StateFull(full) => f.write_str(full.reason()),
+            PublishError::StateNotShared => f.write_str(STATE_NOT_SHARED),
         }
     }
 }
 
 impl std::error::Error for PublishError {}
+
+/// Why a keyed publish is refused with `--redis`.
+pub const STATE_NOT_SHARED: &str = "keys (key=, delete=, ttl=) are not shared through --redis yet: publish without a key, or run one herald";
 
 /// A handle for publishing events to one server's subscribers.
 #[derive(Clone)]
@@ -137,6 +143,9 @@ impl Publisher {
     /// the same idempotency key is being stored right now.
     pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
         if let Some(bus) = &self.redis {
+            if event.keyed().is_some() {
+                return Err(PublishError::StateNotShared);
+            }
             // The Redis reader encodes and reserves as it brings it back.
             return bus.publish(&event).map_err(PublishError::NotStored);
         }

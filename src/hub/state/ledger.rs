@@ -160,7 +160,6 @@ impl Ledger {
     /// [`Ledger::undo`] it if the event is not stored after all.
     pub fn record(&mut self, id: EventId, keying: &Keying) -> Option<Entry> {
         let before = self.entries.get(&keying.name).copied();
-        let name = keying.name.clone();
         match keying.change {
             Change::Set { ttl_seconds } => {
                 let ttl_ms = ttl_seconds.map(|ttl| u64::from(ttl) * 1000);
@@ -169,11 +168,11 @@ impl Ledger {
                     bytes: keying.bytes,
                     expires_ms: ttl_ms.map(|ttl| keying.accepted_ms + ttl),
                 };
-                self.put(name, Some(entry));
+                self.put(&keying.name, Some(entry));
             }
-            Change::Delete => self.put(name, None),
+            Change::Delete => self.put(&keying.name, None),
             Change::Expire { of } if before.is_some_and(|entry| entry.id == of) => {
-                self.put(name, None);
+                self.put(&keying.name, None);
             }
             Change::Expire { .. } => {}
         }
@@ -189,15 +188,17 @@ impl Ledger {
             None => before.is_some(),
         };
         if still_ours {
-            self.put(keying.name.clone(), before);
+            self.put(&keying.name, before);
         }
     }
 
     /// Replaces the entry of `name` (none removes it), keeping the sums.
-    fn put(&mut self, name: KeyName, entry: Option<Entry>) {
-        let old = match entry {
-            Some(entry) => self.entries.insert(name.clone(), entry),
-            None => self.entries.remove(&name),
+    /// The name is copied only for a key new to the ledger or a ttl.
+    fn put(&mut self, name: &KeyName, entry: Option<Entry>) {
+        let old = match (entry, self.entries.get_mut(name)) {
+            (Some(entry), Some(slot)) => Some(std::mem::replace(slot, entry)),
+            (Some(entry), None) => self.entries.insert(name.clone(), entry),
+            (None, _) => self.entries.remove(name),
         };
         if let Some(old) = old {
             self.bytes -= old.bytes;
@@ -208,7 +209,7 @@ impl Ledger {
         if let Some(entry) = entry {
             self.bytes += entry.bytes;
             if let Some(at) = entry.expires_ms {
-                self.expiries.insert((at, entry.id), name);
+                self.expiries.insert((at, entry.id), name.clone());
             }
         }
     }

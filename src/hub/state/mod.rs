@@ -103,14 +103,17 @@ impl Values {
             return;
         }
         let name: KeyName = (stored.topic().map(Into::into), keyed.key.as_str().into());
-        let old = self.by_key.remove(&name);
+        let old = match (keyed.change, self.by_key.get_mut(&name)) {
+            (Change::Set { .. }, Some(id)) => Some(std::mem::replace(id, stored.id)),
+            (Change::Set { .. }, None) => self.by_key.insert(name, stored.id),
+            (_, _) => self.by_key.remove(&name),
+        };
         if let Some(value) = old.and_then(|old| self.by_id.remove(&old)) {
             self.bytes -= value.size_bytes();
         }
         if let Change::Set { .. } = keyed.change {
             self.bytes += stored.size_bytes();
             self.by_id.insert(stored.id, Arc::new(stored.clone()));
-            self.by_key.insert(name, stored.id);
         }
         self.snapshots.clear();
     }
