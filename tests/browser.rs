@@ -100,3 +100,8 @@ fn the_readmes_htmx_page_swaps_events_in_from_another_origin_with_credentials() 
 fn the_readmes_htmx_page_swaps_events_in_from_heralds_own_origin() {
     run("htmx-same-origin");
 }
+
+#[test]
+fn the_page_shows_each_keys_current_value_and_is_right_after_a_reconnect_that_missed_changes() {
+    run("now-panel");
+}

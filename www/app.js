@@ -6,7 +6,9 @@
 // messages, shows each with the time herald accepted it (a replayed one
 // keeps its own time), its type when it has one and its topic when the
 // page shows every topic, and keeps the newest MAX_SHOWN in the page, so a
-// feed of thousands stays quick. Messages are always inserted as text
+// feed of thousands stays quick. Above the feed, "Now" shows the current
+// value of each key (herald's live state), updated in place and removed
+// when deleted, each with its time. Messages are always inserted as text
 // (textContent), never as HTML.
 "use strict";
 
@@ -21,6 +23,8 @@
   var sendError = document.getElementById("send-error");
   var tokenRow = document.getElementById("token-row");
   var tokenInput = document.getElementById("token");
+  var now = document.getElementById("now");
+  var valueList = document.getElementById("values");
 
   // The form carries a topic only when the page has one: an empty topic
   // is refused, as it names no topic.
@@ -80,9 +84,62 @@
     }
   }
 
+  /**
+   * The row of one key's value, kept in key order; with `make`, made when
+   * there is none.
+   */
+  function valueRow(topicName, key, make) {
+    var name = (topicName || "") + "\n" + key;
+    var rows = valueList.children;
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].dataset.name === name) return rows[i];
+      if (rows[i].dataset.name > name) break;
+    }
+    if (!make) return null;
+    var row = document.createElement("li");
+    row.dataset.name = name;
+    valueList.insertBefore(row, rows[i] || null);
+    return row;
+  }
+
+  /** Fills `row` with the key, its value and when it was set. */
+  function fillRow(row, message) {
+    row.textContent = "";
+    var key = document.createElement("span");
+    key.className = "key";
+    key.textContent = message.key;
+    row.appendChild(key);
+    if (message.topic && !topic) row.appendChild(label(message.topic, "topic"));
+    var body = document.createElement("span");
+    body.className = "text";
+    body.textContent = message.data;
+    row.appendChild(body);
+    row.appendChild(timeElement(message.time ? new Date(message.time) : new Date()));
+  }
+
+  /** Shows the values: all of them after a snapshot, else the one change. */
+  function showValues(values, change) {
+    if (change.type === "snapshot") {
+      valueList.textContent = "";
+      values.forEach(function (keys) {
+        keys.forEach(function (message) {
+          fillRow(valueRow(message.topic, message.key, true), message);
+        });
+      });
+    } else if (change.type === "set") {
+      fillRow(valueRow(change.topic, change.key, true), change.value);
+    } else {
+      var row = valueRow(change.topic, change.key, false);
+      if (row) row.remove();
+    }
+    now.hidden = valueList.children.length === 0;
+  }
+
   herald.subscribe({
     topic: topic,
     recent: RECENT,
+    state: true,
+    onValues: showValues,
     onMessage: function (message) { show(message); },
     onStatus: setStatus,
     onMissed: function () {

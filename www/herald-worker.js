@@ -2,28 +2,31 @@
 // set of topics) for every tab of herald's origin (see herald.js, whose
 // openStream it uses).
 //
-// Each tab's port says {type: "subscribe", topics, recent} and, when the
+// Each tab's port says {type: "subscribe", topics, recent, state} and, when the
 // tab goes away, {type: "unsubscribe"}. The worker opens a stream for a topic when
 // the first tab asks for it, sends each event to every tab on that topic,
 // and closes the stream when the last of them leaves. It lives as long as
 // any tab is open; a tab opened later joins the running stream, and gets
 // the `recent` newest messages the worker kept for it (the stream asked
 // herald for the newest ones when it opened, and keeps the newest since).
-// At most MAX_KEPT are kept per stream.
+// At most MAX_KEPT are kept per stream. A stream with `state` (herald.js's
+// live state) also keeps the current values, and a tab that joins it gets
+// them whole, then each change.
 "use strict";
 
 importScripts("herald.js");
 
 var MAX_KEPT = 200;
-var streams = new Map(); // topics, joined by newlines -> {ports, state, stream, kept}
+var streams = new Map(); // topics and state -> {ports, state, stream, kept, values}
 
 function send(entry, note) {
   entry.ports.forEach(function (port) { port.postMessage(note); });
 }
 
-function join(port, topics, recent) {
+function join(port, topics, recent, withState) {
   leave(port);
-  var name = topics.join("\n"); // a topic never holds a line break
+  // A topic never holds a line break, nor begins with one.
+  var name = (withState ? "\nstate\n" : "") + topics.join("\n");
   var entry = streams.get(name);
   // A refused stream has stopped; a tab opened later (perhaps after its
   // person logged in) deserves a fresh try, for every tab on the topic.
@@ -33,9 +36,9 @@ function join(port, topics, recent) {
     entry = null;
   }
   if (!entry) {
-    entry = { ports: new Set(), state: "connecting", stream: null, kept: [] };
+    entry = { ports: new Set(), state: "connecting", stream: null, kept: [], values: null };
     streams.set(name, entry);
-    var options = { topics: topics, recent: Math.min(recent, MAX_KEPT) };
+    var options = { topics: topics, recent: Math.min(recent, MAX_KEPT), state: withState };
     entry.stream = self.herald.openStream(self.herald.base, options, {
       message: function (message) {
         entry.kept.push(message);
@@ -44,11 +47,19 @@ function join(port, topics, recent) {
       },
       status: function (state) { entry.state = state; send(entry, { type: "status", state: state }); },
       missed: function () { send(entry, { type: "missed" }); },
+      values: function (change, values) {
+        entry.values = values;
+        var whole = change.type === "snapshot" ? values : null;
+        send(entry, { type: "values", change: change, values: whole });
+      },
     });
   } else if (recent) {
     entry.kept.slice(-recent).forEach(function (message) {
       port.postMessage({ type: "message", message: message });
     });
+  }
+  if (entry.values) {
+    port.postMessage({ type: "values", change: { type: "snapshot" }, values: entry.values });
   }
   entry.ports.add(port);
   port.postMessage({ type: "status", state: entry.state });
@@ -67,7 +78,9 @@ self.onconnect = function (event) {
   var port = event.ports[0];
   port.onmessage = function (message) {
     var note = message.data;
-    if (note.type === "subscribe") join(port, note.topics || [], Number(note.recent) || 0);
+    if (note.type === "subscribe") {
+      join(port, note.topics || [], Number(note.recent) || 0, Boolean(note.state));
+    }
     else if (note.type === "unsubscribe") leave(port);
   };
   port.start();

@@ -7,11 +7,14 @@
 //       after: 1795489596544148,                        // optional: start after this id
 //       withCredentials: true,                          // optional: send cookies (another origin)
 //       recent: 50,                                     // optional: start with the newest 50
+//       state: true,                                    // optional: each key's current value
+//       onValues: function (values, change) { /* values.get("ops").get("disk").data */ },
 //       onMessage: function (m) { console.log(m.id, m.event, m.topic, m.time, m.data); },
 //       onStatus: function (state) { /* connecting | live | reconnecting | refused */ },
 //       onMissed: function () { /* some events could not be replayed */ },
 //     });
 //     herald.publish("deploy finished", { topic: "ops" }).then(function (id) {});
+//     herald.publish("91%", { topic: "ops", key: "disk", ttl: 3600 });  // a key's value
 //   </script>
 //
 // One connection for all tabs. A browser opens at most six HTTP/1.1
@@ -29,6 +32,17 @@
 // newest id (`after`) starts from there, so nothing published between the
 // render and the stream is missed; a page that just opened may ask for the
 // `recent` newest events instead.
+//
+// Live state. With `state: true` the stream starts from every key's
+// current value (herald's state=1) and keeps them: onValues(values, change)
+// is called once the snapshot is in (change.type "snapshot") and at each
+// change ("set" or "delete", with change.topic, change.key and, for a set,
+// change.value). `values` is a Map from topic (null for none) to a Map from
+// key to the message that set it, {id, event, topic, key, time, data}.
+// Keyed events then go to onValues only, not to onMessage: they are state,
+// not news. After a reconnect that missed changes, herald sends the
+// snapshot again, and `values` is replaced by it, so keys deleted while
+// the tab slept go too.
 //
 // Why fetch, not EventSource. EventSource hands a page only the event
 // types it listens for by name, which a page cannot know in advance, and
@@ -86,6 +100,9 @@
    */
   function openStream(server, options, handlers) {
     var topics = topicsOf(options);
+    var wantsState = Boolean(options.state);
+    var values = new Map(); // topic -> Map(key -> message)
+    var fresh = null; // with state: the values since this connection opened
     var credentials = options.withCredentials ? "include" : "same-origin";
     var lastId = Number(options.after) || 0;
     var resume = startsAfterAnId(options);
@@ -100,6 +117,7 @@
       topics.forEach(function (topic) { params.append("topic", topic); });
       if (lastId || resume) params.append("lastEventId", String(lastId));
       else if (recent) params.append("recent", String(recent));
+      if (wantsState) params.append("state", "1");
       var query = params.toString();
       return server + "/events" + (query ? "?" + query : "");
     }
@@ -107,6 +125,7 @@
     function connect() {
       timer = null;
       handlers.status(lastId ? "reconnecting" : "connecting");
+      fresh = wantsState ? new Map() : null;
       abort = new AbortController();
       var request = { signal: abort.signal, credentials: credentials, cache: "no-store" };
       fetch(url(), request)
@@ -133,6 +152,8 @@
       if (event.event === "herald-missed") return handlers.missed();
       if (event.event === "herald-revoked") return "refused";
       if (event.event === "herald-unavailable") return undefined; // the stream ends: come back
+      if (event.event === "herald-state") return snapshotEnds(Number(event.id));
+      if (wantsState && event.key !== null) return keyed(event);
       var id = Number(event.id);
       if (id && id <= lastId) return undefined;
       if (id) lastId = id;
@@ -141,14 +162,58 @@
       return undefined;
     }
 
+    // herald-state: what came since the stream opened is the whole state.
+    function snapshotEnds(id) {
+      if (id > lastId) lastId = id;
+      if (!fresh) return undefined;
+      values = fresh;
+      fresh = null;
+      handlers.values({ type: "snapshot" }, values);
+      return undefined;
+    }
+
+    // A value set or deleted. A snapshot's values may be older than what
+    // this tab holds (it resends the current ones): a key keeps its newest.
+    function keyed(event) {
+      var id = Number(event.id);
+      event.id = id;
+      if (id > lastId) lastId = id;
+      var change = {
+        type: event.event === "herald-delete" ? "delete" : "set",
+        topic: event.topic, key: event.key, value: event.event === "herald-delete" ? null : event,
+      };
+      if (fresh) applyChange(fresh, change);
+      var held = keysOf(values, event.topic).get(event.key);
+      if (held && held.id >= id) return undefined;
+      if (!held && change.type === "delete") return undefined;
+      applyChange(values, change);
+      handlers.values(change, values);
+      return undefined;
+    }
+
     connect();
     return {
+      values: function () { return values; },
       close: function () {
         closed = true;
         if (timer) clearTimeout(timer);
         if (abort) abort.abort();
       },
     };
+  }
+
+  /** The Map of `topic`'s keys in `values`, made if there is none. */
+  function keysOf(values, topic) {
+    if (!values.has(topic)) values.set(topic, new Map());
+    return values.get(topic);
+  }
+
+  /** Applies a change ({type, topic, key, value}) to `values`. */
+  function applyChange(values, change) {
+    var keys = keysOf(values, change.topic);
+    if (change.type === "set") keys.set(change.key, change.value);
+    else keys.delete(change.key);
+    if (!keys.size) values.delete(change.topic);
   }
 
   /**
@@ -167,7 +232,7 @@
     var live = false;
     var fields = fresh();
 
-    function fresh() { return { id: null, event: "", topic: null, time: null, data: [] }; }
+    function fresh() { return { id: null, event: "", topic: null, key: null, time: null, data: [] }; }
 
     function line(text) {
       if (text === "") {
@@ -176,7 +241,7 @@
         if (!event.data.length) return undefined;
         return on.event({
           id: event.id, event: event.event || "message", topic: event.topic,
-          time: event.time, data: event.data.join("\n"),
+          key: event.key, time: event.time, data: event.data.join("\n"),
         });
       }
       if (text[0] === ":") {
@@ -190,6 +255,7 @@
       else if (name === "event") fields.event = value;
       else if (name === "id" && value.indexOf("\0") < 0) fields.id = value;
       else if (name === "topic") fields.topic = value;
+      else if (name === "key") fields.key = value;
       else if (name === "time") fields.time = value;
       else if (name === "retry" && /^\d+$/.test(value)) on.retry(Number(value));
       return undefined;
@@ -218,6 +284,11 @@
       message: options.onMessage || function () {},
       status: options.onStatus || function () {},
       missed: options.onMissed || function () {},
+      // openStream and the worker say (change, values); a page is given
+      // (values, change), the values first, as what it mostly wants.
+      values: function (change, values) {
+        if (options.onValues) options.onValues(values, change);
+      },
     };
     // The worker shares streams by topics; a stream that starts after a
     // given id is this tab's own.
@@ -233,24 +304,34 @@
     } catch (error) {
       return openStream(base, options, handlers);
     }
+    // The worker sends the whole state when it has one (the snapshot, or
+    // on joining), then each change; this tab keeps its own copy.
+    var values = new Map();
     port.onmessage = function (event) {
       var note = event.data;
       if (note.type === "message") handlers.message(note.message);
       else if (note.type === "status") handlers.status(note.state);
       else if (note.type === "missed") handlers.missed();
+      else if (note.type === "values") {
+        if (note.values) values = note.values;
+        else applyChange(values, note.change);
+        handlers.values(note.change, values);
+      }
     };
-    port.postMessage({ type: "subscribe", topics: topics, recent: options.recent || 0 });
+    var joining = { type: "subscribe", topics: topics, recent: options.recent || 0, state: Boolean(options.state) };
+    port.postMessage(joining);
     // A worker is not told when a tab goes away: the tab says so.
     function leave() { port.postMessage({ type: "unsubscribe" }); }
     scope.addEventListener("pagehide", leave);
     scope.addEventListener("pageshow", function (event) {
-      if (event.persisted) port.postMessage({ type: "subscribe", topics: topics, recent: 0 });
+      if (event.persisted) port.postMessage(Object.assign({}, joining, { recent: 0 }));
     });
-    return { close: leave };
+    return { close: leave, values: function () { return values; } };
   }
 
   /**
-   * Publishes `message`; options: topic, event, token, withCredentials.
+   * Publishes `message`; options: topic, event, key, ttl, token,
+   * withCredentials.
    * Resolves with the event id; rejects with an Error that carries the
    * server's reason.
    */
@@ -259,6 +340,8 @@
     var body = new URLSearchParams({ message: message });
     if (options.topic) body.append("topic", options.topic);
     if (options.event) body.append("event", options.event);
+    if (options.key) body.append("key", options.key);
+    if (options.ttl) body.append("ttl", String(options.ttl));
     var headers = {};
     if (options.token) headers.Authorization = "Bearer " + options.token;
     var credentials = options.withCredentials ? "include" : "same-origin";

@@ -428,8 +428,10 @@ scenarios["accessible"] = async function ({ herald, browser }) {
     await check(page, `${colorScheme}, empty`);
     await publish(herald.base, "disk 91% full", { event: "alert" });
     await publish(herald.base, "deploy finished", { topic: "ops" });
+    await publish(herald.base, "passing", { topic: "builds", key: `main-${colorScheme}` });
     await waitForMessage(page, "deploy finished");
-    await check(page, `${colorScheme}, with messages`);
+    await page.waitForSelector("#now:not([hidden]) #values li", { timeout: WAIT_MS });
+    await check(page, `${colorScheme}, with messages and values`);
     if (colorScheme === "dark") {
       const dir = args.shots || path.join(os.tmpdir(), "herald-screenshots");
       fs.mkdirSync(dir, { recursive: true });
@@ -894,7 +896,72 @@ scenarios["django-quick-start"] = async function ({ browser }) {
   await stateIs(stranger, "refused");
 };
 
+/** The rows of the "Now" panel: [key, value, datetime] each, in order. */
+const nowRows = (page) => page.$$eval("#values li", (rows) => rows.map((row) => [
+  row.querySelector(".key").textContent, row.querySelector(".text").textContent,
+  row.querySelector("time").dateTime,
+]));
+const waitForNow = (page, want) => page.waitForFunction((want) => {
+  const rows = [...document.querySelectorAll("#values li")]
+    .map((row) => row.querySelector(".key").textContent + "=" + row.querySelector(".text").textContent);
+  return JSON.stringify(rows) === JSON.stringify(want);
+}, want, { timeout: WAIT_MS });
+
+/**
+ * Live state on the page: "Now" shows each key's current value with its
+ * time, updates a row in place, removes it on delete, keeps keyed events
+ * out of the feed, and after a reconnect that missed changes (more than
+ * the history holds) shows the right values, deleted keys gone. A second
+ * tab, joining the shared stream later, shows the same.
+ */
+scenarios["now-panel"] = async function ({ herald, browser }) {
+  const proxy = await startProxy(herald.port);
+  const main = await publishTimed(herald.base, "passing", { topic: "builds", key: "main" });
+  await publish(herald.base, "failing", { topic: "builds", key: "dev", ttl: "3600" });
+  await publish(herald.base, "elsewhere", { topic: "other", key: "x" });
+  await publish(herald.base, "a plain message", { topic: "builds" });
+  const context = await browser.newContext();
+  const page = await openPage(context, `${proxy.base}/?topic=builds`);
+  await waitForStatus(page, "live");
+  await waitForNow(page, ["dev=failing", "main=passing"]);
+  assert.equal(await page.locator("#now").isVisible(), true, "the panel shows once it has values");
+  const [, [, , when]] = await nowRows(page);
+  assert.ok(Math.abs(Date.parse(when) - main.at) < 1000, `main keeps its own time: ${when}`);
+  await waitForMessage(page, "a plain message");
+  assert.deepEqual(await feedTexts(page), ["a plain message"], "values are not news");
+
+  await page.evaluate(() => { document.querySelector("#values li:last-child").dataset.mark = "kept"; });
+  await publish(herald.base, "broken", { topic: "builds", key: "main" });
+  await waitForNow(page, ["dev=failing", "main=broken"]);
+  assert.equal(await page.locator("#values li[data-mark=kept]").count(), 1, "updated in place");
+  await publish(herald.base, "", { topic: "builds", key: "dev", delete: "1" });
+  await waitForNow(page, ["main=broken"]);
+
+  proxy.down();
+  await waitForStatus(page, "reconnecting");
+  // While the tab is away: a key it shows is deleted, others are set.
+  await publish(herald.base, "", { topic: "builds", key: "main", delete: "1" });
+  await publish(herald.base, "written", { topic: "builds", key: "docs" });
+  await publish(herald.base, "gone soon", { topic: "builds", key: "tmp" });
+  await publish(herald.base, "", { topic: "builds", key: "tmp", delete: "1" });
+  await publish(herald.base, "v2", { topic: "builds", key: "release" });
+  // More than --history 5 holds, so the replay cannot reach back.
+  for (let n = 0; n < 8; n++) await publish(herald.base, `away ${n}`, { topic: "other" });
+  proxy.up();
+  await waitForStatus(page, "live");
+  await waitForNow(page, ["docs=written", "release=v2"]);
+
+  const second = await openPage(context, `${proxy.base}/?topic=builds`);
+  await waitForStatus(second, "live");
+  await waitForNow(second, ["docs=written", "release=v2"]);
+  await publish(herald.base, "green", { topic: "builds", key: "main" });
+  const after = ["docs=written", "main=green", "release=v2"];
+  await Promise.all([page, second].map((tab) => waitForNow(tab, after)));
+  proxy.close();
+};
+
 const EXTRA_ARGS = {
+  "now-panel": ["--history", "5"],
   "full-server": ["--max-clients", "12", "--heartbeat", "0.5"],
   "send-errors": ["--publish-token", "s3cret"],
 };
