@@ -105,3 +105,8 @@ fn the_readmes_htmx_page_swaps_events_in_from_heralds_own_origin() {
 fn the_page_shows_each_keys_current_value_and_is_right_after_a_reconnect_that_missed_changes() {
     run("now-panel");
 }
+
+#[test]
+fn a_django_page_with_the_state_tag_renders_the_values_and_keeps_them_live() {
+    run("django-state");
+}

@@ -185,7 +185,8 @@
       if (fresh) applyChange(fresh, change);
       var held = keysOf(values, event.topic).get(event.key);
       if (held && held.id >= id) return undefined;
-      if (!held && change.type === "delete") return undefined;
+      // A delete of a key this tab does not hold is still told: the page
+      // may show it from elsewhere (a value rendered by the app's server).
       applyChange(values, change);
       handlers.values(change, values);
       return undefined;

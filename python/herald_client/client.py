@@ -24,6 +24,10 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 _RETRY_STATUSES = (409, 503)
 # The largest answer read from herald (an id, a reason, or /stats).
 _MAX_ANSWER_BYTES = 64 * 1024
+# The largest /state read: herald's --state-bytes counts both encodings of
+# each value, and the JSON is one of them, so 16 MiB by default is plenty;
+# four times that leaves room for a larger --state-bytes.
+_MAX_STATE_BYTES = 64 * 1024 * 1024
 
 
 class HeraldError(Exception):
@@ -69,6 +73,53 @@ class Client:
             fields["topic"] = topic
         if event:
             fields["event"] = event
+        return self._publish(fields, retries, idempotency_key)
+
+    def set_state(self, key, message, *, topic, event=None, ttl=None, retries=2, idempotency_key=None):
+        """Makes ``message`` the current value of ``key`` in ``topic`` (for
+        ``ttl`` seconds, if given) and returns its event id: every listener
+        gets it, and a page that opens later starts from it (herald's live
+        state). ``topic=None`` is the public events' topic.
+        """
+        fields = {"message": message, "key": key}
+        if topic:
+            fields["topic"] = topic
+        if event:
+            fields["event"] = event
+        if ttl is not None:
+            fields["ttl"] = str(int(ttl))
+        return self._publish(fields, retries, idempotency_key)
+
+    def delete_state(self, key, *, topic, retries=2, idempotency_key=None):
+        """Removes ``key``'s value in ``topic``: listeners get a
+        ``herald-delete`` event. Returns its event id.
+        """
+        fields = {"key": key, "delete": "1"}
+        if topic:
+            fields["topic"] = topic
+        return self._publish(fields, retries, idempotency_key)
+
+    def get_state(self, topic=None):
+        """The current values of ``topic`` (a name, a list of names, or
+        ``None`` for every topic), as herald's ``GET /state`` gives them:
+        ``{"last_id": N, "values": [{"id", "event", "topic", "key", "time",
+        "data"}, ...]}``, oldest id first. A page that renders them and then
+        opens its stream after ``last_id`` misses and doubles nothing.
+        """
+        topics = [topic] if isinstance(topic, str) else list(topic or [])
+        query = urllib.parse.urlencode([("topic", name) for name in topics])
+        deadline = time.monotonic() + self.timeout
+        path = "/state" + ("?" + query if query else "")
+        # With the publish token herald answers as to the app's backend,
+        # whatever its --auth-hook would say of a browser.
+        headers = {"Authorization": "Bearer " + self.token} if self.token else {}
+        status, text = self._request("GET", path, None, headers, deadline, _MAX_STATE_BYTES)
+        if status != 200:
+            raise HeraldError(status, text.strip())
+        return json.loads(text)
+
+    def _publish(self, fields, retries, idempotency_key):
+        """Posts ``fields``, retrying as the module says; the event id."""
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Idempotency-Key": idempotency_key or uuid.uuid4().hex,
@@ -104,9 +155,10 @@ class Client:
             raise HeraldError(status, text.strip())
         return json.loads(text).get("last_id")
 
-    def _request(self, method, path, body, headers, deadline):
+    def _request(self, method, path, body, headers, deadline, limit=_MAX_ANSWER_BYTES):
         """One request on a fresh connection; ``(status, text)``, or
-        :class:`HeraldError` with no status if no answer came in time.
+        :class:`HeraldError` with no status if no answer came in time. An
+        answer longer than ``limit`` bytes is refused, not cut.
         """
         left = deadline - time.monotonic()
         if left <= 0:
@@ -120,7 +172,10 @@ class Client:
         try:
             connection.request(method, self._parts.path + path, body=body, headers=headers)
             response = connection.getresponse()
-            text = response.read(_MAX_ANSWER_BYTES).decode("utf-8", "replace")
+            length = response.getheader("Content-Length")
+            if length and length.isdigit() and int(length) > limit:
+                raise HeraldError(response.status, "the answer is over %d bytes" % limit)
+            text = response.read(limit).decode("utf-8", "replace")
             return response.status, text
         except (OSError, http.client.HTTPException) as error:
             raise HeraldError(None, str(error) or type(error).__name__) from error
@@ -144,3 +199,19 @@ def publish(
     return client.publish(
         message, topic=topic, event=event, retries=retries, idempotency_key=idempotency_key
     )
+
+
+def set_state(key, message, *, topic, event=None, ttl=None, url=None, token=None, timeout=2.0):
+    """Makes ``message`` the current value of ``key``; see :meth:`Client.set_state`."""
+    client = Client(url=url, token=token, timeout=timeout)
+    return client.set_state(key, message, topic=topic, event=event, ttl=ttl)
+
+
+def delete_state(key, *, topic, url=None, token=None, timeout=2.0):
+    """Removes ``key``'s value; see :meth:`Client.delete_state`."""
+    return Client(url=url, token=token, timeout=timeout).delete_state(key, topic=topic)
+
+
+def get_state(topic=None, *, url=None, timeout=2.0):
+    """The current values of ``topic``; see :meth:`Client.get_state`."""
+    return Client(url=url, timeout=timeout).get_state(topic)

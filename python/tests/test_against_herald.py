@@ -46,6 +46,42 @@ class AgainstHerald(unittest.TestCase):
             herald_client.publish("x", url=self.herald.url, token="wrong")
         self.assertEqual((caught.exception.status, caught.exception.reason), (403, "wrong token"))
 
+    def test_set_state_is_what_a_new_stream_and_get_state_start_from(self):
+        first = self.client.set_state("main", "passing", topic="builds", ttl=600)
+        second = self.client.set_state("dev", "failing", topic="builds", event="status")
+        self.client.set_state("prod", "v1", topic="deploys")
+        state = self.client.get_state("builds")
+        self.assertEqual(state["last_id"], self.client.last_id())
+        self.assertEqual(
+            [(v["key"], v["id"], v["data"], v["event"]) for v in state["values"]],
+            [("main", first, "passing", None), ("dev", second, "failing", "status")],
+        )
+        self.assertEqual(len(herald_client.get_state(url=self.herald.url)["values"]), 3)
+        self.assertEqual(len(self.client.get_state(["builds", "deploys"])["values"]), 3)
+        stream = Stream(self.herald, "state=1&topic=builds")
+        self.addCleanup(stream.close)
+        snapshot = [stream.next_event() for _ in range(3)]
+        self.assertEqual([e.get("key") for e in snapshot], ["main", "dev", None])
+        self.assertEqual(snapshot[2]["event"], "herald-state")
+        deleted = self.client.delete_state("dev", topic="builds")
+        delete = stream.next_event()
+        self.assertEqual(
+            (int(delete["id"]), delete["event"], delete["key"], delete["data"]),
+            (deleted, "herald-delete", "dev", '{"topic":"builds","key":"dev"}'),
+        )
+        self.assertEqual([v["key"] for v in self.client.get_state("builds")["values"]], ["main"])
+
+    def test_a_new_key_past_the_bound_raises_507_and_an_update_passes(self):
+        small = Herald("--state-keys", "1")
+        self.addCleanup(small.stop)
+        client = herald_client.Client(url=small.url)
+        client.set_state("a", "1", topic="t")
+        with self.assertRaises(herald_client.HeraldError) as caught:
+            client.set_state("b", "1", topic="t")
+        self.assertEqual(caught.exception.status, 507)
+        self.assertIn("--state-keys", caught.exception.reason)
+        self.assertGreater(client.set_state("a", "2", topic="t"), 0)
+
     def test_the_package_and_herald_have_one_version(self):
         cargo = (ROOT / "Cargo.toml").read_text()
         version = re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)

@@ -167,6 +167,59 @@ class DjangoWithHerald(unittest.TestCase):
         self.assertIn('data-after=""', html, "herald down: the page still renders")
         self.assertIn('data-herald="https://intranet/herald/herald.js"', html)
 
+    def test_set_state_on_commit_sets_after_the_commit_and_never_after_a_rollback(self):
+        from django.db import transaction
+
+        from herald_client.django import delete_state_on_commit, set_state_on_commit
+
+        topic = self.topic_of("alice")
+        alice = self.stream(self.login("alice"), "state=1")
+        self.assertEqual(alice.next_event()["event"], "herald-state", "nothing held yet")
+        with transaction.atomic():
+            set_state_on_commit("export", "running", topic=topic, ttl=600)
+        try:
+            with transaction.atomic():
+                set_state_on_commit("export", "rolled back", topic=topic)
+                delete_state_on_commit("export", topic=topic)
+                raise RuntimeError("the view failed")
+        except RuntimeError:
+            pass
+        set_event = alice.next_event()
+        self.assertEqual((set_event["key"], set_event["data"]), ("export", "running"))
+        from herald_client.django.conf import client
+
+        values = client().get_state(topic)["values"]
+        self.assertEqual([(v["key"], v["data"]) for v in values], [("export", "running")])
+        with transaction.atomic():
+            delete_state_on_commit("export", topic=topic)
+        self.assertEqual(alice.next_event()["event"], "herald-delete")
+        self.assertEqual(client().get_state(topic)["values"], [])
+
+    def test_the_state_tag_renders_the_current_values_and_where_to_go_on(self):
+        from django.template import Context, Template
+        from django.test import override_settings
+
+        from herald_client.django.conf import client
+
+        client().set_state("main", "<b>passing</b>", topic="builds")
+        client().set_state("dev", "failing", topic="builds")
+        newest = client().set_state("other", "not shown", topic="elsewhere")
+        page = Template("{% load herald %}{% herald_state 'builds' %}{% herald_feed 'builds' %}")
+        html = page.render(Context())
+        self.assertIn('data-after="%d"' % newest, html)
+        self.assertIn('<span class="herald-key">main</span> <span class="herald-value">'
+                      "&lt;b&gt;passing&lt;/b&gt;</span>", html, "rendered, as text")
+        self.assertIn('<span class="herald-key">dev</span>', html)
+        self.assertNotIn("not shown", html)
+        self.assertEqual(html.count("<script"), 1, "one loader for the values and the feed")
+        closed = socket.create_server(("127.0.0.1", 0))
+        down = "http://127.0.0.1:%d" % closed.getsockname()[1]
+        closed.close()
+        with override_settings(HERALD_URL=down):
+            html = page.render(Context())
+        self.assertIn('class="herald-values"', html, "herald down: the page still renders")
+        self.assertIn('data-after=""', html)
+
     def test_the_hook_view_answers_only_herald_s_question(self):
         from django.test import Client
 

@@ -122,13 +122,16 @@ fn fields_of(request: &Request) -> Result<Vec<(String, String)>, HttpError> {
 /// The token, as `Authorization: Bearer TOKEN` (the scheme in any case,
 /// RFC 9110 §11.1) or else as a `token` field of the body.
 fn given_token<'a>(head: &'a RequestHead, fields: &'a [(String, String)]) -> Option<&'a str> {
-    let bearer = head
-        .authorization
+    bearer_token(head).or_else(|| form::first(fields, "token"))
+}
+
+/// The token of `Authorization: Bearer TOKEN`, if the request has one.
+pub fn bearer_token(head: &RequestHead) -> Option<&str> {
+    head.authorization
         .as_deref()
         .and_then(|value| value.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    bearer.or_else(|| form::first(fields, "token"))
+        .map(|(_, token)| token.trim())
 }
 
 /// Where the browser goes after posting: its page, in the same topic. The

@@ -13,7 +13,10 @@
 //! opens `/events?lastEventId=N` with it misses nothing and doubles
 //! nothing. With `--auth-hook` the app decides as for a stream (the same
 //! question, the same cache): a topic the person may not listen to is
-//! `403`, and with no topic asked only the topics the app allows are in.
+//! `403`, and with no topic asked only the topics the app allows are in;
+//! a request with the `--publish-token` (`Authorization: Bearer`) is the
+//! app's backend, which may publish to any topic and so may read any (the
+//! Django tag renders the values so).
 
 use crate::access::credentials::Credentials;
 use crate::access::policy::{self, StreamAdmission, StreamRefusal};
@@ -23,7 +26,9 @@ use crate::http::request::Request;
 use crate::http::response::Response;
 use crate::hub::filter::TopicFilter;
 use crate::hub::state::StateAnswer;
+use crate::ingest::submission::Submission;
 use crate::routes::context::Context;
+use crate::routes::publish::bearer_token;
 use crate::routes::subscribe::StreamQuery;
 
 /// Answers with the values the asker may see.
@@ -49,6 +54,10 @@ fn allowed_filter(
     context: &Context,
     topics: Vec<String>,
 ) -> Result<TopicFilter, HttpError> {
+    if carries_publish_token(request, context) {
+        // The app's backend, which may publish to any topic, may read any.
+        return Ok(TopicFilter::asked(topics));
+    }
     let credentials = || Credentials::of(request);
     match policy::admit_stream(context.access.as_ref(), credentials, &topics) {
         Ok(StreamAdmission::AsAsked) => Ok(TopicFilter::asked(topics)),
@@ -67,6 +76,18 @@ fn allowed_filter(
             })
         }
     }
+}
+
+/// Whether the request carries the `--publish-token` as its bearer token.
+fn carries_publish_token(request: &Request, context: &Context) -> bool {
+    let Some(required) = context.config.publish_token.as_deref() else {
+        return false;
+    };
+    let submission = Submission {
+        token: bearer_token(&request.head),
+        ..Submission::default()
+    };
+    submission.carries_token(required)
 }
 
 /// `{"last_id":N,"values":[…]}`, each value as a WebSocket carries it.

@@ -632,6 +632,45 @@ scenarios["django-behind-a-path"] = async function ({ herald, browser, django })
   await waitForMessage(page, "to alice's own page");
 };
 
+/**
+ * `{% herald_state %}`: Alice's page shows her topic's values as Django
+ * rendered them (in the HTML itself, before any script), then keeps them
+ * live: a value updated in place, a new key added, a deleted one removed
+ * (one Django rendered, which herald.js never held). Bob's never appear.
+ */
+scenarios["django-state"] = async function ({ herald, browser, django }) {
+  const set = (topic, key, message) => publish(herald.base, message, { topic, key, token: "s3cret" });
+  await set("user-1", "export", "running");
+  await set("user-1", "report", "queued");
+  await set("user-2", "secret", "for bob only");
+  const context = await browser.newContext();
+  const page = await openPage(context, `${django.base}/accounts/login/`);
+  await page.fill("#id_username", "alice");
+  await page.fill("#id_password", "pw-alice");
+  const [rendered] = await Promise.all([
+    page.waitForResponse((response) => response.url() === `${django.base}/feed/`),
+    page.click("button[type=submit]"),
+  ]);
+  const html = await rendered.text();
+  assert.ok(html.includes('<span class="herald-value">running</span>'), "rendered by Django: no empty flash");
+  assert.ok(!html.includes("for bob only"));
+  const values = () => page.$$eval("section.herald-values li", (rows) => rows.map((row) =>
+    row.querySelector(".herald-key").textContent + "=" + row.querySelector(".herald-value").textContent));
+  const waitForValues = (want) => until(async () =>
+    JSON.stringify(await values()) === JSON.stringify(want), `the values ${want}`);
+  await page.waitForFunction(() => document.querySelector(".herald-state").textContent === "live",
+    null, { timeout: WAIT_MS });
+  await set("user-1", "export", "done");
+  await waitForValues(["export=done", "report=queued"]);
+  await set("user-1", "backup", "started");
+  await waitForValues(["export=done", "report=queued", "backup=started"]);
+  await publish(herald.base, "", { topic: "user-1", key: "report", delete: "1", token: "s3cret" });
+  await waitForValues(["export=done", "backup=started"]);
+  await set("user-2", "secret", "still for bob");
+  await set("user-1", "last", "word");
+  await waitForValues(["export=done", "backup=started", "last=word"]);
+};
+
 /** Logs Alice in at `site` and checks her feed page; returns her browser. */
 async function djangoFeed(browser, site, herald, requested = []) {
   const context = await browser.newContext();

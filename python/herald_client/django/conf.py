@@ -17,11 +17,16 @@ def public_url():
     return (getattr(settings, "HERALD_PUBLIC_URL", None) or herald_url()).rstrip("/")
 
 
+def publish_token():
+    """``HERALD_PUBLISH_TOKEN``, or ``None``."""
+    return getattr(settings, "HERALD_PUBLISH_TOKEN", None)
+
+
 def client():
     """A :class:`~herald_client.Client` for the settings as they are now."""
     return Client(
         url=herald_url(),
-        token=getattr(settings, "HERALD_PUBLISH_TOKEN", None),
+        token=publish_token(),
         timeout=getattr(settings, "HERALD_TIMEOUT", 2.0),
     )
 
