@@ -110,3 +110,8 @@ fn the_page_shows_each_keys_current_value_and_is_right_after_a_reconnect_that_mi
 fn a_django_page_with_the_state_tag_renders_the_values_and_keeps_them_live() {
     run("django-state");
 }
+
+#[test]
+fn the_readmes_htmx_page_of_live_state_swaps_each_key_in_place_and_after_a_reconnect() {
+    run("htmx-state");
+}

@@ -817,6 +817,34 @@ async function htmxScenario({ herald, browser }, pageBase) {
   return answers;
 }
 
+/**
+ * The README's htmx page of live state: one element per key, swapped by
+ * the event type the publisher gave (the key's name). It opens with the
+ * current values, follows each change in place, and after a reconnect that
+ * missed more than the history holds shows the current values again.
+ */
+scenarios["htmx-state"] = async function ({ herald, browser }) {
+  const set = (key, html) => publish(herald.base, html, { topic: "builds", key, event: `build-${key}` });
+  await set("main", "<b>passing</b>");
+  const proxy = await startProxy(herald.port);
+  const page = await openPage(await browser.newContext(), `${proxy.base}/`);
+  const shown = (key) => page.locator(`[sse-swap="build-${key}"]`).innerHTML();
+  const waitFor = (key, html) => until(async () => (await shown(key)) === html, `${key} to show ${html}`);
+  await waitFor("main", "<b>passing</b>");
+  await until(async () => (await stats(herald.base)).listeners === 1, "htmx to hold the stream");
+  await set("dev", "<b>failing</b>");
+  await waitFor("dev", "<b>failing</b>");
+  proxy.down();
+  await until(async () => (await stats(herald.base)).listeners === 0, "the stream to drop");
+  await set("main", "<b>broken</b>");
+  await set("dev", "<b>fixed</b>");
+  for (let n = 0; n < 8; n++) await publish(herald.base, `<i>${n}</i>`, { topic: "other" });
+  proxy.up();
+  await waitFor("main", "<b>broken</b>");
+  await waitFor("dev", "<b>fixed</b>");
+  proxy.close();
+};
+
 scenarios["htmx-other-origin"] = async function ({ herald, browser, site }) {
   const answers = await htmxScenario({ herald, browser }, site.base);
   assert.equal(answers[0]["access-control-allow-origin"], site.base);
@@ -829,9 +857,9 @@ scenarios["htmx-same-origin"] = async function ({ herald, browser }) {
 };
 
 /** The README's htmx page and the two scripts it loads, from node_modules. */
-function htmxFiles(heraldBase) {
+function htmxFiles(heraldBase, recipe = "htmx") {
   const readme = fs.readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const block = readme.split("<!-- recipe: htmx -->")[1].match(/```html\n([\s\S]*?)```/)[1];
+  const block = readme.split(`<!-- recipe: ${recipe} -->`)[1].match(/```html\n([\s\S]*?)```/)[1];
   const modules = new URL("./node_modules/", import.meta.url);
   return {
     "index.html": block.replaceAll("http://127.0.0.1:8000", heraldBase),
@@ -841,9 +869,9 @@ function htmxFiles(heraldBase) {
 }
 
 /** A --www folder holding the htmx page, for herald to serve itself. */
-function htmxFolder() {
+function htmxFolder(recipe = "htmx") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-htmx-"));
-  for (const [name, bytes] of Object.entries(htmxFiles(""))) {
+  for (const [name, bytes] of Object.entries(htmxFiles("", recipe))) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), bytes);
   }
@@ -1030,6 +1058,7 @@ async function main() {
     : hooked ? ["--auth-hook", `${hooked.base}/herald/auth`, "--publish-token", "s3cret"]
       .concat(django && !proxy ? ["--cors-origin", django.base] : [])
     : args.scenario === "htmx-same-origin" ? ["--www", htmxFolder()]
+    : args.scenario === "htmx-state" ? ["--www", htmxFolder("htmx-state"), "--history", "5"]
     : EXTRA_ARGS[args.scenario] || [];
   // A README recipe has started herald itself and says where (`--url`).
   const herald = args.url ? { base: args.url, child: null }
