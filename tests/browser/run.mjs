@@ -857,9 +857,9 @@ scenarios["htmx-same-origin"] = async function ({ herald, browser }) {
 };
 
 /** The README's htmx page and the two scripts it loads, from node_modules. */
-function htmxFiles(heraldBase, recipe = "htmx") {
+function htmxFiles(heraldBase, marker = "<!-- recipe: htmx -->") {
   const readme = fs.readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const block = readme.split(`<!-- recipe: ${recipe} -->`)[1].match(/```html\n([\s\S]*?)```/)[1];
+  const block = readme.split(marker)[1].match(/```html\n([\s\S]*?)```/)[1];
   const modules = new URL("./node_modules/", import.meta.url);
   return {
     "index.html": block.replaceAll("http://127.0.0.1:8000", heraldBase),
@@ -869,9 +869,9 @@ function htmxFiles(heraldBase, recipe = "htmx") {
 }
 
 /** A --www folder holding the htmx page, for herald to serve itself. */
-function htmxFolder(recipe = "htmx") {
+function htmxFolder(marker) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-htmx-"));
-  for (const [name, bytes] of Object.entries(htmxFiles("", recipe))) {
+  for (const [name, bytes] of Object.entries(htmxFiles("", marker))) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), bytes);
   }
@@ -1058,7 +1058,8 @@ async function main() {
     : hooked ? ["--auth-hook", `${hooked.base}/herald/auth`, "--publish-token", "s3cret"]
       .concat(django && !proxy ? ["--cors-origin", django.base] : [])
     : args.scenario === "htmx-same-origin" ? ["--www", htmxFolder()]
-    : args.scenario === "htmx-state" ? ["--www", htmxFolder("htmx-state"), "--history", "5"]
+    : args.scenario === "htmx-state"
+      ? ["--www", htmxFolder("<!-- recipe: htmx-state -->"), "--history", "5"]
     : EXTRA_ARGS[args.scenario] || [];
   // A README recipe has started herald itself and says where (`--url`).
   const herald = args.url ? { base: args.url, child: null }
