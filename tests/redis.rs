@@ -64,6 +64,22 @@ impl Redis {
             && &answer == b"+PONG\r\n"
     }
 
+    /// Sends one inline command; the first line of the answer.
+    fn command(&self, line: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        let mut answer = [0u8; 256];
+        let n = stream.read(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer[..n])
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    }
+
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
@@ -101,28 +117,35 @@ impl Drop for Instances {
     }
 }
 
-/// Two herald instances on one Redis stream of their own.
-fn two_instances(redis: &Redis) -> (Instances, SocketAddr, SocketAddr) {
-    let stream = format!(
+/// A stream name of this test's own.
+fn new_stream() -> String {
+    format!(
         "test-{}-{}",
         std::process::id(),
         STREAMS.fetch_add(1, Ordering::Relaxed)
-    );
-    let instance = || {
-        let config = Config {
-            addr: "127.0.0.1:0".into(),
-            access_log: false,
-            redis_url: Some(redis.url()),
-            redis_stream: stream.clone(),
-            heartbeat: Duration::from_millis(500),
-            ..Config::default()
-        };
-        Server::bind(config)
-            .expect("herald did not start")
-            .spawn()
-            .unwrap()
+    )
+}
+
+/// One herald instance on `stream`.
+fn instance(redis: &Redis, stream: &str) -> RunningServer {
+    let config = Config {
+        addr: "127.0.0.1:0".into(),
+        access_log: false,
+        redis_url: Some(redis.url()),
+        redis_stream: stream.to_string(),
+        heartbeat: Duration::from_millis(500),
+        ..Config::default()
     };
-    let (a, b) = (instance(), instance());
+    Server::bind(config)
+        .expect("herald did not start")
+        .spawn()
+        .unwrap()
+}
+
+/// Two herald instances on one Redis stream of their own.
+fn two_instances(redis: &Redis) -> (Instances, SocketAddr, SocketAddr) {
+    let stream = new_stream();
+    let (a, b) = (instance(redis, &stream), instance(redis, &stream));
     let (addr_a, addr_b) = (a.local_addr(), b.local_addr());
     (Instances(vec![a, b]), addr_a, addr_b)
 }
@@ -311,19 +334,95 @@ fn behind_the_readmes_load_balancer_every_tab_sees_every_event() {
     }
 }
 
-/// Keyed values are not shared through Redis yet: a keyed publish says so
-/// with `501`, and publishes nothing, rather than keeping a value on one
-/// instance only.
+/// The keys and data of `GET /state?QUERY` on `addr`, in order.
+fn values_at(addr: SocketAddr, query: &str) -> Vec<(String, String)> {
+    let text = get(addr, &format!("/state?{query}")).text();
+    text.split("\"key\":\"")
+        .skip(1)
+        .map(|rest| {
+            let key = rest[..rest.find('"').unwrap()].to_string();
+            let data = rest.split("\"data\":\"").nth(1).unwrap();
+            (key, data[..data.find('"').unwrap()].to_string())
+        })
+        .collect()
+}
+
+/// Live state through Redis: a value set on one instance is the other's
+/// too, on `/state` and at a `state=1` stream's start; a delete on either
+/// reaches the listeners of both.
 #[test]
-fn a_keyed_publish_is_refused_with_501_until_state_is_shared() {
+fn every_instance_holds_the_same_values() {
     let redis = Redis::start();
-    let (_instances, a, _b) = two_instances(&redis);
-    let reply = post_form(a, "topic=t&key=k&message=v");
-    assert_eq!(reply.status, 501);
-    assert!(
-        reply.text().contains("not shared through --redis"),
-        "{}",
-        reply.text()
+    let (_instances, a, b) = two_instances(&redis);
+    let mut on_b = Subscriber::open(b, "topic=builds", "");
+    let set = publish(a, "topic=builds&key=main&message=passing");
+    assert_eq!(on_b.next_event().id(), set);
+    assert_eq!(
+        values_at(b, "topic=builds"),
+        [("main".into(), "passing".into())]
     );
-    assert!(publish(a, "topic=t&message=plain") > 0);
+    let mut fresh = Subscriber::open(b, "state=1&topic=builds", "");
+    let value = fresh.next_event();
+    assert_eq!((value.id(), value.key.as_deref()), (set, Some("main")));
+    assert_eq!(fresh.next_event().event.as_deref(), Some("herald-state"));
+    let mut on_a = Subscriber::open(a, "topic=builds", "");
+    let deleted = publish(b, "topic=builds&key=main&delete=1");
+    for stream in [&mut on_a, &mut on_b, &mut fresh] {
+        let delete = stream.next_event();
+        assert_eq!(
+            (delete.id(), delete.event.as_deref()),
+            (deleted, Some("herald-delete"))
+        );
+    }
+    assert_eq!(values_at(a, "topic=builds"), []);
+}
+
+/// A ttl ends once, whichever instance sees it first: both instances'
+/// listeners get one herald-delete, not one from each.
+#[test]
+fn a_ttl_ends_with_one_delete_on_every_instance() {
+    let redis = Redis::start();
+    let (_instances, a, b) = two_instances(&redis);
+    let mut on_a = Subscriber::open(a, "topic=jobs", "");
+    let mut on_b = Subscriber::open(b, "topic=jobs", "");
+    publish(a, "topic=jobs&key=export&message=running&ttl=1");
+    for stream in [&mut on_a, &mut on_b] {
+        assert_eq!(stream.next_event().key.as_deref(), Some("export"));
+        assert_eq!(stream.next_event().event.as_deref(), Some("herald-delete"));
+    }
+    let end = publish(b, "topic=jobs&message=end");
+    for stream in [&mut on_a, &mut on_b] {
+        assert_eq!(stream.next_event().id(), end, "no second delete came");
+    }
+    assert_eq!(values_at(a, "topic=jobs"), []);
+    assert_eq!(values_at(b, "topic=jobs"), []);
+}
+
+/// An instance started after the stream was trimmed of a key's value still
+/// serves it: the values are kept in a hash beside the stream.
+#[test]
+fn an_instance_started_after_the_stream_was_trimmed_serves_every_key() {
+    let redis = Redis::start();
+    let stream = new_stream();
+    let first = instance(&redis, &stream);
+    let old = publish(first.local_addr(), "topic=t&key=old&message=long+ago");
+    publish(first.local_addr(), "topic=t&key=gone&message=x");
+    publish(first.local_addr(), "topic=t&key=gone&delete=1");
+    let last = publish(first.local_addr(), "topic=t&message=plain");
+    assert_eq!(redis.command(&format!("XTRIM {stream} MAXLEN 1")), ":3");
+    let late = instance(&redis, &stream);
+    let addr = late.local_addr();
+    let _instances = Instances(vec![first, late]);
+    assert_eq!(
+        values_at(addr, "topic=t"),
+        [("old".into(), "long ago".into())]
+    );
+    let mut stream_on_late = Subscriber::open(addr, "state=1&topic=t", "");
+    let value = stream_on_late.next_event();
+    assert_eq!((value.id(), value.data.as_str()), (old, "long ago"));
+    let marker = stream_on_late.next_event();
+    assert_eq!(
+        (marker.event.as_deref(), marker.id()),
+        (Some("herald-state"), last)
+    );
 }

@@ -468,9 +468,15 @@ fn the_app_decides_whose_values_a_person_sees() {
     let bob = asked("", "Cookie: session=bob\r\n");
     assert!(bob.text().contains("hidden"), "{}", bob.text());
     let backend = asked("topic=secret", "Authorization: Bearer s\r\n");
-    assert_eq!(backend.status, 200, "the app's backend, with the publish token");
+    assert_eq!(
+        backend.status, 200,
+        "the app's backend, with the publish token"
+    );
     assert!(backend.text().contains("hidden"), "{}", backend.text());
-    assert_eq!(asked("topic=secret", "Authorization: Bearer wrong\r\n").status, 401);
+    assert_eq!(
+        asked("topic=secret", "Authorization: Bearer wrong\r\n").status,
+        401
+    );
 }
 
 #[test]

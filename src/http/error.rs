@@ -34,8 +34,6 @@ pub enum HttpError {
     HeaderFieldsTooLarge,
     /// 501: a transfer coding other than `chunked`.
     NotImplemented,
-    /// 501: something herald does not do yet; the text says what.
-    NotBuilt(&'static str),
     /// 505: an HTTP version other than 1.0 or 1.1.
     VersionNotSupported,
     // ---- herald's refusals, each as the status HTTP has for it ----
@@ -73,7 +71,7 @@ impl HttpError {
             HttpError::UnsupportedMediaType => 415,
             HttpError::UpgradeRequired => 426,
             HttpError::HeaderFieldsTooLarge => 431,
-            HttpError::NotImplemented | HttpError::NotBuilt(_) => 501,
+            HttpError::NotImplemented => 501,
             HttpError::ServiceUnavailable(_) => 503,
             HttpError::InsufficientStorage(_) => 507,
             HttpError::VersionNotSupported => 505,
@@ -87,7 +85,6 @@ impl HttpError {
             | HttpError::ServiceUnavailable(why)
             | HttpError::Conflict(why)
             | HttpError::InsufficientStorage(why)
-            | HttpError::NotBuilt(why)
             | HttpError::Denied(why) => why,
             HttpError::NotLoggedIn => "log in to the app first",
             HttpError::Unauthorized => "publishing needs a token",

@@ -54,8 +54,6 @@ pub enum PublishError {
     InProgress,
     /// The event would add a key past `--state-keys` or `--state-bytes`.
     StateFull(StateFull),
-    /// A keyed event, on instances that share a Redis stream: not built yet.
-    StateNotShared,
 }
 
 impl std::fmt::Display for PublishError {
@@ -68,7 +66,6 @@ impl std::fmt::Display for PublishError {
                 f.write_str("a publish with this Idempotency-Key is still in progress")
             }
             PublishError::StateFull(full) => f.write_str(full.reason()),
-            PublishError::StateNotShared => f.write_str(STATE_NOT_SHARED),
         }
     }
 }
@@ -144,7 +141,13 @@ impl Publisher {
     pub fn publish(&self, event: Event) -> Result<EventId, PublishError> {
         if let Some(bus) = &self.redis {
             if event.keyed().is_some() {
-                return Err(PublishError::StateNotShared);
+                // Checked against what this instance's reader has seen of
+                // every instance's keys; the reader keeps the ledger.
+                let encoded = EncodedEvent::new(&event, millis_since_epoch());
+                let keying = StateKeys::keying(&event, &encoded);
+                self.state_keys
+                    .admit(keying.as_ref())
+                    .map_err(PublishError::StateFull)?;
             }
             // The Redis reader encodes and reserves as it brings it back.
             return bus.publish(&event).map_err(PublishError::NotStored);

@@ -33,6 +33,12 @@ impl StateKeys {
         }
     }
 
+    /// The ledger itself, for the Redis stream's reader, which follows
+    /// every instance's keyed events into it.
+    pub fn shared_ledger(&self) -> Arc<Mutex<Ledger>> {
+        Arc::clone(&self.ledger)
+    }
+
     /// What `event`, encoded as `encoded`, does to its key; `None` for an
     /// event without one.
     pub fn keying(event: &Event, encoded: &EncodedEvent) -> Option<Keying> {

@@ -76,9 +76,7 @@ impl Refusal {
             Refusal::NotAllowed => Some(counters::TurnedAway::Denied),
             Refusal::AppUnavailable => Some(counters::TurnedAway::AuthDown),
             Refusal::NoMessage | Refusal::NoKey | Refusal::BadEvent(_) => None,
-            Refusal::NotPublished(
-                PublishError::Unavailable | PublishError::InProgress | PublishError::StateNotShared,
-            ) => None,
+            Refusal::NotPublished(PublishError::Unavailable | PublishError::InProgress) => None,
         }
     }
 
@@ -101,9 +99,6 @@ impl Refusal {
                 "a publish with this Idempotency-Key is still in progress: try again in a moment"
             }
             Refusal::NotPublished(PublishError::StateFull(full)) => full.reason(),
-            Refusal::NotPublished(PublishError::StateNotShared) => {
-                crate::ingest::publisher::STATE_NOT_SHARED
-            }
             Refusal::NotAllowed => "the app does not let you publish to that topic",
             Refusal::AppUnavailable => "the app cannot say now whether you may publish",
         }

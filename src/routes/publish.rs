@@ -81,9 +81,6 @@ fn status_for(refusal: Refusal) -> HttpError {
         Refusal::NotPublished(PublishError::StateFull(_)) => {
             HttpError::InsufficientStorage(refusal.reason())
         }
-        Refusal::NotPublished(PublishError::StateNotShared) => {
-            HttpError::NotBuilt(refusal.reason())
-        }
         Refusal::NotPublished(PublishError::InProgress) => HttpError::Conflict(refusal.reason()),
         Refusal::NotPublished(_) | Refusal::AppUnavailable => {
             HttpError::ServiceUnavailable(refusal.reason())

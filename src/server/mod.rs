@@ -133,6 +133,7 @@ impl Server {
         let first_id = crate::clock::micros_since_epoch().max(newest_stored + 1);
         let mut ledger = Ledger::new(config.state_keys, config.state_bytes);
         ledger.follow_restored(kept.older_values.iter().chain(&kept.recent));
+        let state_keys = StateKeys::new(ledger);
         let (hub, hub_thread) =
             crate::hub::spawn(&config, first_id, kept.recent, kept.older_values)
                 .map_err(StartError::Thread)?;
@@ -153,8 +154,9 @@ impl Server {
         let budget = QueueBudget::new(HUB_QUEUE_MAX_BYTES);
         let (redis, reader_thread) = match redis {
             Some(opened) => {
+                let ledger = state_keys.shared_ledger();
                 let (bus, thread) = opened
-                    .start_reader(hub.clone(), Arc::clone(&budget))
+                    .start_reader(hub.clone(), Arc::clone(&budget), ledger)
                     .map_err(StartError::Thread)?;
                 (Some(bus), Some(thread))
             }
@@ -163,7 +165,6 @@ impl Server {
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters), config.cors_origins.clone())
                 .map_err(StartError::Thread)?;
-        let state_keys = StateKeys::new(ledger);
         let publisher = Publisher::new(
             hub.clone(),
             store,

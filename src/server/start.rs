@@ -114,7 +114,7 @@ pub(super) fn take_restored(
             std::mem::take(&mut opened.recent),
             std::mem::take(&mut opened.values),
         ),
-        (None, Some(opened)) => (opened.take_recent(), Vec::new()),
+        (None, Some(opened)) => opened.take_recent(),
         (None, None) => (Vec::new(), Vec::new()),
     };
     let mut keys = KeyIndex::new(history.min(IDEMPOTENCY_KEYS_MAX));

@@ -16,6 +16,7 @@
 //!   so that compaction keeps it (see `hub/state/`);
 //! - `redis_bus` (feature `redis`) and [`scale_out`]: the Redis stream, and
 //!   the start-up wiring that is the same with the feature or without;
+//!   `redis_state`, the keys' values beside the stream (live state);
 //! - [`not_stored`]: why an event was not stored, or Redis cannot be used.
 
 pub mod crc32;
@@ -26,6 +27,8 @@ pub mod record;
 pub mod recovery;
 #[cfg(feature = "redis")]
 pub mod redis_bus;
+#[cfg(feature = "redis")]
+pub mod redis_state;
 pub mod repair;
 pub mod scale_out;
 pub mod state_records;

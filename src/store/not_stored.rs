@@ -19,6 +19,9 @@ pub enum NotStored {
     RedisDown,
     /// Redis gave the millisecond's last sequence number already.
     TooManyInOneMillisecond,
+    /// An expiry whose value another instance had replaced or ended first:
+    /// nothing was appended, and nothing needs to be.
+    Superseded,
 }
 
 impl NotStored {
@@ -29,6 +32,7 @@ impl NotStored {
             NotStored::LogUnwritable => "the event log cannot be written: the event was not stored",
             NotStored::RedisDown => "redis is unavailable: the event was not published",
             NotStored::TooManyInOneMillisecond => "too many events in one millisecond: try again",
+            NotStored::Superseded => "the value was replaced or removed first",
         }
     }
 }

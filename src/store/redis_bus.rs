@@ -21,6 +21,13 @@
 //! even while the first try is still on its way. Redis keeps each key for
 //! [`IDEMPOTENCY_REDIS_TTL_SECONDS`].
 //!
+//! A keyed event (live state, see `hub/state/`) runs [`ADD_KEYED`] instead,
+//! which also keeps the key's current value in a hash beside the stream,
+//! so that an instance started later serves every key
+//! (`store/redis_state.rs`). The reader follows each keyed event into the
+//! publishers' ledger, so every instance counts the same keys and ends the
+//! same ttls.
+//!
 //! When Redis fails, a publish gets `503` within about a second (the
 //! connection's timeouts), subscribers keep their streams, and the reader
 //! reconnects with a growing pause and resumes after its last entry, so
@@ -34,10 +41,13 @@ use std::time::Duration;
 use redis::{Connection, Value};
 
 use crate::clock::millis_since_epoch;
+use crate::event::Change;
 use crate::event::{Event, EventId};
 use crate::hub::Command;
 use crate::hub::handle::Handle;
+use crate::hub::history::Stored;
 use crate::hub::queue_budget::QueueBudget;
+use crate::hub::state::ledger::{Keying, Ledger};
 use crate::limits::{
     HUB_QUEUE_WAIT, IDEMPOTENCY_REDIS_TTL_SECONDS, REDIS_MAX_BACKOFF, REDIS_MIN_BACKOFF,
     REDIS_READ_BLOCK_MS, REDIS_READ_MAX_ENTRIES, REDIS_TIMEOUT,
@@ -45,7 +55,26 @@ use crate::limits::{
 use crate::stderr_log;
 use crate::store::not_stored::{NotStored, RedisUnusable};
 use crate::store::record::Record;
+use crate::store::redis_state::{self, ADD_KEYED};
 use crate::wire::encoded::EncodedEvent;
+
+/// What the reader hands events to: the hub, the queue's byte budget, and
+/// the publishers' ledger of keys.
+struct Reader {
+    hub: Handle,
+    budget: Arc<QueueBudget>,
+    ledger: Arc<Mutex<Ledger>>,
+}
+
+/// What the stream gives back at start-up.
+pub struct Restored {
+    /// The newest entries, oldest first.
+    pub recent: Vec<Record>,
+    /// Each key's current value older than `recent`, oldest first.
+    pub older_values: Vec<Record>,
+    /// The last entry's id, to follow the stream from.
+    pub last_entry: String,
+}
 
 /// The way to one Redis stream, shared by every connection thread.
 pub struct RedisBus {
@@ -114,6 +143,9 @@ impl RedisBus {
     /// # Errors
     /// The reason for the client when Redis cannot be reached or refuses.
     pub fn publish(&self, event: &Event) -> Result<EventId, NotStored> {
+        if let Some(command) = self.keyed_command(event) {
+            return self.run_add(with_fields(command, event));
+        }
         let command = match event.idempotency_key_value() {
             None => {
                 let mut command = redis::cmd("XADD");
@@ -136,6 +168,20 @@ impl RedisBus {
         self.run_add(with_fields(command, event))
     }
 
+    /// The [`ADD_KEYED`] call for a keyed event, without its fields.
+    fn keyed_command(&self, event: &Event) -> Option<redis::Cmd> {
+        let (field, change, ends, framed) = redis_state::arguments(event)?;
+        let once = event.idempotency_key_value().map_or(String::new(), |key| {
+            format!("{}:idempotency:{key}", self.stream)
+        });
+        let mut command = redis::cmd("EVAL");
+        command.arg(ADD_KEYED).arg(3).arg(&self.stream);
+        command.arg(redis_state::hash_name(&self.stream)).arg(once);
+        command.arg(self.max_len).arg(IDEMPOTENCY_REDIS_TTL_SECONDS);
+        command.arg(field).arg(change).arg(ends).arg(framed);
+        Some(command)
+    }
+
     /// Runs an `XADD` (or [`ADD_ONCE`]) on the publishing connection.
     fn run_add(&self, command: redis::Cmd) -> Result<EventId, NotStored> {
         let mut connection = self
@@ -146,7 +192,7 @@ impl RedisBus {
             *connection = self.connect().ok();
         }
         let reply = match connection.as_mut() {
-            Some(live) => command.query::<String>(live),
+            Some(live) => command.query::<Option<String>>(live),
             None => Err(redis::RedisError::from((
                 redis::ErrorKind::Io,
                 "no connection",
@@ -155,6 +201,8 @@ impl RedisBus {
         match reply {
             Ok(entry) => {
                 self.state.up.store(true, Ordering::Release);
+                // No entry: an expiry another instance got to first.
+                let entry = entry.ok_or(NotStored::Superseded)?;
                 event_id(&entry).ok_or(NotStored::TooManyInOneMillisecond)
             }
             Err(_) => {
@@ -165,16 +213,21 @@ impl RedisBus {
         }
     }
 
-    /// The newest `count` entries, oldest first, and the last entry's id
-    /// (`0` for an empty stream), to fill the history at start-up.
-    pub fn recent(&self, count: usize) -> Result<(Vec<Record>, String), RedisUnusable> {
+    /// The newest `count` entries, oldest first, the keys' current values
+    /// older than them, and the last entry's id (`0` for an empty stream),
+    /// read as one step, to fill the hub at start-up.
+    pub fn recent(&self, count: usize) -> Result<Restored, RedisUnusable> {
         let mut connection = self.connect().map_err(unusable("cannot reach redis"))?;
-        let reply: Value = redis::cmd("XREVRANGE")
+        let (reply, values): (Value, Value) = redis::pipe()
+            .atomic()
+            .cmd("XREVRANGE")
             .arg(&self.stream)
             .arg("+")
             .arg("-")
             .arg("COUNT")
             .arg(count.max(1))
+            .cmd("HGETALL")
+            .arg(redis_state::hash_name(&self.stream))
             .query(&mut connection)
             .map_err(unusable("cannot read the redis stream"))?;
         let mut entries = entries(&reply);
@@ -182,7 +235,7 @@ impl RedisBus {
         let last = entries
             .last()
             .map_or("0".to_string(), |(entry, _)| entry.clone());
-        let records = entries
+        let records: Vec<Record> = entries
             .into_iter()
             .filter_map(|(entry, event)| {
                 let id = event_id(&entry)?;
@@ -193,11 +246,18 @@ impl RedisBus {
                 })
             })
             .collect();
+        let oldest = records.first().map_or(EventId::MAX, |record| record.id);
+        let mut values = redis_state::values(&values);
+        values.retain(|value| value.id < oldest);
         self.state.up.store(true, Ordering::Release);
         self.state
             .last_read_ms
             .store(millis_since_epoch(), Ordering::Release);
-        Ok((records, last))
+        Ok(Restored {
+            recent: records,
+            older_values: values,
+            last_entry: last,
+        })
     }
 
     /// Starts the reader, which follows the stream after entry `after` and
@@ -206,21 +266,40 @@ impl RedisBus {
         self: &Arc<Self>,
         hub: Handle,
         budget: Arc<QueueBudget>,
+        ledger: Arc<Mutex<Ledger>>,
         after: String,
     ) -> std::io::Result<JoinHandle<()>> {
         let bus = Arc::clone(self);
+        let reader = Reader {
+            hub,
+            budget,
+            ledger,
+        };
         thread::Builder::new()
             .name("herald-redis".into())
-            .spawn(move || bus.follow(&hub, &budget, after))
+            .spawn(move || bus.follow(&reader, after))
     }
 
     /// Encodes an event read from the stream and queues it for the hub,
     /// waiting for room in the queue as a publisher does; false once the
     /// hub or this reader has stopped.
-    fn queue(&self, hub: &Handle, budget: &Arc<QueueBudget>, id: u64, event: &Event) -> bool {
+    fn queue(&self, reader: &Reader, id: u64, event: &Event) -> bool {
+        let Reader {
+            hub,
+            budget,
+            ledger,
+        } = reader;
         // The entry's id is the time Redis appended it, in ms: the same
         // time on every instance.
         let encoded = EncodedEvent::new(event, id / 1000);
+        if let Some(keyed) = &encoded.keyed {
+            let size = Stored::size_of(&encoded);
+            let keying = Keying::from_parts(encoded.topic.as_deref(), keyed, size, id / 1000);
+            ledger
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .record(id, &keying);
+        }
         let reserved = loop {
             if self.stopping.load(Ordering::Acquire) {
                 return false;
@@ -237,7 +316,7 @@ impl RedisBus {
         hub.send_waiting(command)
     }
 
-    fn follow(&self, hub: &Handle, budget: &Arc<QueueBudget>, mut after: String) {
+    fn follow(&self, reader: &Reader, mut after: String) {
         let mut pause = REDIS_MIN_BACKOFF;
         let mut connection: Option<Connection> = None;
         while !self.stopping.load(Ordering::Acquire) {
@@ -273,7 +352,7 @@ impl RedisBus {
                         .store(millis_since_epoch(), Ordering::Release);
                     for (entry, event) in streams_entries(&value) {
                         if let Some(id) = event_id(&entry)
-                            && !self.queue(hub, budget, id, &event)
+                            && !self.queue(reader, id, &event)
                         {
                             return; // the hub has stopped: so does the reader
                         }
@@ -324,7 +403,9 @@ impl RedisBus {
     }
 }
 
-/// Appends a stream entry's fields for `event` to `command`.
+/// Appends a stream entry's fields for `event` to `command`: `d`, `e`,
+/// `t`, and for a keyed event `k` (the key), `c` (`s`, `d` or `x`) and `n`
+/// (a value's ttl in seconds, 0 for none; the id an expiry ends).
 fn with_fields(mut command: redis::Cmd, event: &Event) -> redis::Cmd {
     command.arg("d").arg(event.data());
     if let Some(event_type) = event.event_type() {
@@ -333,7 +414,33 @@ fn with_fields(mut command: redis::Cmd, event: &Event) -> redis::Cmd {
     if let Some(topic) = event.topic_name() {
         command.arg("t").arg(topic);
     }
+    if let Some(keyed) = event.keyed() {
+        let (change, number) = match keyed.change {
+            Change::Set { ttl_seconds } => ("s", ttl_seconds.map_or(0, u64::from)),
+            Change::Delete => ("d", 0),
+            Change::Expire { of } => ("x", of),
+        };
+        command
+            .arg("k")
+            .arg(&keyed.key)
+            .arg("c")
+            .arg(change)
+            .arg("n")
+            .arg(number);
+    }
     command
+}
+
+/// The change of the fields `c` and `n`.
+fn change_of(change: &str, number: u64) -> Option<Change> {
+    match change {
+        "s" => Some(Change::Set {
+            ttl_seconds: u32::try_from(number).ok().filter(|ttl| *ttl > 0),
+        }),
+        "d" => Some(Change::Delete),
+        "x" => Some(Change::Expire { of: number }),
+        _ => None,
+    }
 }
 
 /// `XADD` unless the idempotency key was seen: KEYS are the stream and the
@@ -391,15 +498,23 @@ fn entries(value: &Value) -> Vec<(String, Event)> {
 fn event_from_fields(fields: &[Value]) -> Option<Event> {
     let mut data = None;
     let (mut event_type, mut topic) = (None, None);
+    let (mut key, mut change, mut number) = (None, None, 0);
     for pair in fields.chunks_exact(2) {
         match text(&pair[0])?.as_str() {
             "d" => data = text(&pair[1]),
             "e" => event_type = text(&pair[1]),
             "t" => topic = text(&pair[1]),
+            "k" => key = text(&pair[1]),
+            "c" => change = text(&pair[1]),
+            "n" => number = text(&pair[1])?.parse().ok()?,
             _ => {}
         }
     }
-    Event::from_parts(&data?, event_type.as_deref(), topic.as_deref()).ok()
+    let event = Event::from_parts(&data?, event_type.as_deref(), topic.as_deref()).ok()?;
+    match (key, change) {
+        (Some(key), Some(change)) => event.with_change(key, change_of(&change, number)?).ok(),
+        _ => Some(event),
+    }
 }
 
 fn text(value: &Value) -> Option<String> {

@@ -19,18 +19,20 @@ mod wiring {
     use crate::config::Config;
     use crate::hub::handle::Handle;
     use crate::hub::queue_budget::QueueBudget;
+    use crate::hub::state::ledger::Ledger;
     use crate::store::not_stored::RedisUnusable;
     use crate::store::record::Record;
-    use crate::store::redis_bus::RedisBus;
+    use crate::store::redis_bus::{RedisBus, Restored};
+    use std::sync::Mutex;
 
     /// The shared way to the Redis stream.
     pub type Bus = Arc<RedisBus>;
 
-    /// The stream, opened: its newest entries and the last entry's id.
+    /// The stream, opened: its newest entries, the keys' values older than
+    /// them, and the last entry's id.
     pub struct Opened {
         bus: Bus,
-        recent: Vec<Record>,
-        last_entry: String,
+        restored: Restored,
     }
 
     /// Opens `--redis`, if given.
@@ -42,32 +44,36 @@ mod wiring {
             return Ok(None);
         };
         let bus = RedisBus::open(url, &config.redis_stream, config.history)?;
-        let (recent, last_entry) = bus.recent(config.history)?;
+        let restored = bus.recent(config.history)?;
         crate::stderr_log::line(format_args!(
             "herald: sharing events through redis stream '{}' ({} held for replay)",
             config.redis_stream,
-            recent.len()
+            restored.recent.len()
         ));
         Ok(Some(Opened {
             bus: Arc::new(bus),
-            recent,
-            last_entry,
+            restored,
         }))
     }
 
     impl Opened {
-        /// The entries that fill the history, oldest first (once).
-        pub fn take_recent(&mut self) -> Vec<Record> {
-            std::mem::take(&mut self.recent)
+        /// The entries that fill the history, and the keys' values older
+        /// than them, oldest first (once).
+        pub fn take_recent(&mut self) -> (Vec<Record>, Vec<Record>) {
+            let recent = std::mem::take(&mut self.restored.recent);
+            (recent, std::mem::take(&mut self.restored.older_values))
         }
 
-        /// Starts the reader that follows the stream into the hub.
+        /// Starts the reader that follows the stream into the hub, and
+        /// each keyed event into `ledger`.
         pub fn start_reader(
             self,
             hub: Handle,
             budget: Arc<QueueBudget>,
+            ledger: Arc<Mutex<Ledger>>,
         ) -> std::io::Result<(Bus, JoinHandle<()>)> {
-            let reader = self.bus.spawn_reader(hub, budget, self.last_entry)?;
+            let after = self.restored.last_entry;
+            let reader = self.bus.spawn_reader(hub, budget, ledger, after)?;
             Ok((self.bus, reader))
         }
     }
@@ -78,12 +84,13 @@ mod wiring {
 mod wiring {
     use std::thread::JoinHandle;
 
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     use crate::config::Config;
     use crate::event::{Event, EventId};
     use crate::hub::handle::Handle;
     use crate::hub::queue_budget::QueueBudget;
+    use crate::hub::state::ledger::Ledger;
     use crate::store::not_stored::NotStored;
     use crate::store::not_stored::RedisUnusable;
     use crate::store::record::Record;
@@ -133,7 +140,7 @@ mod wiring {
 
     impl Opened {
         /// Never called.
-        pub fn take_recent(&mut self) -> Vec<Record> {
+        pub fn take_recent(&mut self) -> (Vec<Record>, Vec<Record>) {
             match *self {}
         }
 
@@ -142,6 +149,7 @@ mod wiring {
             self,
             _: Handle,
             _: Arc<QueueBudget>,
+            _: Arc<Mutex<Ledger>>,
         ) -> std::io::Result<(Bus, JoinHandle<()>)> {
             match self {}
         }
