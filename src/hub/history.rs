@@ -79,9 +79,12 @@ impl Stored {
         match kind {
             StreamKind::EventStream => [
                 self.event_stream_prefix.as_bytes(),
-                &self.encoded.event_stream,
+                &self.encoded.event_stream[..],
             ],
-            StreamKind::WebSocket => [self.websocket_prefix.as_bytes(), &self.encoded.websocket],
+            StreamKind::WebSocket => [
+                self.websocket_prefix.as_bytes(),
+                &self.encoded.websocket[..],
+            ],
         }
     }
 

@@ -19,6 +19,7 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::event::{Change, Event, EventError, EventId};
+use crate::hub::state::ledger::split_name;
 use crate::ingest::publisher::Publisher;
 use crate::limits::{STATE_EXPIRIES_PER_CHECK_MAX, STATE_EXPIRY_CHECK_INTERVAL};
 use crate::wire::json;
@@ -75,8 +76,9 @@ impl Expiry {
 
 fn run(publisher: &Publisher, stopped: &Receiver<()>) {
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(STATE_EXPIRY_CHECK_INTERVAL) {
-        for ((topic, key), of) in publisher.state_keys().due(STATE_EXPIRIES_PER_CHECK_MAX) {
-            if publish_expiry(publisher, topic.as_deref(), &key, of).is_err() {
+        for (name, of) in publisher.state_keys().due(STATE_EXPIRIES_PER_CHECK_MAX) {
+            let (topic, key) = split_name(&name);
+            if publish_expiry(publisher, topic, key, of).is_err() {
                 // Busy or not stored: the value stays due, and the next
                 // check tries again.
                 break;

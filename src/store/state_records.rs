@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use crate::event::{Change, EventId, Keyed};
-use crate::hub::state::ledger::KeyName;
+use crate::hub::state::ledger::{KeyName, write_name};
 
 /// Where one record lies in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,9 @@ impl StateRecords {
         keyed: &Keyed,
         placed: Placed,
     ) -> (KeyName, Option<Placed>) {
-        let name: KeyName = (topic.map(Into::into), keyed.key.as_str().into());
+        let mut name = String::new();
+        write_name(&mut name, topic, &keyed.key);
+        let name: KeyName = name.into_boxed_str();
         let before = self.live.get(&name).copied();
         match keyed.change {
             Change::Set { .. } => {

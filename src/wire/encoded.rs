@@ -13,6 +13,12 @@
 //! in two parts: the body here, without the id, and a [`Prefix`] of a few
 //! dozen bytes made once the id is known (`id: 17\n`; a frame header and
 //! `{"id":17,`). A write sends the two together, in one `writev`.
+//!
+//! The parts are reference-counted, so that the hub's copy of a key's
+//! current value (see `hub/state/`) shares the bytes the history holds
+//! instead of copying them.
+
+use std::sync::Arc;
 
 use crate::clock::rfc3339_millis;
 use crate::event::{Event, EventId, Keyed};
@@ -26,13 +32,13 @@ pub struct EncodedEvent {
     /// in the event log's record).
     pub accepted_ms: u64,
     /// Its topic, for subscribers that filter.
-    pub topic: Option<Box<str>>,
+    pub topic: Option<Arc<str>>,
     /// What it does to its key's value, if it is keyed (see `hub/state/`).
-    pub keyed: Option<Box<Keyed>>,
+    pub keyed: Option<Arc<Keyed>>,
     /// The event-stream lines after `id:`.
-    pub event_stream: Box<[u8]>,
+    pub event_stream: Arc<[u8]>,
     /// The frame's JSON after `{"id":N,`.
-    pub websocket: Box<[u8]>,
+    pub websocket: Arc<[u8]>,
 }
 
 impl EncodedEvent {
@@ -44,11 +50,9 @@ impl EncodedEvent {
         EncodedEvent {
             accepted_ms,
             topic: event.topic_name().map(Into::into),
-            keyed: event.keyed().cloned().map(Box::new),
-            event_stream: event_stream.into_boxed_slice(),
-            websocket: websocket::encode_body_at(event, &time)
-                .into_bytes()
-                .into_boxed_slice(),
+            keyed: event.keyed().cloned().map(Arc::new),
+            event_stream: event_stream.into(),
+            websocket: websocket::encode_body_at(event, &time).into_bytes().into(),
         }
     }
 

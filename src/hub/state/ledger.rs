@@ -21,8 +21,24 @@ use crate::event::{Change, Event, EventId, Keyed};
 use crate::hub::history::Stored;
 use crate::wire::encoded::EncodedEvent;
 
-/// A key's name: its topic (none for the public events) and the key.
-pub type KeyName = (Option<Box<str>>, Box<str>);
+/// A key's name: its topic (empty for the public events, which no topic's
+/// name is) and the key, apart by a NUL, which neither may hold. One
+/// string, so that a lookup can be made from a borrowed one.
+pub type KeyName = Box<str>;
+
+/// Writes the name of `key` in `topic` into `out` (cleared first).
+pub fn write_name(out: &mut String, topic: Option<&str>, key: &str) {
+    out.clear();
+    out.push_str(topic.unwrap_or(""));
+    out.push('\0');
+    out.push_str(key);
+}
+
+/// The topic and the key a name is made of.
+pub fn split_name(name: &str) -> (Option<&str>, &str) {
+    let (topic, key) = name.split_once('\0').unwrap_or(("", name));
+    ((!topic.is_empty()).then_some(topic), key)
+}
 
 /// What the ledger knows of one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,7 +257,9 @@ impl Ledger {
 }
 
 fn name(topic: Option<&str>, key: &str) -> KeyName {
-    (topic.map(Into::into), key.into())
+    let mut name = String::with_capacity(topic.map_or(0, str::len) + 1 + key.len());
+    write_name(&mut name, topic, key);
+    name.into_boxed_str()
 }
 
 #[cfg(test)]
@@ -295,7 +313,9 @@ mod tests {
         ledger.record(2, &with_ttl("b", 5));
         assert!(ledger.due(2_999, 10).is_empty());
         let due = ledger.due(3_000, 10);
-        assert_eq!(due, [((Some("t".into()), "a".into()), 1)]);
+        assert_eq!(due, [("t\0a".into(), 1)]);
+        assert_eq!(split_name(&due[0].0), (Some("t"), "a"));
+        assert_eq!(split_name("\0a"), (None, "a"));
         ledger.record(3, &set("a", 10));
         assert!(ledger.due(10_000, 10).iter().all(|(_, id)| *id == 2));
         let stale = keying(Some("t"), "a", Change::Expire { of: 1 }, 0, 3_000);

@@ -39,7 +39,7 @@ use crate::wire::state_marker;
 pub mod ledger;
 pub mod snapshot;
 
-use ledger::KeyName;
+use ledger::{KeyName, write_name};
 pub use snapshot::Snapshot;
 
 /// Every current value, by key and in the order of their ids.
@@ -54,6 +54,8 @@ pub struct Values {
     /// Snapshots taken since the values last changed, by filter: reused by
     /// the next streams with the same topics.
     snapshots: Vec<(TopicFilter, Arc<Snapshot>)>,
+    /// Reused for each key's name, so that an update allocates none.
+    name: String,
 }
 
 impl Values {
@@ -102,11 +104,11 @@ impl Values {
         if !self.changes(Some(keyed), stored.topic()) {
             return;
         }
-        let name: KeyName = (stored.topic().map(Into::into), keyed.key.as_str().into());
-        let old = match (keyed.change, self.by_key.get_mut(&name)) {
+        write_name(&mut self.name, stored.topic(), &keyed.key);
+        let old = match (keyed.change, self.by_key.get_mut(self.name.as_str())) {
             (Change::Set { .. }, Some(id)) => Some(std::mem::replace(id, stored.id)),
-            (Change::Set { .. }, None) => self.by_key.insert(name, stored.id),
-            (_, _) => self.by_key.remove(&name),
+            (Change::Set { .. }, None) => self.by_key.insert(self.name.as_str().into(), stored.id),
+            (_, _) => self.by_key.remove(self.name.as_str()),
         };
         if let Some(value) = old.and_then(|old| self.by_id.remove(&old)) {
             self.bytes -= value.size_bytes();
@@ -120,8 +122,9 @@ impl Values {
 
     /// The id of the event that set `key`'s value in `topic`, if it has one.
     fn id_of(&self, topic: Option<&str>, key: &str) -> Option<EventId> {
-        let name: KeyName = (topic.map(Into::into), key.into());
-        self.by_key.get(&name).copied()
+        let mut name = String::new();
+        write_name(&mut name, topic, key);
+        self.by_key.get(name.as_str()).copied()
     }
 
     /// The values `filter` wants, oldest id first, shared with any stream
