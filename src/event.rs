@@ -24,6 +24,7 @@
 //! publish is recognised (see [`crate::ingest::idempotency`]).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::limits::{IDEMPOTENCY_KEY_MAX_BYTES, MAX_LABEL_BYTES, STATE_TTL_MAX_SECONDS};
 
@@ -37,8 +38,9 @@ pub struct Event {
     data: String,
     event_type: Option<String>,
     topic: Option<String>,
-    /// Boxed: most events have none, and an event travels by value.
-    keyed: Option<Box<Keyed>>,
+    /// Shared: most events have none, an event travels by value, and its
+    /// encoding (`wire/encoded.rs`) holds the same one.
+    keyed: Option<Arc<Keyed>>,
     idempotency_key: Option<String>,
 }
 
@@ -231,7 +233,7 @@ impl Event {
         if !is_label(&key) {
             return Err(EventError::BadKey);
         }
-        self.keyed = Some(Box::new(Keyed { key, change }));
+        self.keyed = Some(Arc::new(Keyed { key, change }));
         Ok(self)
     }
 
@@ -275,6 +277,11 @@ impl Event {
     /// Its keyed change, if it has one.
     pub fn keyed(&self) -> Option<&Keyed> {
         self.keyed.as_deref()
+    }
+
+    /// Its keyed change, shared, for an encoding of it to hold.
+    pub fn keyed_shared(&self) -> Option<Arc<Keyed>> {
+        self.keyed.clone()
     }
 
     /// The idempotency key, if one was set.

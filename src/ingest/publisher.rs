@@ -170,10 +170,13 @@ impl Publisher {
                 Claim::InFlight => return Err(PublishError::InProgress),
             }
         }
-        if let Err(full) = self.state_keys.admit(keying.as_ref()) {
-            drop(next_id);
-            return self.settle(key, Err(PublishError::StateFull(full)));
-        }
+        let before = match self.state_keys.admit_and_record(id, keying.as_ref()) {
+            Ok(before) => before,
+            Err(full) => {
+                drop(next_id);
+                return self.settle(key, Err(PublishError::StateFull(full)));
+            }
+        };
         let Some(store) = &self.store else {
             let command = Command::Publish {
                 id,
@@ -182,9 +185,9 @@ impl Publisher {
             };
             let sent = self.hub.send(command);
             let sent = sent.map_err(|_| PublishError::Unavailable);
-            if sent.is_ok() {
-                *next_id = id + 1;
-                self.state_keys.record(id, keying.as_ref());
+            match sent {
+                Ok(()) => *next_id = id + 1,
+                Err(_) => self.state_keys.undo(id, keying.as_ref(), before),
             }
             drop(next_id);
             return self.settle(key, sent.map(|()| id));
@@ -198,10 +201,8 @@ impl Publisher {
             reply,
         };
         let sent = store.send_timeout(request, HUB_REPLY_TIMEOUT);
-        let mut before = None;
         if sent.is_ok() {
             *next_id = id + 1;
-            before = self.state_keys.record(id, keying.as_ref());
         }
         drop(next_id);
         let stored = match sent.map(|()| outcome.recv_timeout(STORE_TIMEOUT)) {

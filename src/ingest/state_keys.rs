@@ -2,8 +2,8 @@
 //! keys, consulted and changed under the lock that gives ids.
 //!
 //! A keyed publish is checked against `--state-keys` and `--state-bytes`
-//! before it gets its id, noted once it is on its way to the hub or the
-//! log, and undone if the log could not store it after all. The
+//! and noted as it gets its id, in one look at the ledger, and undone if
+//! it does not reach the hub or the log after all. The
 //! [`Publisher`](crate::ingest::publisher::Publisher) calls one method for
 //! each of those steps; an event without a key passes through all three
 //! at the cost of a `None`.
@@ -53,9 +53,23 @@ impl StateKeys {
         keying.map_or(Ok(()), |keying| self.ledger().admit(keying))
     }
 
-    /// Notes the keyed event `id`, now on its way.
-    pub fn record(&self, id: EventId, keying: Option<&Keying>) -> Option<Before> {
-        keying.map(|keying| Before(self.ledger().record(id, keying)))
+    /// Admits the keyed event `id` and notes it, in one look at the ledger;
+    /// what its key was before, to [`StateKeys::undo`] if it does not get
+    /// through after all.
+    ///
+    /// # Errors
+    /// [`StateFull`] when it would add a key past a bound.
+    pub fn admit_and_record(
+        &self,
+        id: EventId,
+        keying: Option<&Keying>,
+    ) -> Result<Option<Before>, StateFull> {
+        let Some(keying) = keying else {
+            return Ok(None);
+        };
+        let mut ledger = self.ledger();
+        ledger.admit(keying)?;
+        Ok(Some(Before(ledger.record(id, keying))))
     }
 
     /// Puts the key back as it was, when the event `id` was not stored.

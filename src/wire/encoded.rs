@@ -50,7 +50,7 @@ impl EncodedEvent {
         EncodedEvent {
             accepted_ms,
             topic: event.topic_name().map(Into::into),
-            keyed: event.keyed().cloned().map(Arc::new),
+            keyed: event.keyed_shared(),
             event_stream: event_stream.into(),
             websocket: websocket::encode_body_at(event, &time).into_bytes().into(),
         }
