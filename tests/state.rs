@@ -525,3 +525,32 @@ fn the_values_survive_a_crash_and_compaction_and_a_deleted_key_stays_gone() {
     assert_eq!(snapshot.len(), 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn herald_repair_keeps_the_values_of_a_damaged_log() {
+    let dir = std::env::temp_dir().join(format!("herald-state-repair-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = dir.display().to_string();
+    let server = HeraldProcess::start(&["--data-dir", &dir_arg]);
+    let kept = set(server.addr, "t", "kept", "before+the+damage");
+    publish(server.addr, "topic=t&message=damaged");
+    let after = set(server.addr, "t", "after", "behind+the+damage");
+    server.crash();
+    // Flip a byte of the second record's checksum: damage in the middle.
+    let log = dir.join("events.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    let header = b"herald event log v1\n".len();
+    let first_len = u32::from_le_bytes(bytes[header..header + 4].try_into().unwrap());
+    bytes[header + 8 + first_len as usize + 4] ^= 0x10;
+    std::fs::write(&log, &bytes).unwrap();
+    let repaired = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["repair", "--data-dir", &dir_arg])
+        .output()
+        .unwrap();
+    assert!(repaired.status.success(), "{repaired:?}");
+    let restarted = HeraldProcess::start(&["--data-dir", &dir_arg]);
+    let (_, values) = state_of(restarted.addr, "topic=t");
+    let ids: Vec<_> = values.iter().map(|(key, id, _)| (key.as_str(), *id)).collect();
+    assert_eq!(ids, [("kept", kept), ("after", after)], "both values, on either side");
+    let _ = std::fs::remove_dir_all(&dir);
+}
