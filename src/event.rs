@@ -26,7 +26,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::limits::{IDEMPOTENCY_KEY_MAX_BYTES, MAX_LABEL_BYTES, STATE_TTL_MAX_SECONDS};
+use crate::limits::{
+    IDEMPOTENCY_KEY_MAX_BYTES, MAX_LABEL_BYTES, STATE_KEY_MAX_BYTES, STATE_TTL_MAX_SECONDS,
+};
 
 /// The id the server gives each event: strictly increasing, also across
 /// restarts (see [`crate::hub::history`]).
@@ -206,7 +208,7 @@ impl Event {
     /// ```
     ///
     /// # Errors
-    /// [`EventError::BadKey`] unless [`is_label`] holds for the key;
+    /// [`EventError::BadKey`] unless [`is_state_key`] holds for the key;
     /// [`EventError::BadTtl`] for a ttl out of range.
     pub fn key(
         self,
@@ -223,14 +225,14 @@ impl Event {
     /// event log or a Redis entry carries it).
     ///
     /// # Errors
-    /// [`EventError::BadKey`] unless [`is_label`] holds for the key.
+    /// [`EventError::BadKey`] unless [`is_state_key`] holds for the key.
     pub fn with_change(
         mut self,
         key: impl Into<String>,
         change: Change,
     ) -> Result<Event, EventError> {
         let key = key.into();
-        if !is_label(&key) {
+        if !is_state_key(&key) {
             return Err(EventError::BadKey);
         }
         self.keyed = Some(Arc::new(Keyed { key, change }));
@@ -303,6 +305,12 @@ pub fn is_idempotency_key(text: &str) -> bool {
 /// control character: above all no CR or LF, which would end its line.
 pub fn is_label(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_LABEL_BYTES && !text.chars().any(char::is_control)
+}
+
+/// A state key is 1 to [`STATE_KEY_MAX_BYTES`] bytes with no control
+/// character, as a label: it is written on a line of its own (`key:`).
+pub fn is_state_key(text: &str) -> bool {
+    !text.is_empty() && text.len() <= STATE_KEY_MAX_BYTES && !text.chars().any(char::is_control)
 }
 
 /// A message as a shell sends it, without the line break it ends with:
