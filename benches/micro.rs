@@ -125,4 +125,32 @@ fn main() {
             }),
         );
     }
+
+    // A publish without HTTP, plain and keyed (live state: the ledger and
+    // the hub's entry for the key), into a running server's hub.
+    let config = herald::Config {
+        addr: "127.0.0.1:0".into(),
+        access_log: false,
+        ..herald::Config::default()
+    };
+    let server = herald::Server::bind(config).unwrap();
+    let publisher = server.publisher();
+    let plain = Event::new("benchmark").unwrap().topic("board").unwrap();
+    let keyed = plain.clone().key("k1", None).unwrap();
+    for (name, event) in [("plain", &plain), ("keyed, an update", &keyed)] {
+        report(
+            &format!("Publisher::publish, {name}"),
+            time(budget, || {
+                black_box(publisher.publish(black_box(event.clone())).ok());
+            }),
+        );
+    }
+    for (name, event) in [("plain", &plain), ("keyed", &keyed)] {
+        report(
+            &format!("EncodedEvent::new, 9 bytes {name}"),
+            time(budget, || {
+                black_box(EncodedEvent::new(black_box(event), 1_796_160_942_123));
+            }),
+        );
+    }
 }

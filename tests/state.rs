@@ -550,7 +550,14 @@ fn herald_repair_keeps_the_values_of_a_damaged_log() {
     assert!(repaired.status.success(), "{repaired:?}");
     let restarted = HeraldProcess::start(&["--data-dir", &dir_arg]);
     let (_, values) = state_of(restarted.addr, "topic=t");
-    let ids: Vec<_> = values.iter().map(|(key, id, _)| (key.as_str(), *id)).collect();
-    assert_eq!(ids, [("kept", kept), ("after", after)], "both values, on either side");
+    let ids: Vec<_> = values
+        .iter()
+        .map(|(key, id, _)| (key.as_str(), *id))
+        .collect();
+    assert_eq!(
+        ids,
+        [("kept", kept), ("after", after)],
+        "both values, on either side"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
