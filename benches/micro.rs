@@ -153,4 +153,22 @@ fn main() {
             }),
         );
     }
+
+    // The hub's side of a keyed event: the history, and the key's entry.
+    for (name, event) in [("plain", &plain), ("keyed, an update", &keyed)] {
+        let mut history = History::new(1000, usize::MAX, 1);
+        let mut values = herald::hub::state::Values::default();
+        let mut id = 1;
+        report(
+            &format!("History::push and Values::keep, {name}"),
+            time(budget, || {
+                let encoded = EncodedEvent::new(event, 1_796_160_942_123);
+                if values.is_news(&encoded) {
+                    let seq = history.push(id, encoded);
+                    values.keep_from(&history, seq);
+                }
+                id += 1;
+            }),
+        );
+    }
 }

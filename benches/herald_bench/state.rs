@@ -16,11 +16,16 @@ pub(crate) fn state(quick: bool) {
     let rounds = if quick { 1 } else { 7 };
     let herald = Herald::start(&[]);
     // Plain and keyed in turns, so that a change in the machine's load
-    // falls on both; 32 connections, each updating a key of its own.
-    let plain: Vec<String> = (0..32)
+    // falls on both; 32 connections (HERALD_BENCH_CONNECTIONS), each
+    // updating a key of its own.
+    let connections: usize = std::env::var("HERALD_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(32);
+    let plain: Vec<String> = (0..connections)
         .map(|_| publish_form("topic=board&message=benchmark"))
         .collect();
-    let keyed: Vec<String> = (0..32)
+    let keyed: Vec<String> = (0..connections)
         .map(|c| publish_form(&format!("topic=board&key=k{c}&message=benchmark")))
         .collect();
     let (mut plain_rates, mut keyed_rates) = (Vec::new(), Vec::new());

@@ -68,6 +68,9 @@ impl StateKeys {
             return Ok(None);
         };
         let mut ledger = self.ledger();
+        if let Some(before) = ledger.update(id, keying) {
+            return Ok(Some(Before(Some(before))));
+        }
         ledger.admit(keying)?;
         Ok(Some(Before(ledger.record(id, keying))))
     }

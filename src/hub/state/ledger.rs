@@ -167,6 +167,31 @@ impl Ledger {
         Ok(())
     }
 
+    /// Follows a new value of a key that has one already, in one lookup
+    /// (the common case, a status that changes), and passes whatever the
+    /// bounds: what the entry was, or `None` when it is not that case.
+    pub fn update(&mut self, id: EventId, keying: &Keying) -> Option<Entry> {
+        let Change::Set { ttl_seconds } = keying.change else {
+            return None;
+        };
+        let slot = self.entries.get_mut(&keying.name)?;
+        let ttl_ms = ttl_seconds.map(|ttl| u64::from(ttl) * 1000);
+        let entry = Entry {
+            id,
+            bytes: keying.bytes,
+            expires_ms: ttl_ms.map(|ttl| keying.accepted_ms + ttl),
+        };
+        let before = std::mem::replace(slot, entry);
+        self.bytes = self.bytes - before.bytes + entry.bytes;
+        if let Some(at) = before.expires_ms {
+            self.expiries.remove(&(at, before.id));
+        }
+        if let Some(at) = entry.expires_ms {
+            self.expiries.insert((at, id), keying.name.clone());
+        }
+        Some(before)
+    }
+
     /// Whether `key` in `topic` has a value.
     pub fn has(&self, topic: Option<&str>, key: &str) -> bool {
         self.entries.contains_key(&name(topic, key))
@@ -328,6 +353,28 @@ mod tests {
         ledger.record(5, &expire_b);
         assert!(!ledger.has(Some("t"), "b"));
         assert!(ledger.due(u64::MAX, 10).is_empty());
+    }
+
+    #[test]
+    fn an_update_in_place_keeps_the_sums_and_the_ttls() {
+        let mut ledger = Ledger::new(1, 100);
+        let with_ttl = Change::Set {
+            ttl_seconds: Some(1),
+        };
+        ledger.record(1, &keying(Some("t"), "a", with_ttl, 10, 0));
+        let before = ledger.update(2, &set("a", 500)).unwrap();
+        assert_eq!(before.id, 1);
+        assert_eq!(ledger.size_bytes(), 500, "an update passes past the bytes");
+        assert!(
+            ledger.due(u64::MAX, 10).is_empty(),
+            "the old ttl went with it"
+        );
+        assert!(
+            ledger.update(3, &set("b", 1)).is_none(),
+            "a new key is not an update"
+        );
+        ledger.update(4, &keying(Some("t"), "a", with_ttl, 5, 1_000));
+        assert_eq!(ledger.due(2_000, 10), [("t\0a".into(), 4)]);
     }
 
     #[test]
