@@ -318,8 +318,11 @@ impl Hub {
         }
     }
 
-    /// Keeps a published event in the history and adds it to `batch`.
+    /// Keeps a published event in the history and adds it to `batch`; a
+    /// keyed one also becomes its key's value (see [`state`]).
     fn keep_event(&mut self, batch: &mut Batch, id: EventId, event: EncodedEvent) {
+        // An expiry of a value replaced since would remove the newer one
+        // from every tab: it is dropped here, unsent.
         if !self.values.is_news(&event) {
             return;
         }
