@@ -110,6 +110,46 @@ fn delivery_time(addr: SocketAddr, subscriber: &mut Subscriber, text: &str) -> D
     }
 }
 
+/// The slowest of five deliveries to `subscriber`, one after the other.
+fn slowest_of_five(addr: SocketAddr, subscriber: &mut Subscriber) -> Duration {
+    (0..5)
+        .map(|round| delivery_time(addr, subscriber, &format!("live{round}")))
+        .max()
+        .unwrap_or_default()
+}
+
+/// A normal subscriber timed every 50 ms on a thread of its own while a
+/// storm opens, until stopped.
+struct Prober {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: thread::JoinHandle<(Subscriber, Duration)>,
+}
+
+impl Prober {
+    fn start(addr: SocketAddr, mut normal: Subscriber) -> Prober {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let mut slowest = Duration::ZERO;
+            let mut probe = 0;
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                let took = delivery_time(addr, &mut normal, &format!("opening{probe}"));
+                slowest = slowest.max(took);
+                probe += 1;
+                thread::sleep(Duration::from_millis(50).saturating_sub(took));
+            }
+            (normal, slowest)
+        });
+        Prober { stop, thread }
+    }
+
+    /// Stops it: the subscriber, and its slowest delivery.
+    fn stop(self) -> (Subscriber, Duration) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap()
+    }
+}
+
 /// Waits until `/stats` shows `listeners` listeners.
 fn wait_for_listeners(addr: SocketAddr, listeners: u64) {
     wait_until(Duration::from_secs(10), "the listeners to join", || {
@@ -129,26 +169,13 @@ fn a_replay_storm_shares_the_history_instead_of_copying_it() {
     let herald = HeraldProcess::start(&[]);
     let addr = herald.addr;
     publish_many(addr, 1000, &[b'x'; 60 * 1024]);
-    let mut normal = Subscriber::all(addr);
+    let normal = Subscriber::all(addr);
     wait_for_listeners(addr, 1);
     let before = rss(&herald);
 
     // They open ten at a time (one WebSocket in each ten), every 200 ms,
     // while a prober publishes every 50 ms and times the normal subscriber.
-    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let done = std::sync::Arc::clone(&opened);
-    let prober = thread::spawn(move || {
-        let mut slowest = Duration::ZERO;
-        for probe in 0.. {
-            if done.load(std::sync::atomic::Ordering::SeqCst) {
-                return (normal, slowest);
-            }
-            let took = delivery_time(addr, &mut normal, &format!("opening{probe}"));
-            slowest = slowest.max(took);
-            thread::sleep(Duration::from_millis(50).saturating_sub(took));
-        }
-        unreachable!()
-    });
+    let prober = Prober::start(addr, normal);
     let mut streams: Vec<Socket> = Vec::new();
     let mut sockets: Vec<Ws> = Vec::new();
     for _ in 0..22 {
@@ -157,8 +184,7 @@ fn a_replay_storm_shares_the_history_instead_of_copying_it() {
         thread::sleep(Duration::from_millis(200));
     }
     wait_for_listeners(addr, 221);
-    opened.store(true, std::sync::atomic::Ordering::SeqCst);
-    let (mut normal, slowest_while_opening) = prober.join().unwrap();
+    let (mut normal, slowest_while_opening) = prober.stop();
     eprintln!("replay storm: slowest normal delivery while opening {slowest_while_opening:?}");
     // Let the hub write what the sockets take, and the readers stall.
     thread::sleep(Duration::from_millis(500));
@@ -170,10 +196,7 @@ fn a_replay_storm_shares_the_history_instead_of_copying_it() {
         "220 replays of 60 MiB added {} MiB",
         added / MIB
     );
-    let mut slowest = Duration::ZERO;
-    for round in 0..5 {
-        slowest = slowest.max(delivery_time(addr, &mut normal, &format!("live{round}")));
-    }
+    let slowest = slowest_of_five(addr, &mut normal);
     eprintln!("replay storm: slowest normal delivery {slowest:?}");
     assert!(
         slowest < PROMPT_DELIVERY,
@@ -202,27 +225,10 @@ fn a_snapshot_storm_shares_the_values_instead_of_copying_them() {
         let body = format!("topic=board&key=k{key}&message={value}");
         assert_eq!(publish_form_on(&mut publisher, &body), 200);
     }
-    let mut normal = Subscriber::open(addr, "topic=other", "");
+    let normal = Subscriber::all(addr);
     wait_for_listeners(addr, 1);
     let before = rss(&herald);
-
-    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let done = std::sync::Arc::clone(&opened);
-    let prober = thread::spawn(move || {
-        let mut slowest = Duration::ZERO;
-        for probe in 0.. {
-            if done.load(std::sync::atomic::Ordering::SeqCst) {
-                return (normal, slowest);
-            }
-            let sent = Instant::now();
-            publish(addr, &format!("topic=other&message=probe{probe}"));
-            while normal.next_event().data != format!("probe{probe}") {}
-            let took = sent.elapsed();
-            slowest = slowest.max(took);
-            thread::sleep(Duration::from_millis(50).saturating_sub(took));
-        }
-        unreachable!()
-    });
+    let prober = Prober::start(addr, normal);
     // As the replay storm: ten every 200 ms, so that what is measured is
     // the hub, not 200 connection threads starting on two cores at once.
     let mut streams: Vec<Socket> = Vec::new();
@@ -231,18 +237,11 @@ fn a_snapshot_storm_shares_the_values_instead_of_copying_them() {
         thread::sleep(Duration::from_millis(200));
     }
     wait_for_listeners(addr, 201);
-    opened.store(true, std::sync::atomic::Ordering::SeqCst);
-    let (mut normal, slowest_while_opening) = prober.join().unwrap();
+    let (mut normal, slowest_while_opening) = prober.stop();
     // Let the hub write what the sockets take.
     thread::sleep(Duration::from_millis(500));
     let added = rss(&herald).saturating_sub(before);
-    let mut slowest = slowest_while_opening;
-    for round in 0..5 {
-        let sent = Instant::now();
-        publish(addr, &format!("topic=other&message=live{round}"));
-        while normal.next_event().data != format!("live{round}") {}
-        slowest = slowest.max(sent.elapsed());
-    }
+    let slowest = slowest_while_opening.max(slowest_of_five(addr, &mut normal));
     eprintln!(
         "snapshot storm: RSS +{} KiB, slowest normal delivery {slowest_while_opening:?} \
          while opening, {slowest:?} in all",
