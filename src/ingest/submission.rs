@@ -147,7 +147,7 @@ impl<'a> Submission<'a> {
 
     /// Whether it carries `required` as its token.
     pub fn carries_token(self, required: &str) -> bool {
-        check_token(self.token, required).is_ok()
+        is_token(self.token, required)
     }
 
     /// The topic, if one was given.
@@ -201,6 +201,12 @@ fn parse_ttl(text: &str) -> Result<u32, EventError> {
     }
     // Too many digits for a u32 is out of range all the same.
     Ok(text.parse().unwrap_or(u32::MAX))
+}
+
+/// Whether `given` is the `required` token, compared in constant time: for
+/// a request that carries one without publishing (`GET /state`).
+pub fn is_token(given: Option<&str>, required: &str) -> bool {
+    check_token(given, required).is_ok()
 }
 
 /// No token is [`Refusal::NoToken`], a wrong one [`Refusal::WrongToken`].

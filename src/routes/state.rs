@@ -26,7 +26,7 @@ use crate::http::request::Request;
 use crate::http::response::Response;
 use crate::hub::filter::TopicFilter;
 use crate::hub::state::StateAnswer;
-use crate::ingest::submission::Submission;
+use crate::ingest::submission::is_token;
 use crate::routes::context::Context;
 use crate::routes::publish::bearer_token;
 use crate::routes::subscribe::StreamQuery;
@@ -80,14 +80,8 @@ fn allowed_filter(
 
 /// Whether the request carries the `--publish-token` as its bearer token.
 fn carries_publish_token(request: &Request, context: &Context) -> bool {
-    let Some(required) = context.config.publish_token.as_deref() else {
-        return false;
-    };
-    let submission = Submission {
-        token: bearer_token(&request.head),
-        ..Submission::default()
-    };
-    submission.carries_token(required)
+    let required = context.config.publish_token.as_deref();
+    required.is_some_and(|required| is_token(bearer_token(&request.head), required))
 }
 
 /// `{"last_id":N,"values":[…]}`, each value as a WebSocket carries it.

@@ -193,7 +193,8 @@ impl Ledger {
     }
 
     /// Whether `key` in `topic` has a value.
-    pub fn has(&self, topic: Option<&str>, key: &str) -> bool {
+    #[cfg(test)]
+    fn has(&self, topic: Option<&str>, key: &str) -> bool {
         self.entries.contains_key(&name(topic, key))
     }
 
