@@ -43,6 +43,9 @@ pub struct Config {
     pub state_keys: usize,
     /// The memory those values may take, in bytes.
     pub state_bytes: usize,
+    /// Presence lists change on a stream at most this often, per topic
+    /// (see `hub/presence/`).
+    pub presence_interval: Duration,
     /// Keep the event log in this folder, so history survives a restart.
     pub data_dir: Option<PathBuf>,
     /// When a stored event counts as durable (with `data_dir`).
@@ -77,6 +80,7 @@ impl Default for Config {
             history_bytes: limits::DEFAULT_HISTORY_BYTES,
             state_keys: limits::DEFAULT_STATE_KEYS,
             state_bytes: limits::DEFAULT_STATE_BYTES,
+            presence_interval: limits::DEFAULT_PRESENCE_INTERVAL,
             heartbeat: limits::DEFAULT_HEARTBEAT,
             max_body: limits::DEFAULT_MAX_BODY_BYTES,
             header_timeout: limits::DEFAULT_HEADER_TIMEOUT,

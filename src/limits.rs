@@ -531,6 +531,36 @@ pub const MAX_BYTES_PER_LISTENER_PER_LAP: usize = 2 * LISTENER_SEND_BUFFER_BYTES
 /// nothing after its request, so anything more is not worth reading.
 pub const HANGUP_CHECK_MAX_READS: usize = 4;
 
+/// `--presence-interval`: a topic's presence list goes to its streams at
+/// most this often. A second is as fast as a person reads "Anna joined",
+/// and it turns a thousand people opening a room at once into one event
+/// per stream, not a thousand (see `hub/presence/`).
+pub const DEFAULT_PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The people a presence list names; the rest are counted as `"more"`.
+/// A page shows a handful of names and "and 40 others"; a hundred keeps
+/// one list under about 10 KiB, which every stream of the topic is sent.
+pub const PRESENCE_LIST_MAX_USERS: usize = 100;
+
+/// The named people herald keeps, over all topics (one entry per person
+/// per topic, about 150 bytes). Past it, a newcomer is counted in its
+/// topics' `"more"` but not named, so a flood of logins costs 15 MiB at
+/// most. Ten times the streams a default box holds, each on one topic.
+pub const PRESENCE_MAX_NAMED: usize = 100_000;
+
+/// How often the hub looks for closed event streams of named people
+/// (a browser's `EventSource` says nothing when its tab closes; the
+/// socket only becomes readable). Five times a second, so a person who
+/// leaves is gone from every list within `--presence-interval` and this;
+/// anonymous streams wait for the sweep of everyone ([`SWEEP_INTERVAL`]).
+pub const PRESENCE_HANGUP_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// With `--redis`, an instance's presence entries expire after this many
+/// `--presence-interval`s without a refresh (it refreshes every interval):
+/// two missed refreshes are forgiven (a slow Redis, a long pause), a dead
+/// instance's people are gone after the third.
+pub const PRESENCE_REDIS_EXPIRY_INTERVALS: u32 = 3;
+
 /// Snapshots of the keyed values kept for reuse, one per set of topics,
 /// until the values change: the topic sets of one page's tabs are few, and
 /// each kept snapshot is a list of references, 8 bytes per value.

@@ -85,6 +85,7 @@ mod tests {
             publish: Topics::All,
             ttl: Duration::from_secs(60),
             user: None,
+            listed: true,
         }))
     }
 

@@ -9,8 +9,10 @@
 //!
 //! `listen` and `publish` are lists of topics, or `"*"` (also `["*"]`) for
 //! every topic; a missing list allows nothing. `ttl` is in seconds (60 when
-//! absent, at most an hour); `user` is an opaque name for the logs. Other
-//! keys are ignored, so an app may send more than herald reads.
+//! absent, at most an hour); `user` is an opaque name for the logs and for
+//! presence (who is here), and `"presence": false` keeps this person out
+//! of every presence list (a service account, a monitor). Other keys are
+//! ignored, so an app may send more than herald reads.
 //!
 //! The JSON is read by [`json_reader`], a small parser bounded in depth;
 //! the body is bounded in size before it gets here.
@@ -50,8 +52,10 @@ pub struct Grant {
     pub publish: Topics,
     /// How long the answer holds.
     pub ttl: Duration,
-    /// The app's name for them, for the logs.
+    /// The app's name for them, for the logs and presence lists.
     pub user: Option<String>,
+    /// They are shown in presence lists (`"presence": false` says not).
+    pub listed: bool,
 }
 
 /// Why a hook's `200` body is not the answer described above.
@@ -73,6 +77,8 @@ pub enum GrantError {
     BadTtl,
     /// `user` is not a short string.
     BadUser,
+    /// `presence` is not `true` or `false`.
+    BadPresence,
 }
 
 impl std::fmt::Display for GrantError {
@@ -86,6 +92,7 @@ impl std::fmt::Display for GrantError {
             GrantError::BadTopic => "a topic in the answer is not a valid topic name",
             GrantError::BadTtl => "ttl is a number of seconds",
             GrantError::BadUser => "user is a short string",
+            GrantError::BadPresence => "presence is true or false",
         })
     }
 }
@@ -104,6 +111,7 @@ pub fn parse_grant(body: &[u8]) -> Result<Grant, GrantError> {
         publish: Topics::Only(Vec::new()),
         ttl: AUTH_DEFAULT_TTL,
         user: None,
+        listed: true,
     };
     for (name, value) in fields {
         match name.as_str() {
@@ -111,6 +119,7 @@ pub fn parse_grant(body: &[u8]) -> Result<Grant, GrantError> {
             "publish" => grant.publish = topics(value)?,
             "ttl" => grant.ttl = ttl(&value)?,
             "user" => grant.user = user(value)?,
+            "presence" => grant.listed = listed(&value)?,
             _ => {}
         }
     }
@@ -157,6 +166,14 @@ fn user(value: Value) -> Result<Option<String>, GrantError> {
     }
 }
 
+fn listed(value: &Value) -> Result<bool, GrantError> {
+    match value {
+        Value::Bool(listed) => Ok(*listed),
+        Value::Null => Ok(true),
+        _ => Err(GrantError::BadPresence),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,8 +192,12 @@ mod tests {
                 publish: Topics::Only(vec!["a".into()]),
                 ttl: Duration::from_secs(300),
                 user: Some("42".into()),
+                listed: true,
             })
         );
+        let unlisted = grant(r#"{"listen":"*","user":"monitor","presence":false}"#).unwrap();
+        assert!(!unlisted.listed);
+        assert!(grant(r#"{"presence":"no"}"#).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::access::watch::Watched;
 use crate::access::{Access, Action, Decision};
 use crate::event::EventId;
 use crate::hub::filter::TopicFilter;
+use crate::hub::presence::Attendee;
 use crate::ingest::idempotency::KeyOwner;
 use crate::ingest::publisher::Publisher;
 use crate::ingest::submission::{Refusal, Submission};
@@ -45,6 +46,8 @@ pub struct AllowedStream {
     pub watch: Watched,
     /// What the client sent, for a WebSocket's publishing.
     pub credentials: Credentials,
+    /// Who the app says it is, for presence.
+    pub attendee: Attendee,
 }
 
 /// Why the app turned a stream away.
@@ -109,7 +112,18 @@ pub fn admit_stream(
         filter,
         watch,
         credentials,
+        attendee: attendee(&grant),
     })))
+}
+
+/// Who a grant says the person is: named, unless the app keeps them out of
+/// the lists or gave no name.
+fn attendee(grant: &Grant) -> Attendee {
+    match &grant.user {
+        _ if !grant.listed => Attendee::Unlisted,
+        Some(user) => Attendee::Named(user.as_str().into()),
+        None => Attendee::Anonymous,
+    }
 }
 
 /// What an allowed stream carries: the topics it asked for, or with none
@@ -178,6 +192,7 @@ mod tests {
             publish: Topics::Only(Vec::new()),
             ttl: Duration::from_secs(60),
             user: None,
+            listed: true,
         })
     }
 

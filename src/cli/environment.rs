@@ -25,6 +25,7 @@ pub const SERVER_FLAGS: &[(&str, bool)] = &[
     ("--max-backlog", true),
     ("--state-keys", true),
     ("--state-bytes", true),
+    ("--presence-interval", true),
     ("--publish-token", true),
     ("--cors-origin", true),
     ("--data-dir", true),

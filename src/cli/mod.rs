@@ -97,6 +97,7 @@ Server options:
   --max-backlog BYTES        how far (bytes) a subscriber may fall behind before it is dropped [default: {max_backlog}]
   --state-keys N             keys with a current value, over all topics [default: {state_keys}]
   --state-bytes BYTES        memory those values may take, at most [default: {state_bytes}]
+  --presence-interval SECONDS  send each topic's presence list at most this often [default: {presence}]
   --publish-token TOKEN      require this token to publish (or set HERALD_PUBLISH_TOKEN)
   --cors-origin ORIGIN       allow pages from ORIGIN (repeatable, or *)
   --data-dir DIR             keep the event log in DIR, so history survives restarts
@@ -133,6 +134,7 @@ Under systemd with Type=notify, herald sends READY=1 once it listens.
         max_backlog = limits::DEFAULT_MAX_BACKLOG_BYTES,
         state_keys = limits::DEFAULT_STATE_KEYS,
         state_bytes = limits::DEFAULT_STATE_BYTES,
+        presence = limits::DEFAULT_PRESENCE_INTERVAL.as_secs_f64(),
         fsync_ms = limits::FSYNC_INTERVAL.as_millis(),
         redis_stream = limits::DEFAULT_REDIS_STREAM,
         auth_timeout = limits::DEFAULT_AUTH_HOOK_TIMEOUT.as_secs_f64(),
@@ -435,6 +437,10 @@ mod tests {
             ("--max-backlog", format!("{:?}", defaults.max_backlog)),
             ("--state-keys", format!("{:?}", defaults.state_keys)),
             ("--state-bytes", format!("{:?}", defaults.state_bytes)),
+            (
+                "--presence-interval",
+                format!("{:?}", defaults.presence_interval),
+            ),
             ("--redis-stream", format!("{:?}", defaults.redis_stream)),
             (
                 "--auth-hook-timeout",
@@ -463,6 +469,7 @@ mod tests {
                 "--max-backlog" => format!("{:?}", parsed.max_backlog),
                 "--state-keys" => format!("{:?}", parsed.state_keys),
                 "--state-bytes" => format!("{:?}", parsed.state_bytes),
+                "--presence-interval" => format!("{:?}", parsed.presence_interval),
                 _ => format!("{:?}", parsed.redis_stream),
             };
             assert_eq!(parsed_field, field, "{flag}'s default in --help");

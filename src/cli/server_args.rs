@@ -102,6 +102,7 @@ fn apply(config: &mut Config, setting: Setting) -> Result<(), UsageError> {
         }
         "--state-keys" => config.state_keys = number(&flag, &value()?, 0)?,
         "--state-bytes" => config.state_bytes = number(&flag, &value()?, 0)?,
+        "--presence-interval" => config.presence_interval = seconds(&flag, &value()?)?,
         "--publish-token" => config.publish_token = Some(token(&value()?)?),
         "--cors-origin" => config.cors_origins.push(origin(&value()?)?),
         "--quiet" => config.access_log = false,

@@ -15,6 +15,7 @@
 use crossbeam_channel::Sender;
 
 use crate::hub::filter::TopicFilter;
+use crate::hub::presence::Ask;
 use crate::hub::state::StateAnswer;
 use crate::hub::stats::HubStats;
 use crate::hub::{Command, Subscription};
@@ -77,6 +78,29 @@ impl Handle {
     pub fn state(&self, filter: TopicFilter) -> Result<StateAnswer, HubUnavailable> {
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.send(Command::State { filter, reply })?;
+        answer
+            .recv_timeout(HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+
+    /// The presence lists of `topics` as JSON (see
+    /// [`crate::hub::presence`]); without `names`, counted only.
+    pub fn presence(&self, topics: Vec<String>, names: bool) -> Result<String, HubUnavailable> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Command::Presence(Ask::Lists {
+            topics,
+            names,
+            reply,
+        }))?;
+        answer
+            .recv_timeout(HUB_REPLY_TIMEOUT)
+            .map_err(|_| HubUnavailable)
+    }
+
+    /// This instance's own presence entries, to share (`--redis`).
+    pub fn local_presence(&self) -> Result<String, HubUnavailable> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Command::Presence(Ask::Local { reply }))?;
         answer
             .recv_timeout(HUB_REPLY_TIMEOUT)
             .map_err(|_| HubUnavailable)

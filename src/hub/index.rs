@@ -82,6 +82,12 @@ impl Index {
         self.places.get(&key).copied()
     }
 
+    /// The keys of the listeners that named `topic` (not those that want
+    /// every event).
+    pub fn wanting(&self, topic: &str) -> impl Iterator<Item = u64> + '_ {
+        self.by_topic.get(topic).into_iter().flatten().copied()
+    }
+
     /// How many of the listeners are WebSockets.
     pub fn websockets(&self) -> usize {
         self.websockets

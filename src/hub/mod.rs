@@ -41,6 +41,8 @@
 //!   longer allows;
 //! - [`state`]: live state, each key's current value, and the snapshot a
 //!   `state=1` stream starts from, sent at its seam in the history;
+//! - [`presence`]: who listens to each topic, and the coalesced lists a
+//!   `presence=1` stream is sent;
 //! - [`stats`] and [`round_times`]: the numbers for `/stats` and `/metrics`;
 //! - `stop`: the last writes and the close of every stream at shutdown.
 
@@ -77,6 +79,7 @@ pub mod history;
 pub mod index;
 mod late_events;
 pub mod listener;
+pub mod presence;
 pub mod queue_budget;
 pub mod round_times;
 pub mod state;
@@ -108,6 +111,8 @@ pub enum Command {
         /// Where the values are sent.
         reply: Sender<state::StateAnswer>,
     },
+    /// A question or news about who listens (see [`presence`]).
+    Presence(presence::Ask),
     /// Answer with the current numbers.
     Stats {
         /// Where the numbers are sent.
@@ -163,6 +168,8 @@ pub struct Subscription {
     pub kind: StreamKind,
     /// It asked for the keyed values first (`state=1`, see [`state`]).
     pub state: bool,
+    /// Who it is, and whether it asked for its topics' presence lists.
+    pub presence: presence::Joining,
 }
 
 /// Starts the hub thread; returns the [`Handle`] that sends it commands,
@@ -191,6 +198,7 @@ pub fn spawn(
         listeners: Vec::new(),
         history,
         values,
+        presence: presence::Presence::new(config.presence_interval),
         max_backlog: config.max_backlog,
         round: Round::default(),
         index: Index::default(),
@@ -211,6 +219,8 @@ struct Hub {
     history: History,
     /// The current value of each key (see [`state`]).
     values: state::Values,
+    /// Who listens to each topic (see [`presence`]).
+    presence: presence::Presence,
     /// `--max-backlog`: how far behind a listener may fall.
     max_backlog: usize,
     /// The round being written.
@@ -252,12 +262,7 @@ struct Counts {
 impl Hub {
     fn run(mut self) {
         loop {
-            let wake_at = self
-                .schedule
-                .next_retry
-                .map_or(self.schedule.next_heartbeat_check, |retry| {
-                    retry.min(self.schedule.next_heartbeat_check)
-                });
+            let wake_at = self.next_duty();
             if self.round.stopping {
                 return self.close_all();
             }
@@ -309,6 +314,7 @@ impl Hub {
             }
             Command::Subscribe(subscription) => self.subscribe(subscription),
             Command::State { filter, reply } => self.answer_state(&filter, &reply),
+            Command::Presence(ask) => self.answer_presence(ask),
             Command::Stats { reply } => {
                 let _ = reply.send(self.stats());
             }
@@ -346,6 +352,7 @@ impl Hub {
             slot,
             kind,
             state,
+            presence,
         } = subscription;
         // With `state=1`, the values, unless it resumes inside the history.
         let mut with_snapshot = state;
@@ -367,6 +374,7 @@ impl Hub {
         let Ok(mut listener) = Listener::new(stream, kind, filter, slot, opening, from) else {
             return;
         };
+        self.join_presence(&mut listener, &presence);
         if let Some(snapshot) = snapshot {
             self.start_with_snapshot(&mut listener, snapshot);
         }
@@ -378,6 +386,8 @@ impl Hub {
         if listener.flush(&self.history, self.max_backlog) == Delivery::Kept {
             self.note_backlog(&listener);
             self.add_listener(listener);
+        } else {
+            self.leave_presence(&listener);
         }
     }
 
@@ -421,6 +431,7 @@ impl Hub {
             self.round.sent.swap_remove(at);
         }
         self.index.remove(&listener);
+        self.leave_presence(&listener);
         if let Some(moved) = self.listeners.get(at) {
             self.index.moved(moved.key(), at);
         }

@@ -32,6 +32,10 @@ pub struct HubStats {
     pub behind_bytes: usize,
     /// The newest event's id.
     pub last_id: Option<EventId>,
+    /// Named people in presence lists, one per person per topic.
+    pub presence_users: usize,
+    /// Presence notices written to streams since start.
+    pub presence_events: u64,
     /// How long the rounds took.
     pub round_times: RoundTimes,
 }
@@ -50,6 +54,8 @@ impl Hub {
             history_bytes: self.history.size_bytes(),
             behind_bytes: self.listeners.iter().map(Listener::behind_bytes).sum(),
             last_id: self.history.newest_id(),
+            presence_users: self.presence.named(),
+            presence_events: self.presence.events_sent(),
             round_times: self.counts.round_times,
         }
     }

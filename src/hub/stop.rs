@@ -39,6 +39,7 @@ impl Hub {
             thread::sleep(BACKLOG_RETRY_INTERVAL);
         }
         self.index.clear();
+        self.presence.clear();
         for listener in self.listeners.drain(..) {
             listener.close();
         }

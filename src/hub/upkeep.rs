@@ -61,6 +61,8 @@ impl Hub {
             self.sweep_slice();
             self.schedule.next_sweep = now + SWEEP_INTERVAL / SWEEP_SLICES as u32;
         }
+        // After the sweep, so a list sent now leaves out who it found gone.
+        self.presence_upkeep(now);
         if self.schedule.next_heartbeat_check <= now
             && (!busy || late(self.schedule.next_heartbeat_check))
         {
@@ -72,6 +74,18 @@ impl Hub {
                 self.schedule.next_heartbeat_check = now + self.schedule.heartbeat_check_interval;
             }
         }
+    }
+
+    /// When the next duty is due, for the hub to wake by: a heartbeat
+    /// check, a retry, presence's next list. The sweep waits for a check,
+    /// unless presence lists must show soon who has left.
+    pub(super) fn next_duty(&self) -> Instant {
+        let sweep = self.presence.has_watchers();
+        let sweep = sweep.then_some(self.schedule.next_sweep);
+        [self.schedule.next_retry, self.presence.wake_at(), sweep]
+            .into_iter()
+            .flatten()
+            .fold(self.schedule.next_heartbeat_check, Instant::min)
     }
 
     /// One pass over the listeners for the upkeep (heartbeats, retries):
@@ -151,7 +165,14 @@ impl Hub {
     }
 
     pub(super) fn note_backlog(&mut self, listener: &Listener) {
-        if listener.has_backlog() && self.schedule.next_retry.is_none() {
+        if listener.has_backlog() {
+            self.retry_soon();
+        }
+    }
+
+    /// A listener has bytes waiting: retry soon, if no retry is due.
+    pub(super) fn retry_soon(&mut self) {
+        if self.schedule.next_retry.is_none() {
             self.schedule.next_retry = Some(Instant::now() + BACKLOG_RETRY_INTERVAL);
         }
     }

@@ -105,6 +105,18 @@ fn exposition(hub: &HubStats, context: &Context) -> String {
     );
     out.sample("herald_state_bytes", state_bytes);
     out.family(
+        "herald_presence_users",
+        "gauge",
+        "Named people in this instance's presence lists, one per person per topic.",
+    );
+    out.sample("herald_presence_users", hub.presence_users);
+    out.family(
+        "herald_presence_events_total",
+        "counter",
+        "Presence lists (herald-presence) written to streams.",
+    );
+    out.sample("herald_presence_events_total", hub.presence_events);
+    out.family(
         "herald_subscriber_behind_bytes",
         "gauge",
         "Bytes of events and notices owed to subscribers whose sockets are full, summed.",

@@ -7,6 +7,7 @@
 //! | `/publish` | `POST` | [`publish`] (a JSON body: [`publish_json`]) |
 //! | `/events` | `GET`, `HEAD` | [`subscribe`] |
 //! | `/state` | `GET`, `HEAD` | [`state`] |
+//! | `/presence` | `GET`, `HEAD` | [`presence`] |
 //! | `/stats` | `GET`, `HEAD` | [`stats`] |
 //! | `/metrics` | `GET`, `HEAD` | [`metrics`] |
 //! | `/health` | `GET`, `HEAD` | [`health`] |
@@ -30,6 +31,7 @@ pub mod context;
 pub mod health;
 pub mod metrics;
 pub mod page;
+pub mod presence;
 pub mod publish;
 pub mod publish_json;
 pub mod state;
@@ -62,6 +64,8 @@ pub enum Route {
     WebSocket,
     /// `GET /state` (and `HEAD`): the keyed values.
     State,
+    /// `GET /presence` (and `HEAD`): who listens to some topics.
+    Presence,
     /// `GET /stats` (and `HEAD`).
     Stats,
     /// `GET /metrics` (and `HEAD`): for a Prometheus server, not a page,
@@ -82,13 +86,16 @@ pub fn route(method: &str, path: &str) -> Route {
     match (path, method) {
         ("/ws", "GET") => Route::WebSocket,
         ("/ws", _) => Route::WrongMethod("GET"),
-        ("/publish" | "/events" | "/state" | "/stats", "OPTIONS") => Route::Preflight,
+        ("/publish" | "/events" | "/state" | "/presence" | "/stats", "OPTIONS") => Route::Preflight,
         ("/publish", "POST") => Route::Publish,
         ("/publish", _) => Route::WrongMethod("POST, OPTIONS"),
         ("/events", "GET" | "HEAD") => Route::Events,
         ("/stats", "GET" | "HEAD") => Route::Stats,
         ("/state", "GET" | "HEAD") => Route::State,
-        ("/events" | "/state" | "/stats", _) => Route::WrongMethod("GET, HEAD, OPTIONS"),
+        ("/presence", "GET" | "HEAD") => Route::Presence,
+        ("/events" | "/state" | "/presence" | "/stats", _) => {
+            Route::WrongMethod("GET, HEAD, OPTIONS")
+        }
         ("/metrics", "GET" | "HEAD") => Route::Metrics,
         ("/health", "GET" | "HEAD") => Route::Health,
         ("/metrics" | "/health", _) => Route::WrongMethod("GET, HEAD"),
@@ -102,7 +109,7 @@ pub fn route(method: &str, path: &str) -> Route {
 /// not read.
 fn is_api(path: &str, with_hook: bool) -> bool {
     match path {
-        "/publish" | "/events" | "/state" => true,
+        "/publish" | "/events" | "/state" | "/presence" => true,
         "/stats" => !with_hook,
         _ => false,
     }
@@ -122,6 +129,7 @@ pub fn dispatch(request: &Request, context: &Context) -> Outcome {
         Route::Events => subscribe::handle(request, context, origin.clone()),
         Route::WebSocket => subscribe::handle_websocket(request, context),
         Route::State => state::handle(request, context).map(Outcome::from),
+        Route::Presence => presence::handle(request, context).map(Outcome::from),
         Route::Stats => stats::handle(context).map(Outcome::from),
         Route::Metrics => metrics::handle(context).map(Outcome::from),
         Route::Health => health::handle(context).map(Outcome::from),
@@ -158,6 +166,12 @@ mod tests {
             ("GET", "/state", Route::State),
             ("POST", "/state", Route::WrongMethod("GET, HEAD, OPTIONS")),
             ("OPTIONS", "/state", Route::Preflight),
+            ("GET", "/presence", Route::Presence),
+            (
+                "DELETE",
+                "/presence",
+                Route::WrongMethod("GET, HEAD, OPTIONS"),
+            ),
             ("GET", "/metrics", Route::Metrics),
             ("POST", "/metrics", Route::WrongMethod("GET, HEAD")),
             ("GET", "/health", Route::Health),

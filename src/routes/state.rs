@@ -48,8 +48,9 @@ pub fn handle(request: &Request, context: &Context) -> Result<Response, HttpErro
     Ok(response)
 }
 
-/// The topics the asker gets, as the app allows them.
-fn allowed_filter(
+/// The topics the asker gets, as the app allows them (for `/presence`
+/// too).
+pub(super) fn allowed_filter(
     request: &Request,
     context: &Context,
     topics: Vec<String>,

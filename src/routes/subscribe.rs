@@ -22,6 +22,9 @@
 //! browser reconnects by itself it sends the `Last-Event-ID` header, which
 //! then wins, as it is the more recent.
 //!
+//! `?presence=1` asks for the stream's topics' presence lists first and
+//! their changes after (see [`crate::hub::presence`]).
+//!
 //! A new subscriber with no last id may ask for `?recent=N`: the newest N
 //! held events of its topics first, then live, so a page that just opened
 //! shows what happened lately. With a last id, `recent` is ignored: the
@@ -40,6 +43,7 @@ use crate::http::websocket_upgrade;
 use crate::hub::filter::TopicFilter;
 use crate::hub::history::StartAt;
 use crate::hub::listener::StreamKind;
+use crate::hub::presence::{Attendee, Joining};
 use crate::limits::MAX_TOPICS_PER_LISTENER;
 use crate::routes::Outcome;
 use crate::routes::context::Context;
@@ -58,6 +62,9 @@ pub struct StreamStart {
     pub start: StartAt,
     /// It asked for the keyed values first (`state=1`).
     pub state: bool,
+    /// Who it is (anonymous unless the app names it), and whether it
+    /// asked for its topics' presence lists (`presence=1`).
+    pub presence: Joining,
     /// The events it gets.
     pub filter: TopicFilter,
     /// Bytes to send after the head instead of a stream, then close: the
@@ -111,6 +118,7 @@ pub fn handle(
         preamble: sse::preamble(),
         start: asked.start_at(last_id),
         state: asked.state,
+        presence: asked.joining(),
         filter: TopicFilter::asked(topics.clone()),
         end_at_once: None,
         watch: None,
@@ -136,8 +144,10 @@ fn admit(
                 filter,
                 watch,
                 credentials,
+                attendee,
             } = *allowed;
             start.filter = filter;
+            start.presence.attendee = attendee;
             start.watch = Some(watch);
             start.credentials = Some(credentials);
         }
@@ -175,6 +185,7 @@ pub fn handle_websocket(request: &Request, context: &Context) -> Result<Outcome,
         preamble: Vec::new(),
         start: asked.start_at(asked.last_id.as_deref().and_then(parse_last_id)),
         state: asked.state,
+        presence: asked.joining(),
         filter: TopicFilter::asked(topics.clone()),
         end_at_once: None,
         watch: None,
@@ -193,6 +204,8 @@ pub(super) struct StreamQuery {
     recent: usize,
     /// The `state` parameter: the keyed values first.
     state: bool,
+    /// The `presence` parameter: the topics' presence lists.
+    presence: bool,
 }
 
 impl StreamQuery {
@@ -205,6 +218,7 @@ impl StreamQuery {
             last_id: None,
             recent: 0,
             state: false,
+            presence: false,
         };
         for (name, value) in query {
             match name.as_str() {
@@ -220,6 +234,10 @@ impl StreamQuery {
                     asked.state =
                         form::flag(&value).ok_or(HttpError::BadRequest("state must be 1 or 0"))?;
                 }
+                "presence" => {
+                    asked.presence = form::flag(&value)
+                        .ok_or(HttpError::BadRequest("presence must be 1 or 0"))?;
+                }
                 _ => {}
             }
         }
@@ -227,6 +245,15 @@ impl StreamQuery {
             return Err(HttpError::BadRequest("too many topics"));
         }
         Ok(asked)
+    }
+
+    /// What it brings to presence: no name yet (the app's answer may give
+    /// one), and whether it asked for the lists.
+    fn joining(&self) -> Joining {
+        Joining {
+            attendee: Attendee::Anonymous,
+            watching: self.presence,
+        }
     }
 
     /// Where the stream starts: after `last_id` when there is one (the

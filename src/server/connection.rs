@@ -169,6 +169,7 @@ impl Connection {
             filter,
             watch,
             state,
+            presence,
             ..
         } = start;
         if request.is_head_method() {
@@ -190,6 +191,7 @@ impl Connection {
             slot,
             kind: StreamKind::EventStream,
             state,
+            presence,
         };
         // If the hub does not take it, the socket is dropped and closes.
         if self.context.hub.subscribe(subscription).is_ok() {
@@ -229,6 +231,7 @@ impl Connection {
             watch,
             credentials,
             state,
+            presence,
             ..
         } = start;
         self.log(&request.head, 101, &Ok(response_head.len()), started);
@@ -249,6 +252,7 @@ impl Connection {
             slot,
             kind: StreamKind::WebSocket,
             state,
+            presence,
         };
         if context.hub.subscribe(subscription).is_ok() {
             context.watch(key, watch);

@@ -10,12 +10,15 @@
 //!   WebSocket client's publish);
 //! - [`notice`]: herald's own notices (`herald-missed`), in every framing;
 //! - [`state_marker`]: the `herald-state` that ends a snapshot of the
-//!   keyed values (see `hub/state/`).
+//!   keyed values (see `hub/state/`);
+//! - [`presence`]: `herald-presence`, who listens to a topic (see
+//!   `hub/presence/`).
 
 pub mod encoded;
 pub mod json;
 pub mod json_reader;
 pub mod notice;
+pub mod presence;
 pub mod sse;
 pub mod state_marker;
 pub mod websocket;
