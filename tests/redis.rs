@@ -426,3 +426,89 @@ fn an_instance_started_after_the_stream_was_trimmed_serves_every_key() {
         (Some("herald-state"), last)
     );
 }
+
+/// Presence across instances: `session=NAME` is the user NAME.
+fn named_by_cookie(question: &support::hook::Question) -> support::hook::Reply {
+    let name = question
+        .cookie()
+        .strip_prefix("session=")
+        .unwrap_or("guest");
+    support::hook::Reply::Json(200, format!(r#"{{"listen":"*","user":"{name}"}}"#))
+}
+
+/// The names (with connections) in `/presence?topic=T` on `addr`.
+fn present(addr: SocketAddr, topic: &str) -> Vec<String> {
+    let reply = raw(
+        addr,
+        format!(
+            "GET /presence?topic={topic} HTTP/1.1\r\nHost: t\r\nCookie: session=probe\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply
+        .text()
+        .split("{\"user\":\"")
+        .skip(1)
+        .filter(|entry| !entry.starts_with("probe\""))
+        .map(|entry| {
+            let user = &entry[..entry.find('"').unwrap()];
+            let connections = entry.split("\"connections\":").nth(1).unwrap();
+            let connections: String = connections
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            format!("{user}×{connections}")
+        })
+        .collect()
+}
+
+#[test]
+fn presence_is_the_clusters_and_a_killed_instance_leaves_within_the_stated_time() {
+    let redis = Redis::start();
+    let hook = support::hook::Hook::start(named_by_cookie);
+    let (url, stream, hook_url) = (redis.url(), new_stream(), hook.url());
+    let args = [
+        "--redis",
+        &url,
+        "--redis-stream",
+        &stream,
+        "--auth-hook",
+        &hook_url,
+        "--presence-interval",
+        "0.5",
+    ];
+    let a = HeraldProcess::start(&args);
+    let b = HeraldProcess::start(&args);
+    let cookie = |name: &str| format!("Cookie: session={name}\r\n");
+    let _anna = Subscriber::open(a.addr, "topic=room", &cookie("anna"));
+    let _bob_on_a = Subscriber::open(a.addr, "topic=room", &cookie("bob"));
+    let _bob_on_b = Subscriber::open(b.addr, "topic=room", &cookie("bob"));
+    let _carl_on_b = Subscriber::open(b.addr, "topic=room", &cookie("carl"));
+    wait_until(
+        Duration::from_secs(10),
+        "both instances' people on a",
+        || present(a.addr, "room") == ["anna×1", "bob×2", "carl×1"],
+    );
+    wait_until(Duration::from_secs(10), "the same list on b", || {
+        present(b.addr, "room") == ["anna×1", "bob×2", "carl×1"]
+    });
+    let killed = Instant::now();
+    b.crash();
+    // Its key expires after 3 intervals; a's next share reads it gone.
+    wait_until(Duration::from_secs(10), "b's people gone from a", || {
+        present(a.addr, "room") == ["anna×1", "bob×1"]
+    });
+    let took = killed.elapsed();
+    assert!(
+        took <= Duration::from_millis(5 * 500 + 500),
+        "b's people left {took:?} after kill -9; the README says within 5 intervals"
+    );
+    // A new instance in b's place brings no ghosts.
+    let b_again = HeraldProcess::start(&args);
+    wait_until(
+        Duration::from_secs(10),
+        "a's people on the new instance",
+        || present(b_again.addr, "room") == ["anna×1", "bob×1"],
+    );
+}

@@ -75,7 +75,8 @@ pub struct Server {
 struct Threads {
     hub: JoinHandle<()>,
     writer: Option<JoinHandle<()>>,
-    redis_reader: Option<JoinHandle<()>>,
+    /// With `--redis`: the reader, and the presence sharer.
+    redis: Vec<JoinHandle<()>>,
     closer: JoinHandle<()>,
     expiry: Expiry,
 }
@@ -152,15 +153,16 @@ impl Server {
             None => (None, None),
         };
         let budget = QueueBudget::new(HUB_QUEUE_MAX_BYTES);
-        let (redis, reader_thread) = match redis {
+        let (redis, redis_threads) = match redis {
             Some(opened) => {
                 let ledger = state_keys.shared_ledger();
-                let (bus, thread) = opened
-                    .start_reader(hub.clone(), Arc::clone(&budget), ledger)
+                let interval = config.presence_interval;
+                let (bus, threads) = opened
+                    .start_reader(hub.clone(), Arc::clone(&budget), ledger, interval)
                     .map_err(StartError::Thread)?;
-                (Some(bus), Some(thread))
+                (Some(bus), threads)
             }
-            None => (None, None),
+            None => (None, Vec::new()),
         };
         let (closer, closer_thread) =
             Closer::spawn(Arc::clone(&counters), config.cors_origins.clone())
@@ -198,7 +200,7 @@ impl Server {
             threads: Threads {
                 hub: hub_thread,
                 writer: writer_thread,
-                redis_reader: reader_thread,
+                redis: redis_threads,
                 closer: closer_thread,
                 expiry,
             },
@@ -290,8 +292,8 @@ impl RunningServer {
         if let Some(writer) = self.threads.writer {
             let _ = writer.join();
         }
-        if let Some(reader) = self.threads.redis_reader {
-            let _ = reader.join();
+        for thread in self.threads.redis {
+            let _ = thread.join();
         }
         let _ = self.threads.hub.join();
         self.context.connections.close_all();

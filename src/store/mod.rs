@@ -17,6 +17,7 @@
 //! - `redis_bus` (feature `redis`) and [`scale_out`]: the Redis stream, and
 //!   the start-up wiring that is the same with the feature or without;
 //!   `redis_state`, the keys' values beside the stream (live state);
+//!   `redis_presence`, each instance's presence entries, shared;
 //! - [`not_stored`]: why an event was not stored, or Redis cannot be used.
 
 pub mod crc32;
@@ -27,6 +28,8 @@ pub mod record;
 pub mod recovery;
 #[cfg(feature = "redis")]
 pub mod redis_bus;
+#[cfg(feature = "redis")]
+pub mod redis_presence;
 #[cfg(feature = "redis")]
 pub mod redis_state;
 pub mod repair;

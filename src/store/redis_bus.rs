@@ -384,6 +384,21 @@ impl RedisBus {
         self.stopping.store(true, Ordering::Release);
     }
 
+    /// Whether the server is stopping: the threads on the bus end.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// The stream's name, which names what lies beside it.
+    pub fn stream_name(&self) -> &str {
+        &self.stream
+    }
+
+    /// A new connection with the bus's timeouts, for a thread of its own.
+    pub fn connection(&self) -> redis::RedisResult<Connection> {
+        self.connect()
+    }
+
     /// A reader connection: its reads wait longer than `XREAD BLOCK`.
     fn connect_reader(&self) -> redis::RedisResult<Connection> {
         let connection = self.connect()?;

@@ -23,6 +23,7 @@ mod wiring {
     use crate::store::not_stored::RedisUnusable;
     use crate::store::record::Record;
     use crate::store::redis_bus::{RedisBus, Restored};
+    use crate::store::redis_presence;
     use std::sync::Mutex;
 
     /// The shared way to the Redis stream.
@@ -65,16 +66,19 @@ mod wiring {
         }
 
         /// Starts the reader that follows the stream into the hub, and
-        /// each keyed event into `ledger`.
+        /// each keyed event into `ledger`, and the thread that shares
+        /// presence every `presence_interval`.
         pub fn start_reader(
             self,
             hub: Handle,
             budget: Arc<QueueBudget>,
             ledger: Arc<Mutex<Ledger>>,
-        ) -> std::io::Result<(Bus, JoinHandle<()>)> {
+            presence_interval: std::time::Duration,
+        ) -> std::io::Result<(Bus, Vec<JoinHandle<()>>)> {
             let after = self.restored.last_entry;
+            let sharing = redis_presence::spawn(&self.bus, hub.clone(), presence_interval)?;
             let reader = self.bus.spawn_reader(hub, budget, ledger, after)?;
-            Ok((self.bus, reader))
+            Ok((self.bus, vec![reader, sharing]))
         }
     }
 }
@@ -150,7 +154,8 @@ mod wiring {
             _: Handle,
             _: Arc<QueueBudget>,
             _: Arc<Mutex<Ledger>>,
-        ) -> std::io::Result<(Bus, JoinHandle<()>)> {
+            _: std::time::Duration,
+        ) -> std::io::Result<(Bus, Vec<JoinHandle<()>>)> {
             match self {}
         }
     }
