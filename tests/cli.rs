@@ -282,3 +282,25 @@ fn herald_publish_sets_and_deletes_keys_and_herald_listen_starts_from_them() {
         "{delete}"
     );
 }
+
+#[test]
+fn herald_listen_presence_prints_who_is_listening() {
+    let addr = start_with(|config| config.presence_interval = Duration::from_millis(200));
+    let (_listener, lines) = listen(addr, &["--presence", "--topic", "room"]);
+    assert_eq!(
+        next_line(&lines),
+        r#"{"topic":"room","users":[],"more":0,"anonymous":1}"#,
+        "its own topic's list first, itself counted"
+    );
+    let _other = Subscriber::open(addr, "topic=room", "");
+    assert_eq!(
+        next_line(&lines),
+        r#"{"topic":"room","users":[],"more":0,"anonymous":2}"#
+    );
+    let (_json, json_lines) = listen(addr, &["--presence", "--json", "--topic", "room"]);
+    let line = next_line(&json_lines);
+    assert!(
+        line.starts_with(r#"{"id":null,"event":"herald-presence","topic":"room","#),
+        "{line}"
+    );
+}

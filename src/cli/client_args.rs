@@ -87,6 +87,7 @@ pub(super) fn parse_listen(
         topics: Vec::new(),
         json: false,
         state: false,
+        presence: false,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = split_flag(arg);
@@ -99,6 +100,7 @@ pub(super) fn parse_listen(
             "--topic" => listen.topics.push(value_of(&flag, inline, &mut args)?),
             "--json" => listen.json = true,
             "--state" => listen.state = true,
+            "--presence" => listen.presence = true,
             _ => return Err(UsageError(format!("unknown argument '{flag}'"))),
         }
     }

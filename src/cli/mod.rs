@@ -66,7 +66,7 @@ pub fn usage() -> String {
 Usage: herald [serve] [OPTIONS]
        herald publish [--url URL] [--event TYPE] [--topic NAME] [--token TOKEN]
                       [--key KEY [--ttl SECONDS] [--delete]] [MESSAGE | -]
-       herald listen [--url URL] [--topic NAME]... [--state] [--json]
+       herald listen [--url URL] [--topic NAME]... [--state] [--presence] [--json]
        herald repair --data-dir DIR
 
 A Server-Sent Events broadcast server: open http://ADDR/ in a browser, or
@@ -76,7 +76,8 @@ publish with `curl -d message=hello http://ADDR/publish`.
 event and prints its id; with --key it becomes that key's current value
 (for --ttl SECONDS), and --delete removes it. `listen` prints each event as
 it arrives, one line each, and reconnects after a drop without missing any;
---state starts from every key's current value. --url defaults to
+--state starts from every key's current value, and --presence prints who
+is listening to each topic, as JSON, first and when it changes. --url defaults to
 $HERALD_URL or {url}; the token may come from
 HERALD_PUBLISH_TOKEN. `repair` rewrites a damaged event log (one that
 start-up refuses) with every intact record, keeps the old file beside it,

@@ -1,12 +1,14 @@
 //! `herald listen`: print each event as it arrives, for ever.
 //!
 //! ```text
-//! herald listen [--url URL] [--topic NAME]... [--state] [--json]
+//! herald listen [--url URL] [--topic NAME]... [--state] [--presence] [--json]
 //! ```
 //!
 //! With `--state` the stream starts from every key's current value, then
 //! `herald-state`, then the live events (see `hub/state/`); `--json` shows
-//! each event's `key`.
+//! each event's `key`. With `--presence` it also prints each topic's list
+//! of who is listening (a `herald-presence` event, whose data is the
+//! list's JSON) first and whenever it changes (see `hub/presence/`).
 //!
 //! One line per event: the data, with `\` written as `\\` and each line
 //! break as `\n`, so a multi-line message stays on one line; or, with
@@ -41,6 +43,8 @@ pub struct ListenArgs {
     pub json: bool,
     /// Start from the keyed values (`state=1`).
     pub state: bool,
+    /// Print the topics' presence lists too (`presence=1`).
+    pub presence: bool,
 }
 
 /// Where a stream left off, carried from one connection to the next.
@@ -98,6 +102,9 @@ fn follow(
         .collect();
     if args.state {
         query.push("state=1".into());
+    }
+    if args.presence {
+        query.push("presence=1".into());
     }
     let target = match query.is_empty() {
         true => "/events".to_string(),

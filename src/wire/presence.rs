@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! event: herald-presence
+//! topic: ticket-7
 //! data: {"topic":"ticket-7","users":[{"user":"anna","connections":2,"since":"…"}],"more":0,"anonymous":3}
 //! ```
 
@@ -49,10 +50,11 @@ pub fn list_json(topic: &str, people: &[Person<'_>], more: usize, anonymous: usi
     out
 }
 
-/// The notice as event-stream lines, for a list's JSON.
-pub fn event_stream(list: &str) -> Vec<u8> {
+/// The notice as event-stream lines, for `topic`'s list's JSON, with a
+/// `topic:` line as an event of the topic has.
+pub fn event_stream(topic: &str, list: &str) -> Vec<u8> {
     // The JSON is one line: names are labels, without line breaks.
-    format!("event: {PRESENCE_EVENT_TYPE}\ndata: {list}\n\n").into_bytes()
+    format!("event: {PRESENCE_EVENT_TYPE}\ntopic: {topic}\ndata: {list}\n\n").into_bytes()
 }
 
 /// The notice as a WebSocket text frame, shaped as an event's, with the
@@ -87,7 +89,10 @@ mod tests {
             list,
             r#"{"topic":"t","users":[{"user":"anna \"a\"","connections":2,"since":"1970-01-01T00:00:00.000Z"}],"more":3,"anonymous":5}"#
         );
-        let lines = String::from_utf8(event_stream(&list)).unwrap();
-        assert_eq!(lines, format!("event: herald-presence\ndata: {list}\n\n"));
+        let lines = String::from_utf8(event_stream("t", &list)).unwrap();
+        assert_eq!(
+            lines,
+            format!("event: herald-presence\ntopic: t\ndata: {list}\n\n")
+        );
     }
 }

@@ -63,7 +63,7 @@ impl Hub {
             return;
         }
         people.sent = Some(list.clone().into_boxed_str());
-        let event_stream = presence::event_stream(&list);
+        let event_stream = presence::event_stream(topic, &list);
         let websocket = presence::websocket(topic, &list);
         let mut keys = std::mem::take(&mut self.presence.scratch);
         keys.clear();
@@ -136,7 +136,7 @@ impl Hub {
 /// A list's notice in `kind`'s framing.
 fn encode(kind: StreamKind, topic: &str, list: &str) -> Vec<u8> {
     match kind {
-        StreamKind::EventStream => presence::event_stream(list),
+        StreamKind::EventStream => presence::event_stream(topic, list),
         StreamKind::WebSocket => presence::websocket(topic, list),
     }
 }
