@@ -2,7 +2,7 @@
 // set of topics) for every tab of herald's origin (see herald.js, whose
 // openStream it uses).
 //
-// Each tab's port says {type: "subscribe", topics, recent, state} and, when the
+// Each tab's port says {type: "subscribe", topics, recent, state, presence} and, when the
 // tab goes away, {type: "unsubscribe"}. The worker opens a stream for a topic when
 // the first tab asks for it, sends each event to every tab on that topic,
 // and closes the stream when the last of them leaves. It lives as long as
@@ -11,22 +11,23 @@
 // herald for the newest ones when it opened, and keeps the newest since).
 // At most MAX_KEPT are kept per stream. A stream with `state` (herald.js's
 // live state) also keeps the current values, and a tab that joins it gets
-// them whole, then each change.
+// them whole, then each change; one with `presence` keeps each topic's
+// list of who is listening, and a tab that joins gets the lists.
 "use strict";
 
 importScripts("herald.js");
 
 var MAX_KEPT = 200;
-var streams = new Map(); // topics and state -> {ports, state, stream, kept, values}
+var streams = new Map(); // topics, state, presence -> {ports, state, stream, kept, values, lists}
 
 function send(entry, note) {
   entry.ports.forEach(function (port) { port.postMessage(note); });
 }
 
-function join(port, topics, recent, withState) {
+function join(port, topics, recent, withState, withPresence) {
   leave(port);
   // A topic never holds a line break, nor begins with one.
-  var name = (withState ? "\nstate\n" : "") + topics.join("\n");
+  var name = (withState ? "\nstate\n" : "") + (withPresence ? "\npresence\n" : "") + topics.join("\n");
   var entry = streams.get(name);
   // A refused stream has stopped; a tab opened later (perhaps after its
   // person logged in) deserves a fresh try, for every tab on the topic.
@@ -36,9 +37,9 @@ function join(port, topics, recent, withState) {
     entry = null;
   }
   if (!entry) {
-    entry = { ports: new Set(), state: "connecting", stream: null, kept: [], values: null };
+    entry = { ports: new Set(), state: "connecting", stream: null, kept: [], values: null, lists: new Map() };
     streams.set(name, entry);
-    var options = { topics: topics, recent: Math.min(recent, MAX_KEPT), state: withState };
+    var options = { topics: topics, recent: Math.min(recent, MAX_KEPT), state: withState, presence: withPresence };
     entry.stream = self.herald.openStream(self.herald.base, options, {
       message: function (message) {
         entry.kept.push(message);
@@ -52,6 +53,10 @@ function join(port, topics, recent, withState) {
         var whole = change.type === "snapshot" ? values : null;
         send(entry, { type: "values", change: change, values: whole });
       },
+      presence: function (list) {
+        entry.lists.set(list.topic, list);
+        send(entry, { type: "presence", list: list });
+      },
     });
   } else if (recent) {
     entry.kept.slice(-recent).forEach(function (message) {
@@ -61,6 +66,7 @@ function join(port, topics, recent, withState) {
   if (entry.values) {
     port.postMessage({ type: "values", change: { type: "snapshot" }, values: entry.values });
   }
+  entry.lists.forEach(function (list) { port.postMessage({ type: "presence", list: list }); });
   entry.ports.add(port);
   port.postMessage({ type: "status", state: entry.state });
 }
@@ -79,7 +85,7 @@ self.onconnect = function (event) {
   port.onmessage = function (message) {
     var note = message.data;
     if (note.type === "subscribe") {
-      join(port, note.topics || [], Number(note.recent) || 0, Boolean(note.state));
+      join(port, note.topics || [], Number(note.recent) || 0, Boolean(note.state), Boolean(note.presence));
     }
     else if (note.type === "unsubscribe") leave(port);
   };

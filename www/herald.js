@@ -9,6 +9,8 @@
 //       recent: 50,                                     // optional: start with the newest 50
 //       state: true,                                    // optional: each key's current value
 //       onValues: function (values, change) { /* values.get("ops").get("disk").data */ },
+//       presence: true,                                 // optional: who is listening
+//       onPresence: function (list) { /* list.topic, list.users[0].user, list.anonymous */ },
 //       onMessage: function (m) { console.log(m.id, m.event, m.topic, m.time, m.data); },
 //       onStatus: function (state) { /* connecting | live | reconnecting | refused */ },
 //       onMissed: function () { /* some events could not be replayed */ },
@@ -43,6 +45,12 @@
 // not news. After a reconnect that missed changes, herald sends the
 // snapshot again, and `values` is replaced by it, so keys deleted while
 // the tab slept go too.
+//
+// Presence. With `presence: true` (herald's presence=1) the page learns
+// who listens to each of its topics: onPresence(list, lists) is called with
+// a topic's list when the stream opens and whenever it changes (at most
+// once per --presence-interval), where list is {topic, users: [{user,
+// connections, since}], more, anonymous} and `lists` a Map of every topic's.
 //
 // Why fetch, not EventSource. EventSource hands a page only the event
 // types it listens for by name, which a page cannot know in advance, and
@@ -101,6 +109,8 @@
   function openStream(server, options, handlers) {
     var topics = topicsOf(options);
     var wantsState = Boolean(options.state);
+    var wantsPresence = Boolean(options.presence);
+    var lists = new Map(); // topic -> presence list
     var values = new Map(); // topic -> Map(key -> message)
     var fresh = null; // with state: the values since this connection opened
     var credentials = options.withCredentials ? "include" : "same-origin";
@@ -118,6 +128,7 @@
       if (lastId || resume) params.append("lastEventId", String(lastId));
       else if (recent) params.append("recent", String(recent));
       if (wantsState) params.append("state", "1");
+      if (wantsPresence) params.append("presence", "1");
       var query = params.toString();
       return server + "/events" + (query ? "?" + query : "");
     }
@@ -153,6 +164,7 @@
       if (event.event === "herald-revoked") return "refused";
       if (event.event === "herald-unavailable") return undefined; // the stream ends: come back
       if (event.event === "herald-state") return snapshotEnds(Number(event.id));
+      if (event.event === "herald-presence") return presenceChanged(event.data);
       if (wantsState && event.key !== null) return keyed(event);
       var id = Number(event.id);
       if (id && id <= lastId) return undefined;
@@ -169,6 +181,15 @@
       values = fresh;
       fresh = null;
       handlers.values({ type: "snapshot" }, values);
+      return undefined;
+    }
+
+    // A topic's list of who is listening, whole each time.
+    function presenceChanged(data) {
+      var list;
+      try { list = JSON.parse(data); } catch (error) { return undefined; }
+      lists.set(list.topic, list);
+      if (handlers.presence) handlers.presence(list, lists);
       return undefined;
     }
 
@@ -195,6 +216,7 @@
     connect();
     return {
       values: function () { return values; },
+      presence: function () { return lists; },
       close: function () {
         closed = true;
         if (timer) clearTimeout(timer);
@@ -290,6 +312,9 @@
       values: function (change, values) {
         if (options.onValues) options.onValues(values, change);
       },
+      presence: function (list, lists) {
+        if (options.onPresence) options.onPresence(list, lists);
+      },
     };
     // The worker shares streams by topics; a stream that starts after a
     // given id is this tab's own.
@@ -308,6 +333,7 @@
     // The worker sends the whole state when it has one (the snapshot, or
     // on joining), then each change; this tab keeps its own copy.
     var values = new Map();
+    var lists = new Map();
     port.onmessage = function (event) {
       var note = event.data;
       if (note.type === "message") handlers.message(note.message);
@@ -317,9 +343,15 @@
         if (note.values) values = note.values;
         else applyChange(values, note.change);
         handlers.values(note.change, values);
+      } else if (note.type === "presence") {
+        lists.set(note.list.topic, note.list);
+        handlers.presence(note.list, lists);
       }
     };
-    var joining = { type: "subscribe", topics: topics, recent: options.recent || 0, state: Boolean(options.state) };
+    var joining = {
+      type: "subscribe", topics: topics, recent: options.recent || 0,
+      state: Boolean(options.state), presence: Boolean(options.presence),
+    };
     port.postMessage(joining);
     // A worker is not told when a tab goes away: the tab says so.
     function leave() { port.postMessage({ type: "unsubscribe" }); }
@@ -327,7 +359,11 @@
     scope.addEventListener("pageshow", function (event) {
       if (event.persisted) port.postMessage(Object.assign({}, joining, { recent: 0 }));
     });
-    return { close: leave, values: function () { return values; } };
+    return {
+      close: leave,
+      values: function () { return values; },
+      presence: function () { return lists; },
+    };
   }
 
   /**
