@@ -107,6 +107,11 @@ fn the_page_shows_each_keys_current_value_and_is_right_after_a_reconnect_that_mi
 }
 
 #[test]
+fn here_now_names_each_person_once_as_text_and_drops_who_left() {
+    run("here-now");
+}
+
+#[test]
 fn a_django_page_with_the_state_tag_renders_the_values_and_keeps_them_live() {
     run("django-state");
 }

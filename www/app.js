@@ -8,7 +8,8 @@
 // page shows every topic, and keeps the newest MAX_SHOWN in the page, so a
 // feed of thousands stays quick. Above the feed, "Now" shows the current
 // value of each key (herald's live state), updated in place and removed
-// when deleted, each with its time. Messages are always inserted as text
+// when deleted, each with its time; "Here now" (here-now.js) shows who
+// else has the topic open. Messages are always inserted as text
 // (textContent), never as HTML.
 "use strict";
 
@@ -140,6 +141,9 @@
     recent: RECENT,
     state: true,
     onValues: showValues,
+    // Who else is here: only a page of one topic has a room to be in.
+    presence: Boolean(topic),
+    onPresence: hereNow.show,
     onMessage: function (message) { show(message); },
     onStatus: setStatus,
     onMissed: function () {

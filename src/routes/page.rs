@@ -66,6 +66,7 @@ const EMBEDDED: &[(&str, &str, &[u8])] = &[
     ("/app.css", CSS, include_bytes!("../../www/app.css")),
     ("/app.js", JS, include_bytes!("../../www/app.js")),
     ("/herald.js", JS, include_bytes!("../../www/herald.js")),
+    ("/here-now.js", JS, include_bytes!("../../www/here-now.js")),
     (
         "/herald-worker.js",
         JS,

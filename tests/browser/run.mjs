@@ -769,6 +769,11 @@ async function freePort() {
 /** The stub app for "private-topics": a login page and herald's auth hook. */
 async function serveLoginApp() {
   const ALICE = { listen: ["alice", "team"], publish: ["team"], ttl: 60, user: "alice" };
+  // For "here-now": two more people on the team, one named with markup.
+  const OTHERS = {
+    bob: { listen: ["team"], publish: [], ttl: 60, user: "bob" },
+    mallory: { listen: ["team"], publish: [], ttl: 60, user: "<img src=x onerror=alert(1)>" },
+  };
   const calls = { listen: 0, publish: 0 };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://app");
@@ -788,9 +793,10 @@ async function serveLoginApp() {
     req.on("end", () => {
       calls[JSON.parse(body).action]++;
       const session = /(?:^|;\s*)session=([^;]*)/.exec(req.headers.cookie || "");
-      if (!session || session[1] !== "alice") { res.writeHead(401); return res.end(); }
+      const grant = !session ? null : session[1] === "alice" ? ALICE : OTHERS[session[1]];
+      if (!grant) { res.writeHead(401); return res.end(); }
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify(ALICE));
+      res.end(JSON.stringify(grant));
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -981,6 +987,54 @@ const waitForNow = (page, want) => page.waitForFunction((want) => {
  * the history holds) shows the right values, deleted keys gone. A second
  * tab, joining the shared stream later, shows the same.
  */
+/**
+ * "Here now", with the app's login: Alice and Bob, each in a browser of
+ * their own, open the team's page; each sees both names (Alice's two tabs
+ * are one entry, through the SharedWorker's one stream). A name with
+ * markup is shown as text. When Bob's browser closes, he leaves Alice's
+ * list; the page of every topic shows no such line.
+ */
+scenarios["here-now"] = async function ({ herald, browser, app }) {
+  const people = (page) => page.locator("#people").textContent();
+  const loggedIn = async (user) => {
+    const context = await browser.newContext();
+    const login = await context.newPage();
+    await login.goto(`${app.base}/login?user=${user}`);
+    return context;
+  };
+  const alice = await loggedIn("alice");
+  const bob = await loggedIn("bob");
+  const room = `${herald.base}/?topic=team`;
+  const aliceTab = await openPage(alice, room);
+  const aliceAgain = await openPage(alice, room);
+  const bobTab = await openPage(bob, room);
+  const both = (text) => /alice/.test(text) && /bob/.test(text);
+  for (const page of [aliceTab, aliceAgain, bobTab]) {
+    await page.waitForFunction(() => {
+      const text = document.getElementById("people").textContent;
+      return /alice/.test(text) && /bob/.test(text);
+    }, null, { timeout: WAIT_MS });
+    assert.ok(both(await people(page)));
+    assert.equal(await page.locator("#here").isVisible(), true);
+  }
+  assert.doesNotMatch(await people(aliceTab), /tabs/, "two tabs, one shared stream: one connection");
+
+  const mallory = await loggedIn("mallory");
+  await openPage(mallory, room);
+  await aliceTab.waitForFunction(() => /onerror/.test(document.getElementById("people").textContent),
+    null, { timeout: WAIT_MS });
+  assert.equal(await aliceTab.locator("#people img").count(), 0, "a name is text, never markup");
+
+  await bob.close();
+  await aliceTab.waitForFunction(() => !/bob/.test(document.getElementById("people").textContent),
+    null, { timeout: WAIT_MS });
+  assert.match(await people(aliceTab), /alice/);
+
+  const everything = await openPage(alice, herald.base);
+  await waitForStatus(everything, "live");
+  assert.equal(await everything.locator("#here").isVisible(), false, "no room, no line");
+};
+
 scenarios["now-panel"] = async function ({ herald, browser }) {
   const proxy = await startProxy(herald.port);
   const main = await publishTimed(herald.base, "passing", { topic: "builds", key: "main" });
@@ -1028,6 +1082,7 @@ scenarios["now-panel"] = async function ({ herald, browser }) {
 };
 
 const EXTRA_ARGS = {
+  "here-now": ["--presence-interval", "0.3"],
   "now-panel": ["--history", "5"],
   "full-server": ["--max-clients", "12", "--heartbeat", "0.5"],
   "send-errors": ["--publish-token", "s3cret"],
@@ -1040,7 +1095,7 @@ async function main() {
   const site = args.scenario === "other-origin" ? await serveExamplePage()
     : args.scenario === "htmx-other-origin" ? await serveHtmxPage() : null;
   // And the private-topics scenario its app's, for --auth-hook.
-  const app = args.scenario === "private-topics" ? await serveLoginApp() : null;
+  const app = ["private-topics", "here-now"].includes(args.scenario) ? await serveLoginApp() : null;
   // The Django scenarios start Django first, telling it where herald will
   // be; one puts both behind a proxy that serves herald at /herald/.
   const withDjango = args.scenario.startsWith("django-");
@@ -1056,6 +1111,7 @@ async function main() {
   const hooked = app || django;
   const extra = site ? ["--cors-origin", site.base]
     : hooked ? ["--auth-hook", `${hooked.base}/herald/auth`, "--publish-token", "s3cret"]
+      .concat(EXTRA_ARGS[args.scenario] || [])
       .concat(django && !proxy ? ["--cors-origin", django.base] : [])
     : args.scenario === "htmx-same-origin" ? ["--www", htmxFolder()]
     : args.scenario === "htmx-state"
