@@ -16,6 +16,7 @@ from herald_client.client import (
     HeraldError,
     delete_state,
     get_state,
+    presence,
     publish,
     set_state,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "HeraldError",
     "delete_state",
     "get_state",
+    "presence",
     "publish",
     "set_state",
     "__version__",

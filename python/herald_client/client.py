@@ -118,6 +118,26 @@ class Client:
             raise HeraldError(status, text.strip())
         return json.loads(text)
 
+    def presence(self, topic):
+        """Who listens to ``topic`` now, as herald's ``GET /presence`` says:
+        ``{"topic", "users": [{"user", "connections", "since"}], "more",
+        "anonymous"}``, the earliest arrivals first. ``topic`` may also be a
+        list of names, for a list of such answers. With the publish token
+        herald answers as to the app's backend, for any topic; without
+        ``--auth-hook`` nobody is named, and everyone is counted.
+        """
+        topics = [topic] if isinstance(topic, str) else list(topic)
+        if not topics:
+            raise ValueError("presence needs a topic")
+        query = urllib.parse.urlencode([("topic", name) for name in topics])
+        deadline = time.monotonic() + self.timeout
+        headers = {"Authorization": "Bearer " + self.token} if self.token else {}
+        status, text = self._request("GET", "/presence?" + query, None, headers, deadline)
+        if status != 200:
+            raise HeraldError(status, text.strip())
+        lists = json.loads(text)["topics"]
+        return lists[0] if isinstance(topic, str) else lists
+
     def _publish(self, fields, retries, idempotency_key):
         """Posts ``fields``, retrying as the module says; the event id."""
         headers = {
@@ -215,3 +235,8 @@ def delete_state(key, *, topic, url=None, token=None, timeout=2.0):
 def get_state(topic=None, *, url=None, timeout=2.0):
     """The current values of ``topic``; see :meth:`Client.get_state`."""
     return Client(url=url, timeout=timeout).get_state(topic)
+
+
+def presence(topic, *, url=None, token=None, timeout=2.0):
+    """Who listens to ``topic`` now; see :meth:`Client.presence`."""
+    return Client(url=url, token=token, timeout=timeout).presence(topic)

@@ -71,6 +71,17 @@ class AgainstHerald(unittest.TestCase):
         )
         self.assertEqual([v["key"] for v in self.client.get_state("builds")["values"]], ["main"])
 
+    def test_presence_counts_the_listeners_of_a_topic(self):
+        streams = [Stream(self.herald, "topic=room") for _ in range(2)]
+        for stream in streams:
+            self.addCleanup(stream.close)
+        room = herald_client.presence("room", url=self.herald.url)
+        self.assertEqual(room, {"topic": "room", "users": [], "more": 0, "anonymous": 2})
+        both = self.client.presence(["room", "hall"])
+        self.assertEqual([(p["topic"], p["anonymous"]) for p in both], [("room", 2), ("hall", 0)])
+        with self.assertRaises(ValueError):
+            self.client.presence([])
+
     def test_a_new_key_past_the_bound_raises_507_and_an_update_passes(self):
         small = Herald("--state-keys", "1")
         self.addCleanup(small.stop)
