@@ -112,6 +112,11 @@ fn here_now_names_each_person_once_as_text_and_drops_who_left() {
 }
 
 #[test]
+fn a_django_page_with_the_presence_tag_renders_who_is_here_and_keeps_it_live() {
+    run("django-presence");
+}
+
+#[test]
 fn a_django_page_with_the_state_tag_renders_the_values_and_keeps_them_live() {
     run("django-state");
 }

@@ -2,6 +2,7 @@
 served over HTTP, with the real herald asking it through --auth-hook."""
 
 import http.cookiejar
+import json
 import os
 import pathlib
 import re
@@ -219,6 +220,36 @@ class DjangoWithHerald(unittest.TestCase):
             html = page.render(Context())
         self.assertIn('class="herald-values"', html, "herald down: the page still renders")
         self.assertIn('data-after=""', html)
+
+    def test_the_presence_tag_renders_who_is_here_as_text(self):
+        from django.template import Context, Template
+        from django.test import override_settings
+
+        alice = self.stream(self.login("alice"), "topic=lobby")
+        alice_again = self.stream(self.login("alice"), "topic=lobby")
+        bob = self.stream(self.login("bob"), "topic=lobby&presence=1")
+        # An earlier test's streams (which carry the lobby too) may still be
+        # leaving: wait, within the read timeout, for the list herald sends.
+        while True:
+            people = json.loads(bob.next_event()["data"])
+            self.assertEqual(people["topic"], "lobby")
+            counts = {person["user"]: person["connections"] for person in people["users"]}
+            if counts == {"alice": 2, "bob": 1}:
+                break
+        page = Template("{% load herald %}{% herald_presence 'lobby' %}")
+        html = page.render(Context())
+        self.assertIn('<li data-connections="2">alice</li>', html, "two tabs, one person")
+        self.assertIn('<li data-connections="1">bob</li>', html)
+        self.assertIn('data-topic="lobby"', html)
+        self.assertEqual(html.count("<script"), 1)
+        for stream in (alice, alice_again):
+            stream.close()
+        closed = socket.create_server(("127.0.0.1", 0))
+        down = "http://127.0.0.1:%d" % closed.getsockname()[1]
+        closed.close()
+        with override_settings(HERALD_URL=down):
+            html = page.render(Context())
+        self.assertIn('class="herald-presence"', html, "herald down: the page still renders")
 
     def test_the_hook_view_answers_only_herald_s_question(self):
         from django.test import Client

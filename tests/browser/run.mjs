@@ -671,6 +671,35 @@ scenarios["django-state"] = async function ({ herald, browser, django }) {
   await waitForValues(["export=done", "backup=started", "last=word"]);
 };
 
+/**
+ * `{% herald_presence "lobby" %}`: Bob is on the page when Alice opens it,
+ * so Django renders his name into her HTML (no script needed); then the
+ * list is live: Alice appears, and Bob leaves when his browser closes.
+ */
+scenarios["django-presence"] = async function ({ browser, django }) {
+  const logIn = async (name) => {
+    const context = await browser.newContext();
+    const page = await openPage(context, `${django.base}/accounts/login/`);
+    await page.fill("#id_username", name);
+    await page.fill("#id_password", `pw-${name}`);
+    const [rendered] = await Promise.all([
+      page.waitForResponse((response) => response.url() === `${django.base}/feed/`),
+      page.click("button[type=submit]"),
+    ]);
+    return { context, page, html: await rendered.text() };
+  };
+  const names = (page) => page.$$eval("section.herald-presence li", (items) => items.map((item) => item.textContent));
+  const waitForNames = (page, want) => until(async () =>
+    JSON.stringify((await names(page)).sort()) === JSON.stringify(want), `the names ${want}`);
+  const bob = await logIn("bob");
+  await waitForNames(bob.page, ["bob"]);
+  const alice = await logIn("alice");
+  assert.ok(alice.html.includes('<li data-connections="1">bob</li>'), "rendered by Django: " + alice.html);
+  await waitForNames(alice.page, ["alice", "bob"]);
+  await bob.context.close();
+  await waitForNames(alice.page, ["alice"]);
+};
+
 /** Logs Alice in at `site` and checks her feed page; returns her browser. */
 async function djangoFeed(browser, site, herald, requested = []) {
   const context = await browser.newContext();

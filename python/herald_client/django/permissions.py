@@ -4,7 +4,12 @@ A permissions function gets the Django request (``request.user`` comes from
 the session cookie herald forwards; herald's question is in
 ``request.herald_question``) and returns the auth hook's answer::
 
-    {"listen": ["user-42", "team-ops"], "publish": ["team-ops"], "ttl": 300}
+    {"listen": ["user-42", "team-ops"], "publish": ["team-ops"], "ttl": 300,
+     "user": "anna"}
+
+``user`` is the name herald's access log and presence lists show
+(``{% herald_presence %}``); ``"presence": False`` keeps the person out of
+every list (a service account, a monitor).
 
 ``"*"`` means every topic. Returning ``None`` refuses with ``401`` (not
 logged in); raising ``django.core.exceptions.PermissionDenied``, with
@@ -26,5 +31,6 @@ def default_permissions(request):
         "listen": ["user-%s" % user.pk],
         "publish": [],
         "ttl": DEFAULT_TTL_SECONDS,
-        "user": str(user.pk),
+        # The name people know each other by, in presence lists.
+        "user": user.get_username(),
     }

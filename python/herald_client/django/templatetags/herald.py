@@ -9,6 +9,10 @@ moment the script connects is replayed, not missed. If herald cannot be
 reached while rendering, the page still renders, and the script keeps
 trying to load ``herald.js`` and connect.
 
+``{% herald_presence "ticket-7" %}`` renders who has the topic open now
+(``GET /presence``, as the app's backend), names as text, and keeps the
+list live from herald's ``herald-presence`` events (``presence=1``).
+
 ``herald_state`` renders the values herald holds for its topics into the
 page itself (``GET /state``), so the page shows them at once, with no empty
 flash; then the script opens the stream after the ``last_id`` they were
@@ -44,6 +48,7 @@ _SCRIPT = mark_safe("""
   var RETRY_MS = 3000;
   function start() {
     document.querySelectorAll("section.herald-values:not([data-started])").forEach(startValues);
+    document.querySelectorAll("section.herald-presence:not([data-started])").forEach(startPresence);
     document.querySelectorAll("section.herald-feed:not([data-started])").forEach(function (feed) {
       feed.setAttribute("data-started", "");
       var list = feed.querySelector("ol");
@@ -107,6 +112,32 @@ _SCRIPT = mark_safe("""
         }
       },
     });
+  }
+  function startPresence(section) {
+    section.setAttribute("data-started", "");
+    var list = section.querySelector("ul");
+    var counts = section.querySelector(".herald-counts");
+    herald.subscribe({
+      topics: [section.dataset.topic],
+      withCredentials: true,
+      presence: true,
+      onPresence: function (people) {
+        list.textContent = "";
+        people.users.forEach(function (person) {
+          var item = document.createElement("li");
+          item.textContent = person.user;
+          item.dataset.connections = String(person.connections);
+          list.appendChild(item);
+        });
+        counts.textContent = countsText(people.more, people.anonymous);
+      },
+    });
+  }
+  function countsText(more, anonymous) {
+    var parts = [];
+    if (more) parts.push("and " + more + " more");
+    if (anonymous) parts.push(anonymous + (anonymous === 1 ? " guest" : " guests"));
+    return parts.join(", ");
   }
   function load(src) {
     if (window.herald) return start();
@@ -186,3 +217,38 @@ def herald_state(context, *topics):
         rows,
     )
     return html + _loader(context)
+
+
+@register.simple_tag(takes_context=True)
+def herald_presence(context, topic):
+    """Who has ``topic`` open, rendered now and kept live."""
+    try:
+        # As the app's backend: the view that renders this tag has decided
+        # who may see this topic, and so who is in it.
+        backend = Client(url=herald_url(), token=publish_token(), timeout=_LAST_ID_TIMEOUT_SECONDS)
+        people = backend.presence(topic)
+    except (HeraldError, ValueError, KeyError):
+        people = {"users": [], "more": 0, "anonymous": 0}
+    names = format_html_join(
+        "",
+        '<li data-connections="{}">{}</li>',
+        ((person["connections"], person["user"]) for person in people["users"]),
+    )
+    html = format_html(
+        '<section class="herald-presence" aria-label="Here now" data-topic="{}">'
+        '<ul aria-live="polite">{}</ul><span class="herald-counts">{}</span></section>',
+        topic,
+        names,
+        _counts_text(people["more"], people["anonymous"]),
+    )
+    return html + _loader(context)
+
+
+def _counts_text(more, anonymous):
+    """The line after the names, as the script writes it."""
+    parts = []
+    if more:
+        parts.append("and %d more" % more)
+    if anonymous:
+        parts.append("%d guest%s" % (anonymous, "" if anonymous == 1 else "s"))
+    return ", ".join(parts)
